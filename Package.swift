@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ghost-convert",
+    products: [
+        .library(name: "GhostIR", targets: ["GhostIR"]),
+        .library(name: "GhostONNX", targets: ["GhostONNX"]),
+        .library(name: "GhostInterpreter", targets: ["GhostInterpreter"]),
+        .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
+        .executable(name: "ghost-convert", targets: ["ghost-convert"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Graph IR: the one data structure every other module speaks. Foundation only.
+        .target(name: "GhostIR"),
+
+        // libprotobuf-c from the system (Debian: libprotobuf-c-dev).
+        .systemLibrary(
+            name: "CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+        // Our ONNX schema subset and its committed protoc-c output (scripts/regenerate-proto.sh).
+        .target(
+            name: "CONNXProto",
+            dependencies: ["CProtobufC"],
+            exclude: ["proto"]
+        ),
+
+        // ONNX <-> GhostIR.
+        .target(name: "GhostONNX", dependencies: ["GhostIR", "CONNXProto", "CProtobufC"]),
+
+        // OpenBLAS's CBLAS interface from the system (Debian: libopenblas-dev).
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Reference execution of a graph in float32 or float64.
+        .target(name: "GhostInterpreter", dependencies: ["GhostIR", "CBLAS"]),
+        // .npy files <-> GhostIR tensors (inputs, goldens, `run` outputs).
+        .target(name: "GhostNumPy", dependencies: ["GhostIR"]),
+
+        // The command-line tool: argument parsing, progress and exit codes only.
+        .executableTarget(
+            name: "ghost-convert",
+            dependencies: [
+                "GhostIR", "GhostONNX", "GhostInterpreter", "GhostNumPy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "GhostIRTests", dependencies: ["GhostIR"]),
+        .testTarget(name: "GhostONNXTests", dependencies: ["GhostONNX", "GhostIR"]),
+        .testTarget(name: "GhostInterpreterTests",
+                    dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR"]),
+        .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
+        .testTarget(name: "GhostConvertCLITests", dependencies: ["GhostIR"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,101 @@
+import Foundation
+
+/// An output file that appears at its destination only when complete.
+///
+/// Bytes go to a temporary file in the destination's directory (so the final rename cannot cross
+/// file systems); `commit()` renames it into place. A pending file that is never committed is
+/// deleted, so a failed conversion leaves nothing behind — not even a partial file.
+public final class PendingFile {
+    public let destination: String
+    public let temporaryPath: String
+    private var descriptor: Int32
+    private var committed = false
+
+    public init(destination: String) throws(FileOutputError) {
+        self.destination = destination
+        let directory = (destination as NSString).deletingLastPathComponent
+        let name = (destination as NSString).lastPathComponent
+        var template = Array(((directory.isEmpty ? "." : directory) + "/.\(name).tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw .cannotCreate(path: destination, reason: PendingFile.errnoText()) }
+        descriptor = fd
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// The open descriptor of the temporary file, for writers that stream through C.
+    public var fileDescriptor: Int32 { descriptor }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(FileOutputError) {
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let written = Foundation.write(descriptor, base, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .writeFailed(path: destination, reason: PendingFile.errnoText())
+            }
+            remaining -= written
+            base += written
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws(FileOutputError) {
+        let result: Result<Void, FileOutputError> = bytes.withUnsafeBytes { buffer in
+            do throws(FileOutputError) { try write(buffer) } catch { return .failure(error) }
+            return .success(())
+        }
+        try result.get()
+    }
+
+    /// Writes `count` zero bytes (alignment padding).
+    public func writeZeros(_ count: Int) throws(FileOutputError) {
+        guard count > 0 else { return }
+        try write([UInt8](repeating: 0, count: count))
+    }
+
+    /// Gives the file ordinary permissions and renames it to `destination`.
+    ///
+    /// No fsync: the rename protects readers from partial files, which is the promise here;
+    /// surviving a power cut is left to the file system, as `cp` does.
+    public func commit() throws(FileOutputError) {
+        guard !committed else { return }
+        let mask = umask(0)
+        umask(mask)
+        fchmod(descriptor, 0o666 & ~mask)
+        guard close(descriptor) == 0 else {
+            descriptor = -1
+            throw .writeFailed(path: destination, reason: PendingFile.errnoText())
+        }
+        descriptor = -1
+        guard rename(temporaryPath, destination) == 0 else {
+            let reason = PendingFile.errnoText()
+            unlink(temporaryPath)
+            committed = true
+            throw .cannotRename(path: destination, reason: reason)
+        }
+        committed = true
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        if !committed { unlink(temporaryPath) }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}
+
+public enum FileOutputError: Error, Equatable, Sendable {
+    case cannotCreate(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+    case cannotRename(path: String, reason: String)
+}
+
+extension FileOutputError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case .cannotCreate(let path, let reason): "\(path): cannot create the output file: \(reason)"
+        case .writeFailed(let path, let reason): "\(path): writing failed: \(reason); nothing was written"
+        case .cannotRename(let path, let reason): "\(path): cannot move the finished file into place: \(reason)"
+        }
+    }
+}

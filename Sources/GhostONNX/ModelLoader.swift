@@ -1,0 +1,132 @@
+import CONNXProto
+import CProtobufC
+import Foundation
+import GhostIR
+
+/// A model loaded from an ONNX file: its graph, and facts about where its bytes came from.
+public struct LoadedModel: Sendable {
+    public let graph: Graph
+    public let source: ModelSource
+}
+
+public struct ModelSource: Sendable, Equatable {
+    /// The path as given.
+    public let path: String
+    /// Size of the .onnx file itself.
+    public let fileBytes: Int
+    /// External data files (locations relative to the model) and the bytes referenced in each.
+    public let externalData: [String: Int]
+}
+
+/// Reads ONNX files through libprotobuf-c.
+///
+/// Data flow: the file is memory-mapped, protobuf-c unpacks it (copying each bytes field once),
+/// and the mapping is released straight away. Tensors then view the unpacked message's buffers,
+/// or the memory-mapped external data files, so weights exist once in memory.
+public enum ONNXModelLoader {
+    public static func load(contentsOf url: URL) throws(ONNXLoadError) -> LoadedModel {
+        try load(path: url.path)
+    }
+
+    public static func load(path: String) throws(ONNXLoadError) -> LoadedModel {
+        let message: UnsafeMutablePointer<Onnx__ModelProto>
+        let fileBytes: Int
+        do {
+            let mapping = try MappedFile(path: path)
+            fileBytes = mapping.bytes.count
+            guard let base = mapping.bytes.baseAddress else { throw ONNXLoadError.emptyFile(file: path) }
+            mapping.adviseSequential()
+            guard let unpacked = ghost_onnx_unpack_model(base.assumingMemoryBound(to: UInt8.self), mapping.bytes.count) else {
+                let problem = WireFormatDiagnosis.firstProblem(in: mapping.bytes)
+                throw ONNXLoadError.malformedProtobuf(
+                    file: path, offset: problem?.offset,
+                    detail: problem?.detail ?? "protobuf-c could not decode it as a ModelProto")
+            }
+            message = unpacked
+        }  // the mapping is released here, before the IR is built
+        let owner = UnpackedModel(message: message)
+        let resolver = ExternalDataResolver(modelPath: path)
+        let graph = try GraphDecoder(file: path, owner: owner, externalData: resolver).decodeModel()
+        return LoadedModel(graph: graph, source: ModelSource(path: path, fileBytes: fileBytes, externalData: resolver.referencedBytes))
+    }
+}
+
+/// ModelProto/GraphProto → Graph, then the structural checks of `GraphVerifier`.
+struct GraphDecoder {
+    let file: String
+    let owner: UnpackedModel
+    let externalData: ExternalDataResolver
+
+    func decodeModel() throws(ONNXLoadError) -> Graph {
+        let model = owner.message.pointee
+        guard let graphProto = model.graph?.pointee else { throw .missingGraph(file: file) }
+        let opsets = messages(model.opset_import, model.n_opset_import).map {
+            OpsetImport(domain: normalizedDomain(text($0.pointee.domain)), version: $0.pointee.version)
+        }
+        guard opsets.contains(where: { $0.domain.isEmpty }) else { throw .missingOpset(file: file) }
+        let metadata = ModelMetadata(
+            irVersion: model.has_ir_version != 0 ? model.ir_version : 0,
+            producerName: text(model.producer_name), producerVersion: text(model.producer_version),
+            domain: text(model.domain), modelVersion: model.has_model_version != 0 ? model.model_version : 0,
+            docString: text(model.doc_string),
+            properties: entries(model.metadata_props, model.n_metadata_props).map { MetadataProperty(key: $0.key, value: $0.value) })
+
+        let tensors = TensorDecoder(file: file, owner: owner, externalData: externalData)
+        var initializers = InitializerTable()
+        for proto in messages(graphProto.initializer, graphProto.n_initializer) {
+            let tensor = try tensors.decode(proto, fallbackName: "")
+            let name = text(proto.pointee.name)
+            guard initializers[name] == nil else {
+                throw .invalidGraph(file: file, defect: .duplicateDefinition(value: name, definedBy: ["initializer", "initializer"]))
+            }
+            initializers[name] = tensor
+        }
+        let nodeDecoder = NodeDecoder(file: file, tensors: tensors)
+        var nodes: [Node] = []
+        for (index, proto) in messages(graphProto.node, graphProto.n_node).enumerated() {
+            nodes.append(try nodeDecoder.decode(proto, index: index))
+        }
+        let graph = Graph(
+            name: text(graphProto.name),
+            inputs: try values(graphProto.input, graphProto.n_input),
+            outputs: try values(graphProto.output, graphProto.n_output),
+            initializers: initializers, nodes: nodes,
+            valueInfo: try values(graphProto.value_info, graphProto.n_value_info),
+            opsetImports: opsets, metadata: metadata, docString: text(graphProto.doc_string))
+        if let defect = GraphVerifier.defects(in: graph).first {
+            throw .invalidGraph(file: file, defect: defect)
+        }
+        return graph
+    }
+
+    private func values(_ base: UnsafeMutablePointer<UnsafeMutablePointer<Onnx__ValueInfoProto>?>?, _ count: Int) throws(ONNXLoadError) -> [Value] {
+        var result: [Value] = []
+        for proto in messages(base, count) {
+            result.append(try value(proto.pointee))
+        }
+        return result
+    }
+
+    private func value(_ proto: Onnx__ValueInfoProto) throws(ONNXLoadError) -> Value {
+        let name = text(proto.name)
+        // Only tensor types are described; sequence, map and optional types stay unknown.
+        guard let tensorType = proto.type?.pointee.tensor_type?.pointee else { return Value(name: name) }
+        let elementType = tensorType.has_elem_type != 0 ? ElementType(rawValue: tensorType.elem_type) : nil
+        guard let shapeProto = tensorType.shape?.pointee else { return Value(name: name, elementType: elementType) }
+        var shape: [ShapeDimension] = []
+        for (index, dimension) in messages(shapeProto.dim, shapeProto.n_dim).enumerated() {
+            switch dimension.pointee.value_case {
+            case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE:
+                let size = dimension.pointee.dim_value
+                guard size >= 0 else { throw .invalidDimension(file: file, name: name, dimension: index, value: size) }
+                shape.append(.fixed(Int(size)))
+            case ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM:
+                let parameter = text(dimension.pointee.dim_param)
+                shape.append(parameter.isEmpty ? .unknown : .symbolic(parameter))
+            default:
+                shape.append(.unknown)
+            }
+        }
+        return Value(name: name, elementType: elementType, shape: shape)
+    }
+}

@@ -1,0 +1,51 @@
+import CONNXProto
+import CProtobufC
+
+/// Owns a ModelProto unpacked by protobuf-c. Tensors loaded from inline data view the message's
+/// buffers, so the weights exist once; the message is freed when the last such tensor goes.
+final class UnpackedModel: @unchecked Sendable {
+    // Sendable is sound: after loading, the message is only read (through tensor views).
+    let message: UnsafeMutablePointer<Onnx__ModelProto>
+
+    init(message: UnsafeMutablePointer<Onnx__ModelProto>) {
+        self.message = message
+    }
+
+    deinit {
+        ghost_onnx_free_model(message)
+    }
+}
+
+/// A C string field as a Swift string ("" when absent).
+func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+    pointer.map { String(cString: $0) } ?? ""
+}
+
+/// A repeated message field (`n_x`, `x`) as an array of message pointers, skipping null slots.
+func messages<T>(_ base: UnsafeMutablePointer<UnsafeMutablePointer<T>?>?, _ count: Int) -> [UnsafeMutablePointer<T>] {
+    guard let base, count > 0 else { return [] }
+    return UnsafeBufferPointer(start: base, count: count).compactMap { $0 }
+}
+
+/// A repeated string field as Swift strings.
+func texts(_ base: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ count: Int) -> [String] {
+    guard let base, count > 0 else { return [] }
+    return UnsafeBufferPointer(start: base, count: count).map { text($0) }
+}
+
+/// A repeated scalar field as an array.
+func scalars<T>(_ base: UnsafeMutablePointer<T>?, _ count: Int) -> [T] {
+    guard let base, count > 0 else { return [] }
+    return Array(UnsafeBufferPointer(start: base, count: count))
+}
+
+/// The bytes of a protobuf-c bytes field.
+func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+    guard let base = data.data, data.len > 0 else { return [] }
+    return Array(UnsafeBufferPointer(start: base, count: data.len))
+}
+
+/// Key/value entries as pairs, in file order.
+func entries(_ base: UnsafeMutablePointer<UnsafeMutablePointer<Onnx__StringStringEntryProto>?>?, _ count: Int) -> [(key: String, value: String)] {
+    messages(base, count).map { (text($0.pointee.key), text($0.pointee.value)) }
+}

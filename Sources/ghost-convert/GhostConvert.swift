@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct GhostConvert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ghost-convert",
+        abstract: "Fuse re-parameterizable CNNs exported to ONNX, and prove the fused model is equivalent.",
+        discussion: """
+            ghost-convert reads ONNX exports of GhostNet, RepGhostNet, MobileNetV3, ShuffleNetV2 and \
+            RepVGG-style networks, folds BatchNormalization into convolutions and merges parallel \
+            branches into single kernels.
+
+            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify), 1 internal error.
+
+            Example:
+              ghost-convert inspect Models/ghostnet_100/model.onnx
+            """,
+        version: GhostConvertVersion.string,
+        subcommands: [Inspect.self]
+    )
+
+    /// Parses, runs, and maps every outcome to the documented exit codes in one place.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let outcome = ExitStatus(for: error)
+            if let message = outcome.message, !message.isEmpty {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+            }
+            Foundation.exit(outcome.code)
+        }
+    }
+}
+
+enum GhostConvertVersion {
+    static let string = "0.1.0-dev"
+}
