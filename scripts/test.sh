@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what it needs, builds, runs every test.
+#   1. Debian packages (scripts/install-deps.sh)
+#   2. swift build + swift test (Swift tests read only committed files)
+#   3. ONNX Runtime checks in a small Python venv (onnx, onnxruntime, numpy):
+#      the committed goldens still match, and files ghost-convert rewrites run identically.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/install-deps.sh
+export PATH="$PATH:/opt/swift/usr/bin"
+# Deterministic, single-threaded BLAS for reproducible numbers.
+export OPENBLAS_NUM_THREADS=1
+
+echo "== swift build"
+swift build
+echo "== swift test"
+swift test
+
+echo "== ONNX Runtime checks"
+PY=$(scripts/python-env.sh check | tail -1)
+"$PY" Samples/export/check_goldens.py
+"$PY" Samples/checks/roundtrip_ort.py --tool .build/debug/ghost-convert
+echo "== all tests passed"
