@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "GhostInterpreterTests",
                     dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
-        .testTarget(name: "GhostConvertCLITests", dependencies: ["GhostIR"]),
+        .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostIR"]),
     ],
     swiftLanguageModes: [.v6]
 )
