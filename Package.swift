@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "GhostIR", targets: ["GhostIR"]),
         .library(name: "GhostONNX", targets: ["GhostONNX"]),
+        .library(name: "GhostPasses", targets: ["GhostPasses"]),
         .library(name: "GhostInterpreter", targets: ["GhostInterpreter"]),
         .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
@@ -33,6 +34,9 @@ let package = Package(
         // ONNX <-> GhostIR.
         .target(name: "GhostONNX", dependencies: ["GhostIR", "CONNXProto", "CProtobufC"]),
 
+        // Every graph rewrite, and the ordered pipeline that runs them.
+        .target(name: "GhostPasses", dependencies: ["GhostIR"]),
+
         // OpenBLAS's CBLAS interface from the system (Debian: libopenblas-dev).
         .systemLibrary(
             name: "CBLAS",
@@ -48,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostInterpreter", "GhostNumPy",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostInterpreter", "GhostNumPy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +61,8 @@ let package = Package(
         .testTarget(name: "GhostONNXTests", dependencies: ["GhostONNX", "GhostIR"]),
         .testTarget(name: "GhostInterpreterTests",
                     dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR"]),
+        .testTarget(name: "GhostPassesTests",
+                    dependencies: ["GhostPasses", "GhostInterpreter", "GhostONNX", "GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostIR"]),
     ],

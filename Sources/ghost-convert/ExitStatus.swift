@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GhostIR
 import GhostONNX
+import GhostPasses
 
 /// The one place that turns an outcome into an exit code and a message:
 /// 0 success, 2 bad input or usage, 3 not equivalent, 1 internal error.
@@ -22,6 +23,12 @@ struct ExitStatus {
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
         case let error as FileOutputError:
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
+        case let error as PassError:
+            if case .unknownPass = error {
+                self.init(code: ExitStatus.badInput, message: "error: \(error)")
+            } else {
+                self.init(code: ExitStatus.internalError, message: "internal error: \(error)")
+            }
         case let error as CommandFailure:
             self.init(code: error.exitCode, message: error.message)
         default:

@@ -17,7 +17,7 @@ struct GhostConvert: AsyncParsableCommand {
               ghost-convert inspect Models/ghostnet_100/model.onnx
             """,
         version: GhostConvertVersion.string,
-        subcommands: [Inspect.self, Convert.self]
+        subcommands: [Inspect.self, Fuse.self, Convert.self]
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.

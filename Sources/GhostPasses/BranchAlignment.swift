@@ -1,0 +1,88 @@
+import GhostIR
+
+/// Whether the branches of a `BranchSum` can become one Conv, and the geometry that Conv has.
+///
+/// The reference is the branch with the largest kernel (K, pads P). A branch with kernel k and
+/// pads p computes the same as its kernel zero-padded to K, centred, under pads P exactly when,
+/// on every axis and side, P − p = (K − k)/2 (so K − k must be even). BatchNormalization and
+/// identity branches count as 1×1 kernels with no padding and stride 1.
+struct BranchAlignment {
+    let reference: ConvGeometry
+    /// Geometry of each Conv leaf, by node index.
+    let convs: [Int: ConvGeometry]
+    /// Channels of the sum (the Conv output channels).
+    let channels: Int
+
+    static func check(_ sum: BranchSum, index: GraphIndex) -> Result<BranchAlignment, Skip> {
+        Result {
+            var convs: [Int: ConvGeometry] = [:]
+            for leaf in sum.leaves {
+                switch leaf.branch {
+                case .foreign(let reason):
+                    throw Skip(reason)
+                case .conv(let convIndex):
+                    let node = index.node(convIndex)
+                    guard let weight = index.constant(node.inputs.count > 1 ? node.inputs[1] : "") else {
+                        throw Skip("\(index.name(convIndex)) weight is not a constant")
+                    }
+                    convs[convIndex] = try ConvGeometry.read(node, weight: weight, inputShape: index.shape(of: sum.input)).get()
+                case .batchNorm, .identity:
+                    break
+                }
+            }
+            guard let reference = convs.values.max(by: { $0.kernel.reduce(1, *) < $1.kernel.reduce(1, *) }) else {
+                throw Skip("no branch is a Conv, so there is nothing to merge into")
+            }
+            for (convIndex, geometry) in convs.sorted(by: { $0.key < $1.key }) {
+                try compatible(geometry, reference, name: index.name(convIndex))
+            }
+            let channels = reference.outputChannels
+            if sum.leaves.contains(where: \.branch.isIdentityLike) {
+                guard reference.inputChannelsPerGroup * reference.groups == channels else {
+                    throw Skip("the Conv branches map \(reference.inputChannelsPerGroup * reference.groups) channels to \(channels), so an identity branch cannot join them")
+                }
+                let identity = ConvGeometry(
+                    kernel: Array(repeating: 1, count: reference.spatialRank), strides: Array(repeating: 1, count: reference.spatialRank),
+                    dilations: Array(repeating: 1, count: reference.spatialRank), pads: Array(repeating: 0, count: 2 * reference.spatialRank),
+                    groups: reference.groups, outputChannels: channels, inputChannelsPerGroup: reference.inputChannelsPerGroup)
+                try compatible(identity, reference, name: "the identity branch")
+            }
+            for leaf in sum.leaves {
+                if case .batchNorm(let bnIndex) = leaf.branch {
+                    let parameters = try BatchNormParameters.read(index.node(bnIndex), index: index).get()
+                    guard parameters.channels == channels else {
+                        throw Skip("\(index.name(bnIndex)) has \(parameters.channels) channels, the Conv branches \(channels)")
+                    }
+                }
+            }
+            return BranchAlignment(reference: reference, convs: convs, channels: channels)
+        }.mapError { $0 as? Skip ?? Skip("\($0)") }
+    }
+
+    private static func compatible(_ branch: ConvGeometry, _ reference: ConvGeometry, name: String) throws(Skip) {
+        guard branch.spatialRank == reference.spatialRank else { throw Skip("\(name) has a different kernel rank") }
+        guard branch.strides == reference.strides else {
+            throw Skip("\(name) has strides \(branch.strides), the largest branch \(reference.strides)")
+        }
+        guard branch.dilations.allSatisfy({ $0 == 1 }), reference.dilations.allSatisfy({ $0 == 1 }) else {
+            throw Skip("\(name) or its sibling has dilation ≠ 1")
+        }
+        guard branch.groups == reference.groups else {
+            throw Skip("\(name) has group=\(branch.groups), its sibling group=\(reference.groups)")
+        }
+        guard branch.outputChannels == reference.outputChannels, branch.inputChannelsPerGroup == reference.inputChannelsPerGroup else {
+            throw Skip("\(name) has a weight of a different channel shape than its sibling")
+        }
+        for axis in 0..<reference.spatialRank {
+            let difference = reference.kernel[axis] - branch.kernel[axis]
+            guard difference >= 0, difference % 2 == 0 else {
+                throw Skip("\(name) kernel \(branch.kernel) cannot be centred in \(reference.kernel)")
+            }
+            let needed = difference / 2
+            guard reference.padBegin[axis] - branch.padBegin[axis] == needed,
+                  reference.padEnd[axis] - branch.padEnd[axis] == needed else {
+                throw Skip("\(name) has pads \(branch.pads) but a \(branch.kernel) kernel centred in \(reference.kernel) under pads \(reference.pads) needs \(branch.kernel.indices.map { reference.padBegin[$0] - (reference.kernel[$0] - branch.kernel[$0]) / 2 }) at the start")
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import GhostIR
+
+/// Collects the rewrites of one pass over one graph and applies them together.
+///
+/// A replacement node takes the position of the last node it replaces, so the node list stays in
+/// topological order (its inputs were all available there). A node can be claimed by only one
+/// rewrite per pass run; a site whose nodes are taken is left for the pipeline's next round.
+struct GraphEditor {
+    private(set) var graph: Graph
+    private var removed = Set<Int>()
+    private var placed: [Int: [Node]] = [:]
+    private var usedNames: Set<String>
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        var names = Set(graph.initializers.names)
+        for value in graph.inputs + graph.outputs { names.insert(value.name) }
+        for node in graph.nodes {
+            names.insert(node.name)
+            for output in node.outputs { names.insert(output) }
+        }
+        usedNames = names
+    }
+
+    /// Whether none of `indices` is already part of another rewrite.
+    func isFree(_ indices: [Int]) -> Bool {
+        indices.allSatisfy { !removed.contains($0) && placed[$0] == nil }
+    }
+
+    /// Removes the nodes at `indices` and puts `node` (if any) where the last of them stood.
+    mutating func replace(_ indices: [Int], with node: Node?) {
+        for index in indices { removed.insert(index) }
+        if let node, let last = indices.max() {
+            placed[last, default: []].append(node)
+        }
+    }
+
+    /// Puts `nodes` where the node at `index` stood (that node must be replaced in the same edit).
+    mutating func place(_ nodes: [Node], at index: Int) {
+        removed.insert(index)
+        placed[index, default: []].append(contentsOf: nodes)
+    }
+
+    /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
+    mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
+        let name = uniqueName(preferredName)
+        graph.initializers[name] = tensor
+        return name
+    }
+
+    /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
+    mutating func uniqueName(_ base: String) -> String {
+        var candidate = base
+        var suffix = 0
+        while usedNames.contains(candidate) {
+            suffix += 1
+            candidate = "\(base)_\(suffix)"
+        }
+        usedNames.insert(candidate)
+        return candidate
+    }
+
+    /// The graph with every collected rewrite applied.
+    func finish() -> Graph {
+        var result = graph
+        result.nodes = []
+        result.nodes.reserveCapacity(graph.nodes.count)
+        for (index, node) in graph.nodes.enumerated() {
+            if !removed.contains(index) { result.nodes.append(node) }
+            if let replacements = placed[index] { result.nodes.append(contentsOf: replacements) }
+        }
+        return result
+    }
+}

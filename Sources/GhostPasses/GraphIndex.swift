@@ -1,0 +1,62 @@
+import GhostIR
+
+/// Read-only lookups a pass needs while matching: who produces and who reads each value, which
+/// values are graph outputs, and which values are constants.
+struct GraphIndex {
+    let graph: Graph
+    let producer: [String: Int]
+    let consumers: [String: [Int]]
+    let graphOutputs: Set<String>
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        producer = graph.producerIndex()
+        consumers = graph.consumerIndex()
+        graphOutputs = Set(graph.outputs.map(\.name))
+    }
+
+    func node(_ index: Int) -> Node { graph.nodes[index] }
+
+    func name(_ index: Int) -> String { graph.nodes[index].displayName(index: index) }
+
+    /// The node producing `value`, if it is a node output.
+    func producerNode(of value: String) -> (index: Int, node: Node)? {
+        guard let index = producer[value] else { return nil }
+        return (index, graph.nodes[index])
+    }
+
+    /// The index of the only node reading `value`, when exactly one node reads it and it is not
+    /// a graph output; otherwise the reason it is shared, phrased for `--explain`.
+    func soleConsumer(of value: String, producedBy producerName: String) -> Result<Int, Skip> {
+        let readers = consumers[value] ?? []
+        if graphOutputs.contains(value) {
+            return .failure(Skip("\(producerName) output '\(value)' is also a graph output"))
+        }
+        guard readers.count == 1 else {
+            let others = readers.map(name).joined(separator: ", ")
+            return .failure(Skip("\(producerName) output also feeds \(others)"))
+        }
+        return .success(readers[0])
+    }
+
+    /// The tensor behind `value` when it is a compile-time constant: an initializer, or the
+    /// output of a Constant node holding a tensor or scalar/list value.
+    func constant(_ value: String) -> Tensor? {
+        if let tensor = graph.initializers[value] { return tensor }
+        guard let (_, node) = producerNode(of: value), node.isONNX("Constant") else { return nil }
+        if let tensor = node.attribute("value")?.tensorValue { return tensor }
+        if let scalar = node.attribute("value_float")?.floatValue { return try? Tensor(float32: [scalar], shape: []) }
+        if let list = node.attribute("value_floats")?.floatsValue { return try? Tensor(float32: list, shape: [list.count]) }
+        if let scalar = node.attribute("value_int")?.intValue { return try? Tensor(int64: [scalar], shape: []) }
+        if let list = node.attribute("value_ints")?.intsValue { return try? Tensor(int64: list, shape: [list.count]) }
+        return nil
+    }
+
+    /// The declared shape of `value` (graph inputs, outputs, value_info, initializers), if known.
+    func shape(of value: String) -> [Int]? {
+        if let tensor = constant(value) { return tensor.shape }
+        let declared = graph.inputs.first { $0.name == value } ?? graph.valueInfo.first { $0.name == value }
+            ?? graph.outputs.first { $0.name == value }
+        return declared?.fixedShape
+    }
+}

@@ -1,0 +1,70 @@
+import GhostIR
+
+/// One rewrite of the graph, with a stable kebab-case name used by `--disable-pass`,
+/// `--explain`, reports, the .gwt metadata and the CHANGELOG.
+///
+/// A pass is written in three parts (see any file under Passes/): **match** candidate sites
+/// without mutating; **check** every precondition, returning a reason when one fails; **rewrite**
+/// in Float64, rounding once, recording which source nodes each new node replaces.
+public protocol GraphPass: Sendable {
+    var name: String { get }
+    func run(on graph: inout Graph, log: inout PassLog) throws(PassError)
+}
+
+/// A site that matched a pass's pattern but was not rewritten, and why.
+public struct SkippedSite: Codable, Hashable, Sendable {
+    /// The node the pattern is anchored on (e.g. the BatchNormalization).
+    public let node: String
+    public let reason: String
+}
+
+/// One rewrite: the nodes that went and the node that replaced them.
+public struct RewriteRecord: Codable, Equatable, Sendable {
+    public let replaced: [String]
+    /// The new node's name ("" when the rewrite only removed nodes).
+    public let result: String
+}
+
+/// What a pass did during one run.
+public struct PassLog: Sendable {
+    public private(set) var rewrites: [RewriteRecord] = []
+    public private(set) var skipped: [SkippedSite] = []
+
+    public init() {}
+
+    public mutating func rewrote(_ replaced: [String], into result: String) {
+        rewrites.append(RewriteRecord(replaced: replaced, result: result))
+    }
+
+    public mutating func skipped(_ node: String, because reason: String) {
+        skipped.append(SkippedSite(node: node, reason: reason))
+    }
+}
+
+public enum PassError: Error, Equatable, Sendable {
+    /// A pass left the graph malformed: a bug in that pass, named so it can be found.
+    case brokeGraph(pass: String, defect: GraphValidationError)
+    /// A pass produced a tensor that cannot exist (a bug in that pass).
+    case invalidTensor(pass: String, node: String, problem: String)
+    /// `--disable-pass` named no pass.
+    case unknownPass(name: String, known: [String])
+}
+
+extension PassError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .brokeGraph(let pass, let defect):
+            "pass '\(pass)' left the graph malformed: \(defect)"
+        case .invalidTensor(let pass, let node, let problem):
+            "pass '\(pass)' built an invalid tensor for '\(node)': \(problem)"
+        case .unknownPass(let name, let known):
+            "no pass is named '\(name)'; the passes are: \(known.joined(separator: ", "))"
+        }
+    }
+}
+
+/// A failed precondition of a pass: the reason a site was not rewritten.
+struct Skip: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,86 @@
+import GhostIR
+
+/// The ordered list of passes, run to a fixed point: a later pass can expose work for an earlier
+/// one (a merged branch makes a BatchNormalization foldable), so the whole list repeats until a
+/// round rewrites nothing.
+public struct PassPipeline: Sendable {
+    public let passes: [any GraphPass]
+    /// Run `GraphVerifier` after every pass (tests and debug builds; cheap enough to keep on).
+    public var verifyAfterEachPass: Bool
+    public var maximumRounds = 8
+
+    public init(passes: [any GraphPass], verifyAfterEachPass: Bool = true) {
+        self.passes = passes
+        self.verifyAfterEachPass = verifyAfterEachPass
+    }
+
+    /// The default pipeline, in order. The names are part of the interface.
+    public static let `default` = PassPipeline(passes: [
+        EliminateIdentity(),
+        FoldBatchNormIntoConv(),
+        FoldAffineIntoConv(),
+        BatchNormToDepthwiseConv(),
+        PadKernelToCentre(),
+        MergeParallelConvs(),
+        EliminateDeadNodes(),
+    ])
+
+    public var passNames: [String] { passes.map(\.name) }
+
+    /// This pipeline without the named passes; unknown names are an error.
+    public func disabling(_ names: [String]) throws(PassError) -> PassPipeline {
+        for name in names where !passNames.contains(name) {
+            throw .unknownPass(name: name, known: passNames)
+        }
+        var copy = PassPipeline(passes: passes.filter { !names.contains($0.name) }, verifyAfterEachPass: verifyAfterEachPass)
+        copy.maximumRounds = maximumRounds
+        return copy
+    }
+
+    public func run(_ graph: Graph) throws(PassError) -> PipelineResult {
+        var graph = graph
+        // Passes place replacements at the position of the nodes they replace, which keeps a
+        // topologically ordered list ordered; so start from one.
+        do {
+            graph.nodes = try graph.topologicallySortedNodes()
+        } catch {
+            throw .brokeGraph(pass: "(input)", defect: error)
+        }
+        var reports = passes.map { PassReport(pass: $0.name) }
+        var rounds = 0
+        while rounds < maximumRounds {
+            rounds += 1
+            var rewrotePass = false
+            for (index, pass) in passes.enumerated() {
+                var log = PassLog()
+                try pass.run(on: &graph, log: &log)
+                if verifyAfterEachPass, let defect = GraphVerifier.defects(in: graph).first {
+                    throw .brokeGraph(pass: pass.name, defect: defect)
+                }
+                reports[index].rewrites += log.rewrites
+                // Sites still skipped in the final round are the ones never rewritten.
+                reports[index].skipped = log.skipped
+                rewrotePass = rewrotePass || !log.rewrites.isEmpty
+            }
+            if !rewrotePass { break }
+        }
+        return PipelineResult(graph: graph, reports: reports, rounds: rounds)
+    }
+}
+
+/// What one pass did over the whole pipeline run.
+public struct PassReport: Codable, Equatable, Sendable {
+    public let pass: String
+    public var rewrites: [RewriteRecord] = []
+    /// Sites that matched but were not rewritten, with their reasons.
+    public var skipped: [SkippedSite] = []
+
+    public init(pass: String) { self.pass = pass }
+}
+
+public struct PipelineResult: Sendable {
+    public let graph: Graph
+    public let reports: [PassReport]
+    /// Rounds run until nothing changed (the last round rewrote nothing, unless capped).
+    public let rounds: Int
+}

@@ -1,0 +1,92 @@
+import GhostIR
+
+/// `fold-affine-into-conv`
+///
+/// **Given** `y = Conv(x, W, b) ⊙ c` for ⊙ ∈ {Mul, Add, Sub, Div}, or `y = c ⊙ Conv(…)` for Mul,
+/// Add and Sub, where c is a constant holding one value per output channel (shape [C,1,1],
+/// [1,C,1,1], or a single value broadcast to all),
+/// **Result** `y = Conv(x, W', b')` with, per output channel o:
+///
+///     Mul  (W·c, b·c)          Div  (W/c, b/c)
+///     Add  (W,   b + c)        Sub  (W,   b − c);   c − Conv: (−W, c − b)
+///
+/// **Conditions**: W and b constants; the Conv output has no other reader and is not a graph
+/// output; c broadcasts along the channel axis only (the result keeps the Conv's shape); no
+/// division by zero. This is what exporters and dynamo's decompositions emit for a BN written as
+/// `x * scale + shift`.
+public struct FoldAffineIntoConv: GraphPass {
+    public let name = "fold-affine-into-conv"
+
+    public init() {}
+
+    private static let operators: Set<String> = ["Mul", "Add", "Sub", "Div"]
+
+    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        let index = GraphIndex(graph)
+        var editor = GraphEditor(graph)
+        for (opIndex, op) in graph.nodes.enumerated() where op.domain.isEmpty && Self.operators.contains(op.opType) {
+            // match: one operand produced by a Conv, the other a constant.
+            guard op.inputs.count == 2 else { continue }
+            let convSide = op.inputs.firstIndex { index.producerNode(of: $0)?.node.isONNX("Conv") == true }
+            guard let convSide, index.constant(op.inputs[1 - convSide]) != nil,
+                  let (convIndex, conv) = index.producerNode(of: op.inputs[convSide]) else { continue }
+            let plan: ConvWeights
+            switch check(op: op, convOnLeft: convSide == 0, conv: conv, convIndex: convIndex, index: index) {
+            case .failure(let skip):
+                log.skipped(index.name(opIndex), because: skip.reason)
+                continue
+            case .success(let weights):
+                plan = weights
+            }
+            guard editor.isFree([convIndex, opIndex]) else { continue }
+            let fused = try editor.makeConv(
+                named: conv.name, input: conv.inputs[0], weights: plan, attributes: conv.attributes,
+                output: op.outputs[0], fusedFrom: provenance(conv) + provenance(op), pass: name)
+            editor.replace([convIndex, opIndex], with: fused)
+            log.rewrote([index.name(convIndex), index.name(opIndex)], into: fused.name)
+        }
+        graph = editor.finish()
+    }
+
+    private func check(op: Node, convOnLeft: Bool, conv: Node, convIndex: Int, index: GraphIndex) -> Result<ConvWeights, Skip> {
+        Result {
+            _ = try index.soleConsumer(of: conv.outputs[0], producedBy: index.name(convIndex)).get()
+            var weights = try ConvWeights.read(conv, index: index).get()
+            let constant = index.constant(op.inputs[convOnLeft ? 1 : 0])!
+            let values = try perChannel(constant, channels: weights.outputChannels, convRank: weights.shape.count)
+            switch (op.opType, convOnLeft) {
+            case ("Mul", _):
+                weights.scaleOutputChannels(by: values)
+            case ("Add", _):
+                weights.shiftOutputChannels(by: values)
+            case ("Sub", true):
+                weights.shiftOutputChannels(by: values.map { -$0 })
+            case ("Sub", false):
+                weights.scaleOutputChannels(by: Array(repeating: -1, count: values.count))
+                weights.shiftOutputChannels(by: values)
+            case ("Div", true):
+                guard values.allSatisfy({ $0 != 0 }) else { throw Skip("the divisor has a zero") }
+                weights.scaleOutputChannels(by: values.map { 1 / $0 })
+            default:
+                throw Skip("the Conv output is the divisor, which is not affine")
+            }
+            return weights
+        }.mapError { $0 as? Skip ?? Skip("\($0)") }
+    }
+
+    /// The constant as one value per output channel, if it broadcasts along channels only.
+    private func perChannel(_ constant: Tensor, channels: Int, convRank: Int) throws(Skip) -> [Double] {
+        guard constant.elementType.isFloatingPoint else { throw Skip("the constant is \(constant.elementType), not floating point") }
+        let values = constant.doubleValues()
+        if values.count == 1 { return Array(repeating: values[0], count: channels) }
+        // Right-aligned against the Conv output [N, C, spatial…]: C sits spatialRank+1 from the end.
+        let spatialRank = convRank - 2
+        let shape = constant.shape
+        guard shape.count >= spatialRank + 1, shape.count <= convRank,
+              shape[shape.count - spatialRank - 1] == channels,
+              shape.enumerated().allSatisfy({ $0.offset == shape.count - spatialRank - 1 || $0.element == 1 }) else {
+            throw Skip("the constant's shape \(shape) is not per-channel for \(channels) channels")
+        }
+        return values
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import GhostIR
+import GhostONNX
+import GhostPasses
+
+struct Fuse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fold BatchNormalization into convolutions and merge parallel branches.",
+        discussion: """
+            Runs the fusion pipeline on an ONNX export and writes the fused model. The passes, \
+            in order (names as used by --disable-pass and in reports):
+              \(PassPipeline.default.passNames.joined(separator: "\n  "))
+
+            --explain prints, per pass, how many sites were rewritten and every site that \
+            matched but was not rewritten, with the reason. The output is written atomically; \
+            on any error nothing is written.
+
+            Examples:
+              ghost-convert fuse repghostnet.onnx repghostnet-fused.onnx --explain
+              ghost-convert fuse net.onnx out.onnx --disable-pass merge-parallel-convs --report r.json
+            """
+    )
+
+    @Argument(help: "The ONNX model to fuse.")
+    var input: String
+
+    @Argument(help: "Where to write the fused model (.onnx; .gwt arrives with the .gwt format).")
+    var output: String
+
+    @Flag(help: "Explain every pass: rewrites and the reasons sites were skipped (stderr).")
+    var explain = false
+
+    @Option(name: .customLong("disable-pass"), help: "Leave out a pass by name (repeatable).")
+    var disabledPasses: [String] = []
+
+    @Option(help: "Write a JSON report of the run to this path (keys in docs/cli.md).")
+    var report: String?
+
+    func validate() throws {
+        if output.hasSuffix(".gwt") {
+            throw ValidationError("writing .gwt is not yet supported; write .onnx for now (the .gwt format is tracked in issue 7)")
+        }
+        guard output.hasSuffix(".onnx") else { throw ValidationError("OUTPUT must end in .onnx ('\(output)')") }
+        try OutputPath.refuseOverwritingInput(input: input, output: output)
+    }
+
+    func run() async throws {
+        let loaded = try ONNXModelLoader.load(path: input)
+        let pipeline = try PassPipeline.default.disabling(disabledPasses)
+        let result = try pipeline.run(loaded.graph)
+        let summary = FuseReport(input: input, output: output, before: loaded.graph, result: result)
+        try ONNXWriter.write(result.graph, to: output)
+        if explain {
+            FileHandle.standardError.write(Data((summary.explanation + "\n").utf8))
+        } else {
+            FileHandle.standardError.write(Data((summary.summaryLine + "\n").utf8))
+        }
+        if let report {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(summary)
+            let file = try PendingFile(destination: report)
+            try file.write([UInt8](data))
+            try file.commit()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import GhostIR
+import GhostPasses
+
+/// What `fuse` tells the user: a summary line, the --explain text, and the --report JSON.
+struct FuseReport: Codable {
+    struct Counts: Codable {
+        var nodes: Int
+        var batchNormalization: Int
+        var conv: Int
+        var add: Int
+
+        init(_ graph: Graph) {
+            nodes = graph.nodes.count
+            batchNormalization = graph.nodes.filter { $0.isONNX("BatchNormalization") }.count
+            conv = graph.nodes.filter { $0.isONNX("Conv") }.count
+            add = graph.nodes.filter { $0.isONNX("Add") }.count
+        }
+    }
+
+    var input: String
+    var output: String
+    var before: Counts
+    var after: Counts
+    var rounds: Int
+    var passes: [PassReport]
+
+    init(input: String, output: String, before: Graph, result: PipelineResult) {
+        self.input = input
+        self.output = output
+        self.before = Counts(before)
+        after = Counts(result.graph)
+        rounds = result.rounds
+        passes = result.reports
+    }
+
+    var summaryLine: String {
+        "fused \(input) → \(output): nodes \(before.nodes) → \(after.nodes), "
+            + "BatchNormalization \(before.batchNormalization) → \(after.batchNormalization), "
+            + "Conv \(before.conv) → \(after.conv), Add \(before.add) → \(after.add)"
+    }
+
+    var explanation: String {
+        var lines: [String] = []
+        for pass in passes {
+            lines.append("\(pass.pass): \(pass.rewrites.count) rewritten, \(pass.skipped.count) skipped")
+            for skip in pass.skipped {
+                lines.append("  skipped \(skip.node): \(skip.reason)")
+            }
+        }
+        lines.append(summaryLine)
+        return lines.joined(separator: "\n")
+    }
+}
