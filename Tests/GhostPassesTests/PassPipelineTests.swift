@@ -1,0 +1,58 @@
+import GhostIR
+@testable import GhostPasses
+import Testing
+
+@Test func defaultPipelineOrderIsStable() {
+    #expect(PassPipeline.default.passNames == [
+        "eliminate-identity", "fold-batchnorm-into-conv", "fold-affine-into-conv", "batchnorm-to-depthwise-conv",
+        "pad-kernel-to-3x3", "merge-parallel-convs", "eliminate-dead-nodes",
+    ])
+}
+
+@Test func unknownPassNameIsAnError() {
+    #expect(throws: PassError.unknownPass(name: "fold-everything", known: PassPipeline.default.passNames)) {
+        try PassPipeline.default.disabling(["fold-everything"])
+    }
+}
+
+@Test func disablingTheMergeLeavesTheBranches() throws {
+    var builder = TestGraphBuilder(shape: [1, 2, 6, 6])
+    let a = builder.batchNorm("a.bn", builder.conv("a", "x", out: 2, in: 2), channels: 2)
+    let b = builder.batchNorm("b.bn", builder.conv("b", "x", out: 2, in: 2, kernel: 1), channels: 2)
+    builder.output(builder.op("Add", "Add_0", [a, b]))
+    let result = try fuse(builder.graph, disabling: ["merge-parallel-convs"])
+    #expect(result.graph.count("Conv") == 2)
+    #expect(result.graph.count("BatchNormalization") == 0)
+    #expect(result.graph.count("Add") == 1)
+}
+
+/// A pass that drops a node's producer: the pipeline must catch it and name the pass.
+private struct BreakingPass: GraphPass {
+    let name = "break-something"
+    func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        graph.nodes.removeFirst()
+    }
+}
+
+@Test func verifierNamesThePassThatBrokeTheGraph() throws {
+    var builder = TestGraphBuilder(shape: [1, 2, 4, 4])
+    builder.output(builder.op("Relu", "B", [builder.op("Relu", "A", ["x"])]))
+    let pipeline = PassPipeline(passes: [BreakingPass()])
+    #expect(throws: PassError.brokeGraph(pass: "break-something", defect: .undefinedInput(node: "B", value: "A.out"))) {
+        try pipeline.run(builder.graph)
+    }
+}
+
+@Test func pipelineReachesAFixedPoint() throws {
+    // Merging first needs BN folding, BN→conv and padding: several passes, then a quiet round.
+    var builder = TestGraphBuilder(shape: [1, 3, 6, 6])
+    let a = builder.batchNorm("a.bn", builder.conv("a", "x", out: 3, in: 3), channels: 3)
+    let b = builder.batchNorm("b.bn", builder.conv("b", "x", out: 3, in: 3, kernel: 1), channels: 3)
+    let sum = builder.op("Add", "Add_0", [a, b])
+    builder.output(builder.batchNorm("after.bn", sum, channels: 3))
+    let result = try fuse(builder.graph)
+    // The trailing BN becomes foldable only once the branches are one Conv: a second round.
+    #expect(result.graph.nodes.map(\.opType) == ["Conv"])
+    #expect(result.rounds == 3)
+    #expect(try NaiveEvaluator.relativeDifference(builder.graph, result.graph, shape: [1, 3, 6, 6]) <= 1e-12)
+}
