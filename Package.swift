@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "GhostIR", targets: ["GhostIR"]),
         .library(name: "GhostONNX", targets: ["GhostONNX"]),
         .library(name: "GhostPasses", targets: ["GhostPasses"]),
+        .library(name: "GhostGWT", targets: ["GhostGWT"]),
         .library(name: "GhostInterpreter", targets: ["GhostInterpreter"]),
         .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
@@ -37,6 +38,12 @@ let package = Package(
         // Every graph rewrite, and the ordered pipeline that runs them.
         .target(name: "GhostPasses", dependencies: ["GhostIR"]),
 
+        // zlib (crc32) and OpenSSL's libcrypto (SHA-256) from the system.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The .gwt deployable weight file (docs/gwt-format.md).
+        .target(name: "GhostGWT", dependencies: ["GhostIR", "CZlib", "CCrypto"]),
+
         // OpenBLAS's CBLAS interface from the system (Debian: libopenblas-dev).
         .systemLibrary(
             name: "CBLAS",
@@ -52,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostPasses", "GhostInterpreter", "GhostNumPy",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostNumPy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +70,7 @@ let package = Package(
                     dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR"]),
         .testTarget(name: "GhostPassesTests",
                     dependencies: ["GhostPasses", "GhostInterpreter", "GhostONNX", "GhostNumPy", "GhostIR"]),
+        .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostIR"]),
     ],

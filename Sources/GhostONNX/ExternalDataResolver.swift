@@ -1,4 +1,5 @@
 import Foundation
+import GhostIR
 
 /// Finds and maps the files that hold external tensor data (`data_location = EXTERNAL`).
 ///
@@ -73,7 +74,7 @@ final class ExternalDataResolver {
         do {
             mapping = try MappedFile(path: resolved)
         } catch {
-            throw .externalData(file: file, tensor: tensor, problem: "cannot read '\(location)': \(error.localizedDescription)")
+            throw .externalData(file: file, tensor: tensor, problem: "cannot read '\(location)': \(error.reason)")
         }
         mapped[location] = mapping
         return mapping

@@ -32,7 +32,12 @@ public enum ONNXModelLoader {
         let message: UnsafeMutablePointer<Onnx__ModelProto>
         let fileBytes: Int
         do {
-            let mapping = try MappedFile(path: path)
+            let mapping: MappedFile
+            do {
+                mapping = try MappedFile(path: path)
+            } catch {
+                throw ONNXLoadError.unreadable(file: path, reason: error.reason)
+            }
             fileBytes = mapping.bytes.count
             guard let base = mapping.bytes.baseAddress else { throw ONNXLoadError.emptyFile(file: path) }
             mapping.adviseSequential()
