@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostGWT
 import GhostIR
 import GhostONNX
 import GhostPasses
@@ -21,6 +22,10 @@ struct ExitStatus {
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
         case let error as ONNXWriteError:
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
+        case let error as GWTFormatError:
+            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
+        case let error as FileMappingError:
+            self.init(code: ExitStatus.badInput, message: "error: cannot read the file: \(error)")
         case let error as FileOutputError:
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
         case let error as PassError:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostGWT
 import GhostIR
 import GhostONNX
 
@@ -7,13 +8,14 @@ struct Convert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rewrite a model in another form without changing what it computes.",
         discussion: """
-            Loads the model, checks it, and writes it again. Use it to move weights into an \
-            external data file (or back inline), or to normalize a file before comparing it. \
-            The output is written atomically: on any error nothing is left at OUTPUT.
+            Loads the model (.onnx or .gwt), checks it, and writes it in the format OUTPUT's \
+            extension names. Use it to export a fused .gwt back to ONNX, to move ONNX weights \
+            into an external data file (or back inline), or to normalize a file before comparing \
+            it. The output is written atomically: on any error nothing is left at OUTPUT.
 
             Examples:
+              ghost-convert convert fused.gwt fused.onnx
               ghost-convert convert big.onnx big-external.onnx --external-data always
-              ghost-convert convert model.onnx copy.onnx
             """
     )
 
@@ -21,30 +23,34 @@ struct Convert: AsyncParsableCommand {
         case auto, always, never
     }
 
-    @Argument(help: "The model to read (.onnx).")
+    @Argument(help: "The model to read (.onnx or .gwt).")
     var input: String
 
-    @Argument(help: "Where to write the model (.onnx).")
+    @Argument(help: "Where to write the model (.onnx or .gwt).")
     var output: String
 
-    @Option(help: "Where weights go: auto (inline unless over 2 GB), always (tensors of 1 KiB or more to OUTPUT.data), never.")
+    @Option(help: "For .onnx output, where weights go: auto (inline unless over 2 GB), always (tensors of 1 KiB or more to OUTPUT.data), never.")
     var externalData: ExternalDataChoice = .auto
 
     func validate() throws {
-        guard output.hasSuffix(".onnx") else {
-            throw ValidationError("OUTPUT must end in .onnx ('\(output)'); .gwt output arrives with the .gwt format")
-        }
+        _ = try ModelFile.outputFormat(output)
         try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
     func run() async throws {
-        let loaded = try ONNXModelLoader.load(path: input)
+        let loaded = try ModelFile.load(input)
         let policy: ExternalDataPolicy = switch externalData {
         case .auto: .automatic
         case .always: .always(threshold: 1024)
         case .never: .never
         }
-        try ONNXWriter.write(loaded.graph, to: output, externalData: policy)
+        // A .gwt keeps the provenance of the model it came from; an ONNX input is its own source.
+        var metadata = loaded.gwtMetadata
+        if metadata == nil {
+            metadata = GWTMetadata(tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try FileDigest.sha256(path: input),
+                                   sourceFile: (input as NSString).lastPathComponent)
+        }
+        try ModelFile.write(loaded.graph, to: output, metadata: metadata!, externalData: policy)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostGWT
 import GhostIR
 import GhostONNX
 import GhostPasses
@@ -17,7 +18,8 @@ struct Fuse: AsyncParsableCommand {
             on any error nothing is written.
 
             Examples:
-              ghost-convert fuse repghostnet.onnx repghostnet-fused.onnx --explain
+              ghost-convert fuse repghostnet.onnx repghostnet.gwt --explain
+              ghost-convert fuse repghostnet.onnx repghostnet-fused.onnx
               ghost-convert fuse net.onnx out.onnx --disable-pass merge-parallel-convs --report r.json
             """
     )
@@ -25,7 +27,7 @@ struct Fuse: AsyncParsableCommand {
     @Argument(help: "The ONNX model to fuse.")
     var input: String
 
-    @Argument(help: "Where to write the fused model (.onnx; .gwt arrives with the .gwt format).")
+    @Argument(help: "Where to write the fused model: .gwt (deployable weight file) or .onnx.")
     var output: String
 
     @Flag(help: "Explain every pass: rewrites and the reasons sites were skipped (stderr).")
@@ -38,19 +40,20 @@ struct Fuse: AsyncParsableCommand {
     var report: String?
 
     func validate() throws {
-        if output.hasSuffix(".gwt") {
-            throw ValidationError("writing .gwt is not yet supported; write .onnx for now (the .gwt format is tracked in issue 7)")
-        }
-        guard output.hasSuffix(".onnx") else { throw ValidationError("OUTPUT must end in .onnx ('\(output)')") }
+        _ = try ModelFile.outputFormat(output)
         try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
     func run() async throws {
-        let loaded = try ONNXModelLoader.load(path: input)
+        let loaded = try ModelFile.load(input)
         let pipeline = try PassPipeline.default.disabling(disabledPasses)
         let result = try pipeline.run(loaded.graph)
         let summary = FuseReport(input: input, output: output, before: loaded.graph, result: result)
-        try ONNXWriter.write(result.graph, to: output)
+        let metadata = GWTMetadata(
+            tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try FileDigest.sha256(path: input),
+            sourceFile: (input as NSString).lastPathComponent,
+            passes: result.reports.map { GWTMetadata.PassCount(name: $0.pass, rewrites: $0.rewrites.count) })
+        try ModelFile.write(result.graph, to: output, metadata: metadata)
         if explain {
             FileHandle.standardError.write(Data((summary.explanation + "\n").utf8))
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostGWT
 import GhostIR
 import GhostONNX
 
@@ -19,14 +20,14 @@ struct Inspect: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The model to describe (.onnx).")
+    @Argument(help: "The model to describe (.onnx or .gwt).")
     var model: String
 
     @Flag(help: "Print a JSON object instead of text.")
     var json = false
 
     func run() async throws {
-        let loaded = try ONNXModelLoader.load(path: model)
+        let loaded = try ModelFile.load(model)
         let report = InspectReport(file: model, loaded: loaded)
         if json {
             let encoder = JSONEncoder()
@@ -46,18 +47,21 @@ struct InspectReport: Codable {
     }
 
     var file: String
-    var format: String
+    var format: ModelFile.Format
     var fileBytes: Int
     var externalData: [ExternalFile]
     var graph: GraphSummary
+    /// For .gwt files: the tool, source model digest and passes that produced it.
+    var gwt: GWTMetadata?
 
-    init(file: String, loaded: LoadedModel) {
+    init(file: String, loaded: ModelFile.Loaded) {
         self.file = file
-        format = "onnx"
-        fileBytes = loaded.source.fileBytes
-        externalData = loaded.source.externalData.sorted { $0.key < $1.key }
+        format = loaded.format
+        fileBytes = loaded.fileBytes
+        externalData = loaded.externalData.sorted { $0.key < $1.key }
             .map { ExternalFile(location: $0.key, bytes: $0.value) }
         graph = GraphSummary(loaded.graph)
+        gwt = loaded.gwtMetadata
     }
 
     var text: String {
@@ -69,6 +73,11 @@ struct InspectReport: Codable {
         for output in graph.outputs { lines.append("  output:       \(describe(output))") }
         lines.append("  nodes:        \(graph.nodeCount)")
         lines.append("  parameters:   \(graph.parameterCount) in \(graph.initializerCount) initializers (\(ByteCountText.format(graph.parameterBytes)))")
+        if let gwt {
+            lines.append("  fused by:     \(gwt.tool) from \(gwt.sourceFile) (sha256 \(gwt.sourceSha256.prefix(16))…)")
+            let passes = gwt.passes.filter { $0.rewrites > 0 }.map { "\($0.name) ×\($0.rewrites)" }
+            lines.append("  passes:       \(passes.isEmpty ? "none rewrote anything" : passes.joined(separator: ", "))")
+        }
         for file in externalData {
             lines.append("  external:     \(file.location) (\(ByteCountText.format(file.bytes)) referenced)")
         }
