@@ -20,4 +20,6 @@ echo "== ONNX Runtime checks"
 PY=$(scripts/python-env.sh check | tail -1)
 "$PY" Samples/export/check_goldens.py
 "$PY" Samples/checks/roundtrip_ort.py --tool .build/debug/ghost-convert
+"$PY" Samples/checks/fused_ort.py --tool .build/debug/ghost-convert
+"$PY" Samples/python/check_gwt_reader.py --tool .build/debug/ghost-convert
 echo "== all tests passed"

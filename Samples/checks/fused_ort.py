@@ -1,0 +1,91 @@
+"""ONNX Runtime check of `ghost-convert fuse` on every bundled model.
+
+For each model in Models/manifest.json:
+  - `ghost-convert fuse MODEL fused.onnx --report r.json` succeeds and onnx.checker accepts the output;
+  - ONNX Runtime on the fused file matches the committed golden (output.npy, made by ONNX Runtime on
+    the original) within max|Δ| / max|golden| <= 1e-5;
+  - no BatchNormalization remains (every one in these nets follows a Conv or sits on a branch that
+    merges), and the fused graph has no more nodes than the original;
+  - for RepGhostNet in training form, the fused Conv count equals that of the same network
+    reparameterized in PyTorch and exported (Models/repghostnet_100_deploy), and no Add is left
+    inside a RepGhost block (every remaining Add is a residual shortcut).
+
+Usage: python Samples/checks/fused_ort.py --tool .build/debug/ghost-convert
+Needs: onnx, onnxruntime, numpy (scripts/python-env.sh check).
+"""
+import argparse
+import collections
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TOLERANCE = 1e-5
+
+
+def run(model_path, feeds):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+def op_counts(path):
+    model = onnx.load(str(path), load_external_data=False)
+    return collections.Counter(node.op_type for node in model.graph.node), len(model.graph.node)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tool", required=True)
+    args = parser.parse_args()
+    manifest = json.loads((ROOT / "Models" / "manifest.json").read_text())
+    by_id = {entry["id"]: entry for entry in manifest}
+    failures = []
+    fused_convs = {}
+    print(f"{'model':<34}{'nodes':>13}{'BN':>9}{'Conv':>11}{'rel err':>11}")
+    with tempfile.TemporaryDirectory() as scratch:
+        for entry in manifest:
+            source = ROOT / "Models" / entry["file"]
+            target = pathlib.Path(scratch) / f"{entry['id']}.onnx"
+            subprocess.run([args.tool, "fuse", str(source), str(target)], check=True, stderr=subprocess.DEVNULL)
+            onnx.checker.check_model(str(target))
+            feeds = {i["name"]: np.load(ROOT / "Models" / i["file"]) for i in entry["inputs"]}
+            outputs = run(target, feeds)
+            worst = 0.0
+            for output, spec in zip(outputs, entry["outputs"]):
+                golden = np.load(ROOT / "Models" / spec["file"])
+                worst = max(worst, float(np.abs(output - golden).max() / np.abs(golden).max()))
+            before, nodes_before = op_counts(source)
+            after, nodes_after = op_counts(target)
+            fused_convs[entry["id"]] = after["Conv"]
+            print(f"{entry['id']:<34}{nodes_before:>6} → {nodes_after:<5}{before['BatchNormalization']:>4} → {after['BatchNormalization']:<3}"
+                  f"{before['Conv']:>4} → {after['Conv']:<4}{worst:>10.2e}")
+            if worst > TOLERANCE:
+                failures.append(f"{entry['id']}: fused output differs from the golden by {worst:.3e} (> {TOLERANCE})")
+            if after["BatchNormalization"]:
+                failures.append(f"{entry['id']}: {after['BatchNormalization']} BatchNormalization nodes remain")
+            if nodes_after > nodes_before:
+                failures.append(f"{entry['id']}: fusing grew the graph from {nodes_before} to {nodes_after} nodes")
+    for entry in manifest:
+        deploy = by_id.get(entry["id"].replace("repghostnet_100", "repghostnet_100_deploy"))
+        if entry.get("family") == "repghostnet" and entry.get("form") == "training" and deploy and deploy is not entry \
+                and entry["exporter"] == deploy["exporter"]:
+            if fused_convs[entry["id"]] != fused_convs[deploy["id"]]:
+                failures.append(f"{entry['id']}: {fused_convs[entry['id']]} Conv after fusing, PyTorch's reparameterized "
+                                f"export has {fused_convs[deploy['id']]}")
+    for failure in failures:
+        print("FAIL:", failure)
+    print(f"fused: {len(manifest) - len({f.split(':')[0] for f in failures})} passed, {len({f.split(':')[0] for f in failures})} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
