@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "GhostPasses", targets: ["GhostPasses"]),
         .library(name: "GhostGWT", targets: ["GhostGWT"]),
         .library(name: "GhostInterpreter", targets: ["GhostInterpreter"]),
+        .library(name: "GhostVerify", targets: ["GhostVerify"]),
         .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
     ],
@@ -52,6 +53,8 @@ let package = Package(
         ),
         // Reference execution of a graph in float32 or float64.
         .target(name: "GhostInterpreter", dependencies: ["GhostIR", "CBLAS"]),
+        // Equivalence checking: run both graphs, compare, localize the first divergence.
+        .target(name: "GhostVerify", dependencies: ["GhostIR", "GhostInterpreter"]),
         // .npy files <-> GhostIR tensors (inputs, goldens, `run` outputs).
         .target(name: "GhostNumPy", dependencies: ["GhostIR"]),
 
@@ -59,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostNumPy",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,6 +74,7 @@ let package = Package(
         .testTarget(name: "GhostPassesTests",
                     dependencies: ["GhostPasses", "GhostInterpreter", "GhostONNX", "GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
+        .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostIR"]),
     ],

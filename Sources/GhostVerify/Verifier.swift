@@ -1,0 +1,128 @@
+import GhostIR
+
+/// Runs graphs for the verifier. The reference interpreter provides one (see `InterpreterExecutor`);
+/// tests can supply others.
+public protocol GraphExecutor: Sendable {
+    /// Every value computed for `inputs`: the graph outputs, and every node output when
+    /// `intermediates` is true.
+    func execute(_ graph: Graph, inputs: [String: Tensor], intermediates: Bool) throws -> [String: Tensor]
+}
+
+/// Decides whether a fused graph computes what the original does, and if not, where they part.
+public struct Verifier: Sendable {
+    public let executor: any GraphExecutor
+    public let tolerance: Tolerance
+
+    public init(executor: any GraphExecutor, tolerance: Tolerance = .relative(1e-5)) {
+        self.executor = executor
+        self.tolerance = tolerance
+    }
+
+    /// Checks the two graphs take and produce the same named values (exit 2 if not).
+    public func checkInterfaces(original: Graph, fused: Graph) throws(VerifyError) {
+        let originalInputs = original.runtimeInputs.map(\.name), fusedInputs = fused.runtimeInputs.map(\.name)
+        guard Set(originalInputs) == Set(fusedInputs) else { throw .inputsDiffer(original: originalInputs, fused: fusedInputs) }
+        let originalOutputs = original.outputs.map(\.name), fusedOutputs = fused.outputs.map(\.name)
+        guard originalOutputs == fusedOutputs else { throw .outputsDiffer(original: originalOutputs, fused: fusedOutputs) }
+        for input in original.runtimeInputs {
+            guard let other = fused.runtimeInputs.first(where: { $0.name == input.name }) else { continue }
+            if let a = input.fixedShape, let b = other.fixedShape, a != b {
+                throw .inputShapeDiffers(input: input.name, original: input.typeDescription, fused: other.typeDescription)
+            }
+        }
+    }
+
+    /// Compares the graphs on each sample; localizes the first divergence when one fails.
+    public func verify(original: Graph, fused: Graph, samples: [[String: Tensor]]) throws(VerifyError) -> VerificationResult {
+        try checkInterfaces(original: original, fused: fused)
+        var results: [SampleResult] = []
+        var divergence: Divergence?
+        for (index, inputs) in samples.enumerated() {
+            let expected = try run(original, inputs, label: "original", intermediates: false)
+            let actual = try run(fused, inputs, label: "fused", intermediates: false)
+            var outputs: [OutputResult] = []
+            for output in original.outputs {
+                guard let a = expected[output.name], let b = actual[output.name] else {
+                    throw .execution(graph: expected[output.name] == nil ? "original" : "fused",
+                                     message: "output '\(output.name)' was not computed")
+                }
+                guard a.shape == b.shape else { throw .outputShapeDiffers(output: output.name, original: a.shape, fused: b.shape) }
+                let comparison = Comparison.compare(expected: a, actual: b, atol: tolerance.atol, rtol: tolerance.rtol)
+                outputs.append(OutputResult(output: output.name, comparison: comparison, passed: tolerance.accepts(comparison)))
+            }
+            results.append(SampleResult(sample: index, outputs: outputs))
+            if divergence == nil, outputs.contains(where: { !$0.passed }) {
+                divergence = try localize(original: original, fused: fused, inputs: inputs)
+            }
+        }
+        return VerificationResult(samples: results, firstDivergence: divergence)
+    }
+
+    private func run(_ graph: Graph, _ inputs: [String: Tensor], label: String, intermediates: Bool) throws(VerifyError) -> [String: Tensor] {
+        do {
+            return try executor.execute(graph, inputs: inputs, intermediates: intermediates)
+        } catch let error as VerifyError {
+            throw error
+        } catch {
+            throw .execution(graph: label, message: "\(error)")
+        }
+    }
+
+    /// Walks the fused graph in topological order comparing every value that also exists in the
+    /// original (fused nodes keep the output name of the last source node they replace); the first
+    /// that exceeds the tolerance names the diverging node and the source nodes it came from.
+    func localize(original: Graph, fused: Graph, inputs: [String: Tensor]) throws(VerifyError) -> Divergence? {
+        let expected = try run(original, inputs, label: "original", intermediates: true)
+        let actual = try run(fused, inputs, label: "fused", intermediates: true)
+        let order: [Node]
+        do {
+            order = try fused.topologicallySortedNodes()
+        } catch {
+            throw .execution(graph: "fused", message: "\(error)")
+        }
+        for node in order {
+            for output in node.outputs where !output.isEmpty {
+                guard let a = expected[output], let b = actual[output], a.shape == b.shape else { continue }
+                let comparison = Comparison.compare(expected: a, actual: b, atol: tolerance.atol, rtol: tolerance.rtol)
+                if !tolerance.accepts(comparison) {
+                    return Divergence(node: node.name, opType: node.opType, value: output,
+                                      fusedFrom: node.fusedFrom, comparison: comparison)
+                }
+            }
+        }
+        return nil
+    }
+}
+
+public struct OutputResult: Codable, Equatable, Sendable {
+    public let output: String
+    public let comparison: Comparison
+    public let passed: Bool
+}
+
+public struct SampleResult: Codable, Equatable, Sendable {
+    public let sample: Int
+    public let outputs: [OutputResult]
+}
+
+/// The first value in the fused graph (in topological order) that differs from the original's.
+public struct Divergence: Codable, Equatable, Sendable {
+    public let node: String
+    public let opType: String
+    public let value: String
+    /// The source nodes the diverging node replaced (empty if it was copied unchanged).
+    public let fusedFrom: [String]
+    public let comparison: Comparison
+}
+
+public struct VerificationResult: Codable, Equatable, Sendable {
+    public let samples: [SampleResult]
+    public let firstDivergence: Divergence?
+
+    public var equivalent: Bool { samples.allSatisfy { $0.outputs.allSatisfy(\.passed) } }
+
+    /// The worst relative error over every sample and output.
+    public var worstRelativeError: Double {
+        samples.flatMap(\.outputs).map(\.comparison.relativeError).max() ?? 0
+    }
+}
