@@ -26,9 +26,8 @@ final class ExternalDataResolver {
         func fail(_ problem: String) -> ONNXLoadError { .externalData(file: file, tensor: tensor, problem: problem) }
         var values: [String: String] = [:]
         for entry in entries { values[entry.key] = entry.value }
-        guard let location = values["location"], !location.isEmpty else {
-            throw fail("the 'location' key is missing")
-        }
+        guard let location = values["location"] else { throw fail("the 'location' key is missing") }
+        guard !location.isEmpty else { throw fail("the 'location' key is empty") }
         guard !location.hasPrefix("/") else {
             throw fail("location '\(location)' is absolute; it must be relative to the model's directory")
         }

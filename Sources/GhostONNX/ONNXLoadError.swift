@@ -61,7 +61,7 @@ extension ONNXLoadError: LocalizedError {
         case .invalidDimension(let file, let name, let dimension, let value):
             "\(file): '\(name)' has dimension \(dimension) = \(value); dimensions must be ≥ 0"
         case .sizeOverflow(let file, let tensor, let dims):
-            "\(file): tensor '\(tensor)' with dims \(dims) has more elements than fit in 64 bits"
+            "\(file): tensor '\(tensor)' with dims \(dims) is larger than 64-bit sizes can describe"
         case .rawDataSizeMismatch(let file, let tensor, let expected, let actual):
             "\(file): tensor '\(tensor)' needs \(expected) bytes for its dims and type, but raw_data holds \(actual)"
         case .typedDataCountMismatch(let file, let tensor, let field, let expected, let actual):

@@ -30,6 +30,10 @@ struct BranchSum {
     struct Leaf: Equatable {
         let value: String
         let branch: Branch
+
+        var isForeign: Bool {
+            if case .foreign = branch { true } else { false }
+        }
     }
 
     /// Add nodes of the tree; the root (whose output the merged node takes) is last.
@@ -44,6 +48,10 @@ struct BranchSum {
     }
 
     /// Every branch sum in the graph with at least two branches on a common input.
+    ///
+    /// A tree whose leaves include a foreign operand (typically a residual shortcut added to a
+    /// re-parameterizable block's output) is split: its sub-trees are tried in its place, and the
+    /// whole tree is reported only when no sub-tree is a clean site.
     static func find(in index: GraphIndex) -> [BranchSum] {
         var sums: [BranchSum] = []
         for (rootIndex, node) in index.graph.nodes.enumerated() where isAdd(node) {
@@ -52,12 +60,26 @@ struct BranchSum {
                let readers = index.consumers[output], readers.count == 1, isAdd(index.node(readers[0])) {
                 continue
             }
-            var adds: [Int] = []
-            var operands: [String] = []
-            collect(rootIndex, index: index, adds: &adds, operands: &operands)
-            if let sum = classify(adds: adds, operands: operands, index: index) { sums.append(sum) }
+            sums.append(contentsOf: sites(rootedAt: rootIndex, index: index))
         }
         return sums
+    }
+
+    /// The clean sites in the tree rooted at `root`, or the tree itself (to report why it is
+    /// not one) when it has none.
+    private static func sites(rootedAt root: Int, index: GraphIndex) -> [BranchSum] {
+        var adds: [Int] = []
+        var operands: [String] = []
+        collect(root, index: index, adds: &adds, operands: &operands)
+        let sum = classify(adds: adds, operands: operands, index: index)
+        if let sum, !sum.leaves.contains(where: \.isForeign) { return [sum] }
+        let children = index.node(root).inputs.compactMap { operand -> Int? in
+            guard let (producerIndex, _) = index.producerNode(of: operand), adds.contains(producerIndex) else { return nil }
+            return producerIndex
+        }
+        let clean = children.flatMap { sites(rootedAt: $0, index: index) }.filter { !$0.leaves.contains(where: \.isForeign) }
+        if !clean.isEmpty { return clean }
+        return sum.map { [$0] } ?? []
     }
 
     private static func isAdd(_ node: Node) -> Bool {

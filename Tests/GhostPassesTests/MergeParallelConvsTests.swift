@@ -152,3 +152,19 @@ private func skipReason(_ graph: Graph, pass: String = "merge-parallel-convs") t
     builder.output(builder.op("Add", "Add_0", [a, builder.batchNorm("id", "x", channels: 2)]))
     #expect(try skipReason(builder.graph, pass: "batchnorm-to-depthwise-conv") == ["the identity branch has strides [1, 1], the largest branch [2, 2]"])
 }
+
+@Test func blockInsideAResidualSumStillMerges() throws {
+    // RepGhost bottleneck: y = shortcut(z) + (BN(DWConv(x1)) + BN(x1)), x1 = BN(Conv(z)).
+    // The outer Add's tree has a foreign leaf (the shortcut); its inner sum is the site.
+    var builder = TestGraphBuilder(shape: [1, 4, 6, 6])
+    let x1 = builder.batchNorm("primary.bn", builder.conv("primary.conv", "x", out: 4, in: 4, kernel: 1), channels: 4)
+    let cheap = builder.batchNorm("cheap.bn", builder.conv("cheap.conv", x1, out: 4, in: 1, group: 4), channels: 4)
+    let inner = builder.op("Add", "Add_inner", [cheap, builder.batchNorm("fusion_bn", x1, channels: 4)])
+    let shortcut = builder.conv("shortcut", "x", out: 4, in: 4, kernel: 1, pads: [0, 0, 0, 0])
+    builder.output(builder.op("Add", "Add_residual", [shortcut, inner]))
+    let result = try fuse(builder.graph)
+    #expect(result.graph.nodes.map(\.opType) == ["Conv", "Conv", "Conv", "Add"])
+    #expect(result.reports.allSatisfy { $0.skipped.isEmpty || $0.pass == "fold-batchnorm-into-conv" })
+    #expect(result.report("merge-parallel-convs")?.rewrites.count == 1)
+    #expect(try NaiveEvaluator.relativeDifference(builder.graph, result.graph, shape: [1, 4, 6, 6]) <= 1e-12)
+}
