@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 @main
-struct GhostConvert: AsyncParsableCommand {
+struct GhostConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ghost-convert",
         abstract: "Fuse re-parameterizable CNNs exported to ONNX, and prove the fused model is equivalent.",
@@ -21,14 +21,10 @@ struct GhostConvert: AsyncParsableCommand {
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.
-    static func main() async {
+    static func main() {
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            try command.run()
         } catch {
             let outcome = ExitStatus(for: error)
             if let message = outcome.message, !message.isEmpty {

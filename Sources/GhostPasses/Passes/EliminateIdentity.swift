@@ -17,34 +17,49 @@ public struct EliminateIdentity: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        var index = GraphIndex(graph)
-        var position = 0
-        // One node at a time: each removal renames values that later candidates may read.
-        while position < graph.nodes.count {
-            let node = graph.nodes[position]
-            guard isPassThrough(node, index: index) else {
-                position += 1
-                continue
-            }
-            let input = node.inputs[0], output = node.outputs[0]
+        let index = GraphIndex(graph)
+        // One sweep collects every bypass, so the pass is linear in the graph's size.
+        var alias: [String: String] = [:]          // removed output → the value it passed through
+        var renamedOutputs: [String: String] = [:]  // producer output → graph output name it takes
+        var removed = Set<Int>()
+        func resolve(_ value: String) -> String {
+            var current = value
+            while let next = alias[current] { current = next }
+            return current
+        }
+        for (position, node) in graph.nodes.enumerated() where isPassThrough(node, index: index) {
+            let input = resolve(node.inputs[0]), output = node.outputs[0]
             if !index.graphOutputs.contains(output) {
-                graph.nodes.remove(at: position)
-                for reader in graph.nodes.indices {
-                    graph.nodes[reader].inputs = graph.nodes[reader].inputs.map { $0 == output ? input : $0 }
-                }
-            } else if let (producerIndex, _) = index.producerNode(of: input),
-                      !index.graphOutputs.contains(input), index.consumers[input] == [position] {
-                graph.nodes[producerIndex].outputs = graph.nodes[producerIndex].outputs.map { $0 == input ? output : $0 }
-                graph.nodes.remove(at: position)
+                alias[output] = input
+            } else if let (_, _) = index.producerNode(of: input), renamedOutputs[input] == nil,
+                      !index.graphOutputs.contains(input), readers(of: input, index: index, alias: alias) == [position] {
+                renamedOutputs[input] = output
             } else {
                 log.skipped(node.displayName(index: position), because: "its output '\(output)' is a graph output and its input '\(input)' cannot be renamed (a graph input, initializer, or read elsewhere)")
-                position += 1
                 continue
             }
-            graph.valueInfo.removeAll { $0.name == output && !index.graphOutputs.contains(output) }
+            removed.insert(position)
             log.rewrote([node.displayName(index: position)], into: "")
-            index = GraphIndex(graph)
         }
+        guard !removed.isEmpty else { return }
+        var nodes: [Node] = []
+        nodes.reserveCapacity(graph.nodes.count - removed.count)
+        for (position, var node) in graph.nodes.enumerated() where !removed.contains(position) {
+            node.inputs = node.inputs.map { $0.isEmpty ? $0 : renamedOutputs[resolve($0)] ?? resolve($0) }
+            node.outputs = node.outputs.map { renamedOutputs[$0] ?? $0 }
+            nodes.append(node)
+        }
+        graph.nodes = nodes
+        graph.valueInfo.removeAll { alias[$0.name] != nil }
+    }
+
+    /// The nodes reading `value` directly or through an Identity already bypassed.
+    private func readers(of value: String, index: GraphIndex, alias: [String: String]) -> [Int] {
+        var result = index.consumers[value] ?? []
+        for (removedOutput, target) in alias where target == value {
+            result.append(contentsOf: index.consumers[removedOutput] ?? [])
+        }
+        return result.sorted()
     }
 
     private func isPassThrough(_ node: Node, index: GraphIndex) -> Bool {

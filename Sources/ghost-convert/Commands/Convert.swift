@@ -4,7 +4,7 @@ import GhostGWT
 import GhostIR
 import GhostONNX
 
-struct Convert: AsyncParsableCommand {
+struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rewrite a model in another form without changing what it computes.",
         discussion: """
@@ -37,7 +37,7 @@ struct Convert: AsyncParsableCommand {
         try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
-    func run() async throws {
+    func run() throws {
         let loaded = try ModelFile.load(input)
         let policy: ExternalDataPolicy = switch externalData {
         case .auto: .automatic

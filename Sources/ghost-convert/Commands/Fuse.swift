@@ -5,7 +5,7 @@ import GhostIR
 import GhostONNX
 import GhostPasses
 
-struct Fuse: AsyncParsableCommand {
+struct Fuse: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fold BatchNormalization into convolutions and merge parallel branches.",
         discussion: """
@@ -44,7 +44,7 @@ struct Fuse: AsyncParsableCommand {
         try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
-    func run() async throws {
+    func run() throws {
         let loaded = try ModelFile.load(input)
         let pipeline = try PassPipeline.default.disabling(disabledPasses)
         let result = try pipeline.run(loaded.graph)

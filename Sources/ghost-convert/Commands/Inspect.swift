@@ -4,7 +4,7 @@ import GhostGWT
 import GhostIR
 import GhostONNX
 
-struct Inspect: AsyncParsableCommand {
+struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a model: opsets, inputs and outputs, operators and weights.",
         discussion: """
@@ -26,7 +26,7 @@ struct Inspect: AsyncParsableCommand {
     @Flag(help: "Print a JSON object instead of text.")
     var json = false
 
-    func run() async throws {
+    func run() throws {
         let loaded = try ModelFile.load(model)
         let report = InspectReport(file: model, loaded: loaded)
         if json {
