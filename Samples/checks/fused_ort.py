@@ -42,6 +42,28 @@ def op_counts(path):
     return collections.Counter(node.op_type for node in model.graph.node), len(model.graph.node)
 
 
+def check_blocks(tool):
+    """The hand-sized blocks of Tests/Fixtures/blocks: expected op counts and ORT numerics."""
+    directory = ROOT / "Tests" / "Fixtures" / "blocks"
+    failures = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for block in json.loads((directory / "manifest.json").read_text())["blocks"]:
+            target = pathlib.Path(scratch) / f"{block['id']}.onnx"
+            subprocess.run([tool, "fuse", str(directory / block["file"]), str(target)], check=True, stderr=subprocess.DEVNULL)
+            onnx.checker.check_model(str(target))
+            golden = np.load(directory / block["output"])
+            output = run(target, {"x": np.load(directory / block["input"])})[0]
+            error = float(np.abs(output - golden).max() / np.abs(golden).max())
+            counts, _ = op_counts(target)
+            wrong = {op: counts[op] for op, count in block["expect_fused"].items() if counts[op] != count}
+            print(f"{block['id']:<34}{'ops ok' if not wrong else 'ops ' + str(wrong):>24}{error:>11.2e}")
+            if wrong:
+                failures.append(f"{block['id']}: fused op counts {wrong}, expected {block['expect_fused']}")
+            if error > TOLERANCE:
+                failures.append(f"{block['id']}: fused output differs from the golden by {error:.3e}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tool", required=True)
@@ -81,6 +103,7 @@ def main():
             if fused_convs[entry["id"]] != fused_convs[deploy["id"]]:
                 failures.append(f"{entry['id']}: {fused_convs[entry['id']]} Conv after fusing, PyTorch's reparameterized "
                                 f"export has {fused_convs[deploy['id']]}")
+    failures += check_blocks(args.tool)
     for failure in failures:
         print("FAIL:", failure)
     print(f"fused: {len(manifest) - len({f.split(':')[0] for f in failures})} passed, {len({f.split(':')[0] for f in failures})} failed")
