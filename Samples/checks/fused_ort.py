@@ -23,18 +23,11 @@ import tempfile
 
 import numpy as np
 import onnx
-import onnxruntime as ort
+
+from ort_reference import run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
-
-
-def run(model_path, feeds):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)
 
 
 def op_counts(path):

@@ -16,18 +16,10 @@ import tempfile
 
 import numpy as np
 import onnx
-import onnxruntime as ort
+
+from ort_reference import run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def run(model_path, feeds):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    # Unoptimized, so both files execute the same kernels in the same order.
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)
 
 
 def main():

@@ -82,6 +82,33 @@ extension GraphEditor {
     }
 }
 
+extension GraphEditor {
+    /// The rewrite of every "fold X into the Conv before it" pass: the Conv at `convIndex` and
+    /// the node at `followerIndex` (which reads only it) become one Conv with `checked` weights,
+    /// keeping the Conv's name and attributes and taking the follower's output name. A failed
+    /// check is logged as a skip anchored on the follower.
+    mutating func foldIntoConv(
+        convIndex: Int, followerIndex: Int, checked: Result<ConvWeights, Skip>,
+        index: GraphIndex, log: inout PassLog, pass: String
+    ) throws(PassError) {
+        let weights: ConvWeights
+        switch checked {
+        case .failure(let skip):
+            log.skipped(index.name(followerIndex), because: skip.reason)
+            return
+        case .success(let folded):
+            weights = folded
+        }
+        guard isFree([convIndex, followerIndex]) else { return }  // the next round takes it
+        let conv = index.node(convIndex), follower = index.node(followerIndex)
+        let fused = try makeConv(
+            named: conv.name, input: conv.inputs[0], weights: weights, attributes: conv.attributes,
+            output: follower.outputs[0], fusedFrom: provenance(conv) + provenance(follower), pass: pass)
+        replace([convIndex, followerIndex], with: fused)
+        log.rewrote([index.name(convIndex), index.name(followerIndex)], into: fused.name)
+    }
+}
+
 /// Provenance of a node: the source nodes it stands for (itself, if it is a source node).
 func provenance(_ node: Node) -> [String] {
     node.fusedFrom.isEmpty ? [node.name] : node.fusedFrom

@@ -30,20 +30,10 @@ public struct FoldAffineIntoConv: GraphPass {
             let convSide = op.inputs.firstIndex { index.producerNode(of: $0)?.node.isONNX("Conv") == true }
             guard let convSide, index.constant(op.inputs[1 - convSide]) != nil,
                   let (convIndex, conv) = index.producerNode(of: op.inputs[convSide]) else { continue }
-            let plan: ConvWeights
-            switch check(op: op, convOnLeft: convSide == 0, conv: conv, convIndex: convIndex, index: index) {
-            case .failure(let skip):
-                log.skipped(index.name(opIndex), because: skip.reason)
-                continue
-            case .success(let weights):
-                plan = weights
-            }
-            guard editor.isFree([convIndex, opIndex]) else { continue }
-            let fused = try editor.makeConv(
-                named: conv.name, input: conv.inputs[0], weights: plan, attributes: conv.attributes,
-                output: op.outputs[0], fusedFrom: provenance(conv) + provenance(op), pass: name)
-            editor.replace([convIndex, opIndex], with: fused)
-            log.rewrote([index.name(convIndex), index.name(opIndex)], into: fused.name)
+            try editor.foldIntoConv(
+                convIndex: convIndex, followerIndex: opIndex,
+                checked: check(op: op, convOnLeft: convSide == 0, conv: conv, convIndex: convIndex, index: index),
+                index: index, log: &log, pass: name)
         }
         graph = editor.finish()
     }
@@ -52,7 +42,7 @@ public struct FoldAffineIntoConv: GraphPass {
         Result {
             _ = try index.soleConsumer(of: conv.outputs[0], producedBy: index.name(convIndex)).get()
             var weights = try ConvWeights.read(conv, index: index).get()
-            let constant = index.constant(op.inputs[convOnLeft ? 1 : 0])!
+            guard let constant = index.constant(op.inputs[convOnLeft ? 1 : 0]) else { throw Skip("the other operand is not a constant") }
             let values = try perChannel(constant, channels: weights.outputChannels, convRank: weights.shape.count)
             switch (op.opType, convOnLeft) {
             case ("Mul", _):

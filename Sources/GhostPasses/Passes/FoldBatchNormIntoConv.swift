@@ -27,22 +27,11 @@ public struct FoldBatchNormIntoConv: GraphPass {
             guard let (convIndex, conv) = index.producerNode(of: bn.inputs.first ?? ""), conv.isONNX("Conv") else {
                 continue  // not this pass's pattern (batchnorm-to-depthwise-conv may take it)
             }
-            // check
-            let plan: ConvWeights
-            switch check(conv: conv, convIndex: convIndex, bn: bn, index: index) {
-            case .failure(let skip):
-                log.skipped(index.name(bnIndex), because: skip.reason)
-                continue
-            case .success(let folded):
-                plan = folded
-            }
-            guard editor.isFree([convIndex, bnIndex]) else { continue }
-            // rewrite
-            let fused = try editor.makeConv(
-                named: conv.name, input: conv.inputs[0], weights: plan, attributes: conv.attributes,
-                output: bn.outputs[0], fusedFrom: provenance(conv) + provenance(bn), pass: name)
-            editor.replace([convIndex, bnIndex], with: fused)
-            log.rewrote([index.name(convIndex), index.name(bnIndex)], into: fused.name)
+            // check, then rewrite
+            try editor.foldIntoConv(
+                convIndex: convIndex, followerIndex: bnIndex,
+                checked: check(conv: conv, convIndex: convIndex, bn: bn, index: index),
+                index: index, log: &log, pass: name)
         }
         graph = editor.finish()
     }
