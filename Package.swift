@@ -67,6 +67,9 @@ let package = Package(
             ]
         ),
 
+        // Fuzzing harness for the file readers (scripts/fuzz.sh); without the fuzzer it replays files.
+        .executableTarget(name: "ghost-fuzz", dependencies: ["GhostIR", "GhostONNX", "GhostGWT"]),
+
         .testTarget(name: "GhostIRTests", dependencies: ["GhostIR"]),
         .testTarget(name: "GhostONNXTests", dependencies: ["GhostONNX", "GhostIR"]),
         .testTarget(name: "GhostInterpreterTests",

@@ -1,0 +1,68 @@
+import Foundation
+import GhostGWT
+import GhostIR
+import GhostONNX
+
+/// What one fuzz input is fed to, chosen by GHOST_FUZZ_TARGET (onnx, gwt).
+///
+/// Each input is written to a file in a private temporary directory and read through the same
+/// path-based, memory-mapping entry points the tool uses, so the fuzzer exercises exactly the code
+/// a user's file meets. Any thrown error is an acceptable outcome; a crash, trap, sanitizer report
+/// or hang is a bug.
+final class FuzzHarness {
+    enum Target: String, CaseIterable {
+        case onnx, gwt
+    }
+
+    let target: Target
+    private let path: String
+
+    init(target: Target) {
+        self.target = target
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-fuzz-\(getpid())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        path = directory.appendingPathComponent("input.\(target.rawValue)").path
+    }
+
+    static func fromEnvironment() -> FuzzHarness {
+        let name = ProcessInfo.processInfo.environment["GHOST_FUZZ_TARGET"] ?? "onnx"
+        guard let target = Target(rawValue: name) else {
+            FileHandle.standardError.write(Data("GHOST_FUZZ_TARGET must be one of \(Target.allCases.map(\.rawValue))\n".utf8))
+            exit(2)
+        }
+        return FuzzHarness(target: target)
+    }
+
+    /// Feeds one input; returns a one-line outcome ("ok" or the error's code).
+    @discardableResult
+    func run(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return "cannot write input" }
+        do {
+            switch target {
+            case .onnx:
+                let graph = try ONNXModelLoader.load(path: path).graph
+                exercise(graph)
+            case .gwt:
+                exercise(try GWTReader.read(path: path).graph)
+            }
+            return "ok"
+        } catch let error as ONNXLoadError {
+            return error.code
+        } catch let error as GWTFormatError {
+            return error.code
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Touches what a loaded graph offers, so lazily wrong views would be read.
+    private func exercise(_ graph: Graph) {
+        var checksum = 0
+        for entry in graph.initializers {
+            checksum &+= entry.tensor.storage.bytes.reduce(0) { $0 &+ Int($1) }
+        }
+        _ = GraphSummary(graph)
+        _ = try? graph.topologicalOrder()
+        if checksum == Int.min { print("unreachable") }
+    }
+}

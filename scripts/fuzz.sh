@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Fuzzes a file reader with libFuzzer + AddressSanitizer.
+#   scripts/fuzz.sh onnx|gwt [SECONDS=60]
+# Seeds: Models/, Tests/Fixtures (valid and malformed files). New interesting inputs go to
+# Fuzz/corpus-TARGET (not committed); crashes go to Fuzz/crashes-TARGET and must be committed as
+# regression cases under Tests/Fixtures/fuzz-regressions/TARGET/ once fixed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh onnx|gwt [seconds]}
+seconds=${2:-60}
+source scripts/install-deps.sh
+export PATH="$PATH:/opt/swift/usr/bin"
+
+# Coverage-instrumented with AddressSanitizer, linked against libFuzzer without its main():
+# SwiftPM gives the executable its own entry point, which hands control to LLVMFuzzerRunDriver.
+runtime=$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift/clang/lib/linux
+swift build --product ghost-fuzz --scratch-path .build-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DGHOST_FUZZING -Xswiftc -use-ld=lld \
+  -Xcc -fsanitize=fuzzer-no-link,address >&2
+
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
+case "$target" in
+  onnx)
+    find Models Tests/Fixtures/malformed-onnx Tests/Fixtures/blocks -name '*.onnx' -size -4M -exec cp {} "$seeds/" \; 2>/dev/null || true ;;
+  gwt)
+    # Seed with .gwt files the writer produces from the bundled blocks.
+    swift build --product ghost-convert >&2
+    for model in Tests/Fixtures/blocks/*/model.onnx; do
+      .build/debug/ghost-convert fuse "$model" "$seeds/$(basename "$(dirname "$model")").gwt" 2>/dev/null
+    done ;;
+  *) echo "unknown target $target" >&2; exit 2 ;;
+esac
+[ -d "Tests/Fixtures/fuzz-regressions/$target" ] && cp "Tests/Fixtures/fuzz-regressions/$target"/* "$seeds/" 2>/dev/null || true
+
+mkdir -p "Fuzz/corpus-$target" "Fuzz/crashes-$target"
+GHOST_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/ghost-fuzz \
+  "Fuzz/corpus-$target" "$seeds" \
+  -max_total_time="$seconds" -max_len=262144 -timeout=10 -rss_limit_mb=4096 \
+  -artifact_prefix="Fuzz/crashes-$target/" -print_final_stats=1
