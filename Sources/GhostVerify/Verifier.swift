@@ -33,7 +33,10 @@ public struct Verifier: Sendable {
     }
 
     /// Compares the graphs on each sample; localizes the first divergence when one fails.
-    public func verify(original: Graph, fused: Graph, samples: [[String: Tensor]]) throws(VerifyError) -> VerificationResult {
+    /// `progress` is told after each sample how many are done.
+    public func verify(
+        original: Graph, fused: Graph, samples: [[String: Tensor]], progress: ((Int) -> Void)? = nil
+    ) throws(VerifyError) -> VerificationResult {
         try checkInterfaces(original: original, fused: fused)
         var results: [SampleResult] = []
         var divergence: Divergence?
@@ -51,6 +54,7 @@ public struct Verifier: Sendable {
                 outputs.append(OutputResult(output: output.name, comparison: comparison, passed: tolerance.accepts(comparison)))
             }
             results.append(SampleResult(sample: index, outputs: outputs))
+            progress?(index + 1)
             if divergence == nil, outputs.contains(where: { !$0.passed }) {
                 divergence = try localize(original: original, fused: fused, inputs: inputs)
             }
