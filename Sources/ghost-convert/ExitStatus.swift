@@ -2,8 +2,11 @@ import ArgumentParser
 import Foundation
 import GhostGWT
 import GhostIR
+import GhostInterpreter
+import GhostNumPy
 import GhostONNX
 import GhostPasses
+import GhostVerify
 
 /// The one place that turns an outcome into an exit code and a message:
 /// 0 success, 2 bad input or usage, 3 not equivalent, 1 internal error.
@@ -24,6 +27,12 @@ struct ExitStatus {
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
         case let error as GWTFormatError:
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
+        case let error as VerifyError:
+            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
+        case let error as InterpreterError:
+            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
+        case let error as NPYFormatError:
+            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
         case let error as FileMappingError:
             self.init(code: ExitStatus.badInput, message: "error: cannot read the file: \(error)")
         case let error as FileOutputError:
@@ -35,7 +44,7 @@ struct ExitStatus {
                 self.init(code: ExitStatus.internalError, message: "internal error: \(error)")
             }
         case let error as CommandFailure:
-            self.init(code: error.exitCode, message: error.message)
+            self.init(code: error.exitCode, message: error.message.isEmpty ? nil : error.message)
         default:
             // Help, version and usage errors from the argument parser.
             let parserCode = GhostConvert.exitCode(for: error).rawValue

@@ -13,11 +13,13 @@ struct GhostConvert: ParsableCommand {
 
             Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify), 1 internal error.
 
-            Example:
-              ghost-convert inspect Models/ghostnet_100/model.onnx
+            Examples:
+              ghost-convert fuse Models/repghostnet_100/model.onnx repghostnet.gwt --explain
+              ghost-convert verify Models/repghostnet_100/model.onnx repghostnet.gwt --tolerance 1e-5
+              ghost-convert inspect repghostnet.gwt
             """,
         version: GhostConvertVersion.string,
-        subcommands: [Inspect.self, Fuse.self, Convert.self]
+        subcommands: [Fuse.self, Verify.self, Inspect.self, Run.self, Convert.self]
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.

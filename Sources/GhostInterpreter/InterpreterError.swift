@@ -1,0 +1,44 @@
+import Foundation
+
+/// Why the interpreter could not run a graph. Node-level cases name the node, its op and the
+/// attribute or input at fault; unsupported features are errors, never silently wrong answers.
+public enum InterpreterError: Error, Equatable, Sendable {
+    case missingInput(name: String)
+    case unknownInput(name: String, known: [String])
+    case inputShapeMismatch(name: String, expected: String, actual: [Int])
+    case inputTypeMismatch(name: String, expected: String, actual: String)
+    case unsupportedOperator(node: String, op: String, domain: String)
+    case unsupportedAttribute(node: String, op: String, attribute: String, value: String)
+    case invalidNode(node: String, op: String, problem: String)
+    case graph(problem: String)
+
+    public var code: String {
+        switch self {
+        case .missingInput: "missing-input"
+        case .unknownInput: "unknown-input"
+        case .inputShapeMismatch: "input-shape-mismatch"
+        case .inputTypeMismatch: "input-type-mismatch"
+        case .unsupportedOperator: "unsupported-operator"
+        case .unsupportedAttribute: "unsupported-attribute"
+        case .invalidNode: "invalid-node"
+        case .graph: "invalid-graph"
+        }
+    }
+}
+
+extension InterpreterError: LocalizedError {
+    public var errorDescription: String? {
+        switch self {
+        case .missingInput(let name): "no value was given for graph input '\(name)'"
+        case .unknownInput(let name, let known): "'\(name)' is not a graph input (inputs: \(known.joined(separator: ", ")))"
+        case .inputShapeMismatch(let name, let expected, let actual): "input '\(name)' should be \(expected) but has shape \(actual)"
+        case .inputTypeMismatch(let name, let expected, let actual): "input '\(name)' should be \(expected) but is \(actual)"
+        case .unsupportedOperator(let node, let op, let domain):
+            "node '\(node)': operator \(domain.isEmpty ? "" : domain + "::")\(op) is not supported by the reference interpreter (docs/operators.md lists what is)"
+        case .unsupportedAttribute(let node, let op, let attribute, let value):
+            "node '\(node)' (\(op)): \(attribute) = \(value) is not supported"
+        case .invalidNode(let node, let op, let problem): "node '\(node)' (\(op)): \(problem)"
+        case .graph(let problem): "the graph cannot be run: \(problem)"
+        }
+    }
+}

@@ -1,0 +1,211 @@
+/// 2-D convolution, NCHW, with groups, strides, dilations, pads and auto_pad. Grouped
+/// convolutions with several input channels per group go through im2col and one GEMM per group
+/// and image; depthwise convolutions (one input channel per group) through a direct loop.
+enum Convolution {
+    struct Geometry {
+        var batch = 0, inputChannels = 0, height = 0, width = 0
+        var outputChannels = 0, inputPerGroup = 0, kernelHeight = 0, kernelWidth = 0
+        var strides = [1, 1], dilations = [1, 1], pads = [0, 0, 0, 0], groups = 1
+        var outputHeight = 0, outputWidth = 0
+    }
+
+    static func evaluate(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+        let x = try context.input(0), w = try context.input(1)
+        guard x.shape.count == 4, w.shape.count == 4 else {
+            throw context.unsupported("input rank", "\(x.shape.count) (only 2-D convolutions, NCHW)")
+        }
+        let g = try geometry(context, x: x.shape, w: w.shape)
+        let bias = context.optionalInput(2)
+        let shape = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
+        switch (x.storage, w.storage, bias?.storage) {
+        case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g)))
+        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g)))
+        case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g)))
+        case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g)))
+        default: throw context.fail("input, weight and bias must all be floating point of one precision")
+        }
+    }
+
+    static func geometry(_ context: NodeContext, x: [Int], w: [Int]) throws(InterpreterError) -> Geometry {
+        var g = Geometry()
+        (g.batch, g.inputChannels, g.height, g.width) = (x[0], x[1], x[2], x[3])
+        (g.outputChannels, g.inputPerGroup, g.kernelHeight, g.kernelWidth) = (w[0], w[1], w[2], w[3])
+        g.groups = try context.int("group", 1)
+        guard g.groups >= 1, g.inputPerGroup * g.groups == g.inputChannels, g.outputChannels % g.groups == 0 else {
+            throw context.fail("weight \(w) with group=\(g.groups) does not fit input \(x)")
+        }
+        if let kernel = try context.ints("kernel_shape"), kernel != [g.kernelHeight, g.kernelWidth] {
+            throw context.fail("kernel_shape \(kernel) disagrees with the weight \(w)")
+        }
+        g.strides = try context.ints("strides") ?? [1, 1]
+        g.dilations = try context.ints("dilations") ?? [1, 1]
+        g.pads = try context.ints("pads") ?? [0, 0, 0, 0]
+        guard g.strides.count == 2, g.dilations.count == 2, g.pads.count == 4,
+              g.strides.allSatisfy({ $0 >= 1 }), g.dilations.allSatisfy({ $0 >= 1 }), g.pads.allSatisfy({ $0 >= 0 }) else {
+            throw context.fail("strides \(g.strides), dilations \(g.dilations) or pads \(g.pads) are invalid")
+        }
+        let sizes = [g.height, g.width], kernel = [g.kernelHeight, g.kernelWidth]
+        g.pads = try resolvedPads(context, sizes: sizes, kernel: kernel, strides: g.strides, dilations: g.dilations, pads: g.pads)
+        var out: [Int] = []
+        for axis in 0..<2 {
+            let span: Int = sizes[axis] + g.pads[axis] + g.pads[axis + 2] - g.dilations[axis] * (kernel[axis] - 1) - 1
+            out.append(span / g.strides[axis] + 1)
+        }
+        guard out.allSatisfy({ $0 >= 1 }) else { throw context.fail("the kernel does not fit the padded input \(x)") }
+        (g.outputHeight, g.outputWidth) = (out[0], out[1])
+        return g
+    }
+
+    /// Explicit pads after applying auto_pad (shared with pooling).
+    static func resolvedPads(_ context: NodeContext, sizes: [Int], kernel: [Int], strides: [Int], dilations: [Int], pads: [Int]) throws(InterpreterError) -> [Int] {
+        let mode = try context.string("auto_pad", "NOTSET")
+        switch mode {
+        case "NOTSET": return pads
+        case "VALID": return [Int](repeating: 0, count: 2 * sizes.count)
+        case "SAME_UPPER", "SAME_LOWER":
+            var result = [Int](repeating: 0, count: 2 * sizes.count)
+            for axis in sizes.indices {
+                let output = (sizes[axis] + strides[axis] - 1) / strides[axis]
+                let total = max((output - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - sizes[axis], 0)
+                let small = total / 2, large = total - small
+                result[axis] = mode == "SAME_UPPER" ? small : large
+                result[axis + sizes.count] = mode == "SAME_UPPER" ? large : small
+            }
+            return result
+        default: throw context.unsupported("auto_pad", mode)
+        }
+    }
+
+    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry) -> [T] {
+        let plane = g.outputHeight * g.outputWidth
+        var out = [T](repeating: 0, count: g.batch * g.outputChannels * plane)
+        if g.inputPerGroup == 1 {
+            depthwise(x, w, &out, g)
+        } else {
+            grouped(x, w, &out, g)
+        }
+        if let bias {
+            out.withUnsafeMutableBufferPointer { o in
+                for n in 0..<g.batch {
+                    for c in 0..<g.outputChannels {
+                        let b = bias[c], base = (n * g.outputChannels + c) * plane
+                        for i in 0..<plane { o[base + i] += b }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// One GEMM per image and group: W_g [M/g × K] · col [K × OH·OW], K = C/g · kh · kw.
+    private static func grouped<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
+        let plane = g.outputHeight * g.outputWidth
+        let k = g.inputPerGroup * g.kernelHeight * g.kernelWidth
+        let outPerGroup = g.outputChannels / g.groups
+        let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strides == [1, 1] && g.pads == [0, 0, 0, 0]
+        var col = [T](repeating: 0, count: pointwise ? 0 : k * plane)
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for n in 0..<g.batch {
+                        for group in 0..<g.groups {
+                            let input = xp.baseAddress! + (n * g.inputChannels + group * g.inputPerGroup) * g.height * g.width
+                            let weights = wp.baseAddress! + group * outPerGroup * k
+                            let target = op.baseAddress! + (n * g.outputChannels + group * outPerGroup) * plane
+                            func multiply(_ columns: UnsafePointer<T>) {
+                                T.gemm(transA: false, transB: false, m: outPerGroup, n: plane, k: k, alpha: 1,
+                                       a: weights, lda: k, b: columns, ldb: plane, beta: 0, c: target, ldc: plane)
+                            }
+                            if pointwise {
+                                multiply(input)  // a 1×1, stride-1, unpadded kernel reads the image as it is
+                            } else {
+                                col.withUnsafeMutableBufferPointer { columns in
+                                    im2col(input, columns.baseAddress!, g)
+                                    multiply(columns.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c][oy·s − p + ky·d][ox·s − p + kx·d], 0 outside.
+    private static func im2col<T: InterpreterScalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, _ g: Geometry) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        var row = col
+        for c in 0..<g.inputPerGroup {
+            let channel = x + c * g.height * g.width
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let (first, last) = validRange(kernelOffset: kx, g: g, axis: 1)
+                    for oy in 0..<oh {
+                        let iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0]
+                        let destination = row + oy * ow
+                        guard iy >= 0, iy < g.height, first <= last else {
+                            destination.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        if first > 0 { destination.update(repeating: 0, count: first) }
+                        let source = channel + iy * g.width
+                        var ix = first * g.strides[1] - g.pads[1] + kx * g.dilations[1]
+                        for ox in first...last {
+                            destination[ox] = source[ix]
+                            ix += g.strides[1]
+                        }
+                        if last < ow - 1 { (destination + last + 1).update(repeating: 0, count: ow - 1 - last) }
+                    }
+                    row += oh * ow
+                }
+            }
+        }
+    }
+
+    /// The output positions along `axis` whose input index for this kernel offset is in bounds.
+    private static func validRange(kernelOffset: Int, g: Geometry, axis: Int) -> (Int, Int) {
+        let stride = g.strides[axis], pad = g.pads[axis], size = axis == 0 ? g.height : g.width
+        let output = axis == 0 ? g.outputHeight : g.outputWidth
+        let shift = kernelOffset * g.dilations[axis] - pad  // input index = o·stride + shift
+        let first = shift >= 0 ? 0 : (-shift + stride - 1) / stride
+        let last = min(output - 1, (size - 1 - shift) >= 0 ? (size - 1 - shift) / stride : -1)
+        return (first, last)
+    }
+
+    /// Each output channel o reads input channel o / multiplier.
+    private static func depthwise<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let multiplier = g.outputChannels / g.groups
+        let kernelSize = g.kernelHeight * g.kernelWidth
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for n in 0..<g.batch {
+                        for o in 0..<g.outputChannels {
+                            let input = xp.baseAddress! + (n * g.inputChannels + o / multiplier) * g.height * g.width
+                            let output = op.baseAddress! + (n * g.outputChannels + o) * oh * ow
+                            for ky in 0..<g.kernelHeight {
+                                for kx in 0..<g.kernelWidth {
+                                    let weight = wp[o * kernelSize + ky * g.kernelWidth + kx]
+                                    let (first, last) = validRange(kernelOffset: kx, g: g, axis: 1)
+                                    guard first <= last else { continue }
+                                    for oy in 0..<oh {
+                                        let iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0]
+                                        guard iy >= 0, iy < g.height else { continue }
+                                        let row = input + iy * g.width
+                                        let target = output + oy * ow
+                                        var ix = first * g.strides[1] - g.pads[1] + kx * g.dilations[1]
+                                        for ox in first...last {
+                                            target[ox] += weight * row[ix]
+                                            ix += g.strides[1]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

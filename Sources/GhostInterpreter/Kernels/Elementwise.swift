@@ -1,0 +1,108 @@
+import Foundation
+import GhostIR
+
+/// Unary activations, elementwise in the run's precision.
+enum UnaryOperator {
+    case relu, sigmoid, tanh, erf, sqrt, identity
+    case leakyRelu(alpha: Double)
+    case hardSigmoid(alpha: Double, beta: Double)
+    case hardSwish
+    case gelu(tanhApproximation: Bool)
+    case clip(min: Double, max: Double)
+
+    func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
+        switch self {
+        case .relu: return values.map { $0 > 0 ? $0 : 0 }
+        case .identity: return values
+        case .sigmoid: return values.map { 1 / (1 + T.exponential(-$0)) }
+        case .tanh: return values.map { T.hyperbolicTangent($0) }
+        case .erf: return values.map { T.errorFunction($0) }
+        case .sqrt: return values.map { $0.squareRoot() }
+        case .leakyRelu(let alpha):
+            let a = T(alpha)
+            return values.map { $0 >= 0 ? $0 : a * $0 }
+        case .hardSigmoid(let alpha, let beta):
+            let a = T(alpha), b = T(beta)
+            return values.map { Swift.max(0, Swift.min(1, a * $0 + b)) }
+        case .hardSwish:
+            return values.map { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
+        case .gelu(let approximate):
+            if approximate {
+                let c = T((2 / Double.pi).squareRoot())
+                return values.map { T(0.5) * $0 * (1 + T.hyperbolicTangent(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
+            }
+            let c = T(1 / 2.0.squareRoot())
+            return values.map { T(0.5) * $0 * (1 + T.errorFunction($0 * c)) }
+        case .clip(let low, let high):
+            let l = T(low), h = T(high)
+            return values.map { Swift.min(h, Swift.max(l, $0)) }
+        }
+    }
+
+    func evaluate(_ x: Buffer, _ context: NodeContext) throws(InterpreterError) -> Buffer {
+        switch x.storage {
+        case .float(let values): return Buffer(shape: x.shape, storage: .float(apply(values)))
+        case .double(let values): return Buffer(shape: x.shape, storage: .double(apply(values)))
+        case .int64(let values):
+            // Shape arithmetic only meets Relu/Clip on integers; compute those exactly.
+            switch self {
+            case .relu: return Buffer(shape: x.shape, storage: .int64(values.map { Swift.max($0, 0) }))
+            case .identity: return x
+            case .clip(let low, let high):
+                return Buffer(shape: x.shape, storage: .int64(values.map { Swift.min(Int64(high.clamped), Swift.max(Int64(low.clamped), $0)) }))
+            default: throw context.fail("expects floating-point input, got \(x.typeName)")
+            }
+        case .bool: throw context.fail("expects a numeric input, got bool")
+        }
+    }
+}
+
+private extension Double {
+    /// Within Int64's range (Clip bounds of ±infinity become the extremes).
+    var clamped: Double { Swift.min(Swift.max(self, -9.2e18), 9.2e18) }
+}
+
+/// Add, Sub, Mul, Div, Pow and PRelu with numpy broadcasting.
+enum BinaryOperator: String {
+    case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", prelu = "PRelu"
+
+    func evaluate(_ a: Buffer, _ b: Buffer, _ context: NodeContext) throws(InterpreterError) -> Buffer {
+        guard let shape = Broadcast.shape(a.shape, b.shape) else {
+            throw context.fail("shapes \(a.shape) and \(b.shape) do not broadcast")
+        }
+        switch (a.storage, b.storage) {
+        case (.float(let x), .float(let y)): return Buffer(shape: shape, storage: .float(combine(x, a.shape, y, b.shape, shape)))
+        case (.double(let x), .double(let y)): return Buffer(shape: shape, storage: .double(combine(x, a.shape, y, b.shape, shape)))
+        case (.float(let x), .int64(let y)): return Buffer(shape: shape, storage: .float(combine(x, a.shape, y.map { Float($0) }, b.shape, shape)))
+        case (.double(let x), .int64(let y)): return Buffer(shape: shape, storage: .double(combine(x, a.shape, y.map { Double($0) }, b.shape, shape)))
+        case (.int64(let x), .int64(let y)):
+            return Buffer(shape: shape, storage: .int64(try integers(x, a.shape, y, b.shape, shape, context)), integerType: a.integerType)
+        default:
+            throw context.fail("cannot combine \(a.typeName) and \(b.typeName)")
+        }
+    }
+
+    private func combine<T: InterpreterScalar>(_ x: [T], _ xs: [Int], _ y: [T], _ ys: [Int], _ shape: [Int]) -> [T] {
+        switch self {
+        case .add: Broadcast.apply(x, xs, y, ys, into: shape, +)
+        case .sub: Broadcast.apply(x, xs, y, ys, into: shape, -)
+        case .mul: Broadcast.apply(x, xs, y, ys, into: shape, *)
+        case .div: Broadcast.apply(x, xs, y, ys, into: shape, /)
+        case .pow: Broadcast.apply(x, xs, y, ys, into: shape) { T.power($0, $1) }
+        case .prelu: Broadcast.apply(x, xs, y, ys, into: shape) { $0 >= 0 ? $0 : $0 * $1 }
+        }
+    }
+
+    private func integers(_ x: [Int64], _ xs: [Int], _ y: [Int64], _ ys: [Int], _ shape: [Int], _ context: NodeContext) throws(InterpreterError) -> [Int64] {
+        switch self {
+        case .add: return Broadcast.apply(x, xs, y, ys, into: shape, &+)
+        case .sub: return Broadcast.apply(x, xs, y, ys, into: shape, &-)
+        case .mul: return Broadcast.apply(x, xs, y, ys, into: shape, &*)
+        case .div:
+            guard !y.contains(0) else { throw context.fail("integer division by zero") }
+            return Broadcast.apply(x, xs, y, ys, into: shape) { $0 / $1 }
+        case .pow: return Broadcast.apply(x, xs, y, ys, into: shape) { Int64(Foundation.pow(Double($0), Double($1))) }
+        case .prelu: return Broadcast.apply(x, xs, y, ys, into: shape) { $0 >= 0 ? $0 : $0 &* $1 }
+        }
+    }
+}

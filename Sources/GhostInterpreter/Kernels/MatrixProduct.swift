@@ -1,0 +1,85 @@
+/// Gemm and (batched, broadcasting) MatMul through BLAS.
+enum MatrixProduct {
+    static func gemm(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+        let a = try context.input(0), b = try context.input(1), c = context.optionalInput(2)
+        guard a.shape.count == 2, b.shape.count == 2 else { throw context.fail("A and B must be matrices, got \(a.shape) and \(b.shape)") }
+        let transA = try context.int("transA", 0) != 0, transB = try context.int("transB", 0) != 0
+        let alpha = try context.float("alpha", 1), beta = try context.float("beta", 1)
+        let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == kb else { throw context.fail("inner dimensions \(k) and \(kb) differ") }
+        if let c, Broadcast.shape(c.shape, [m, n]) != [m, n] { throw context.fail("C \(c.shape) does not broadcast to [\(m), \(n)]") }
+        func run<T: InterpreterScalar>(_ av: [T], _ bv: [T], _ cv: [T]?) -> [T] {
+            var out = [T](repeating: 0, count: m * n)
+            if let cv, let shape = c?.shape, beta != 0 {
+                // beta·C broadcast to [m, n]; BLAS then adds alpha·A·B to it.
+                out = Broadcast.apply(cv, shape, out, [m, n], into: [m, n]) { $0 * T(beta) + $1 }
+            }
+            av.withUnsafeBufferPointer { ap in
+                bv.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        T.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: T(alpha), a: ap.baseAddress!, lda: a.shape[1],
+                               b: bp.baseAddress!, ldb: b.shape[1], beta: c == nil || beta == 0 ? 0 : 1, c: op.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            return out
+        }
+        switch (a.storage, b.storage, c?.storage) {
+        case (.float(let av), .float(let bv), .float(let cv)?): return Buffer(shape: [m, n], storage: .float(run(av, bv, cv)))
+        case (.float(let av), .float(let bv), nil): return Buffer(shape: [m, n], storage: .float(run(av, bv, nil)))
+        case (.double(let av), .double(let bv), .double(let cv)?): return Buffer(shape: [m, n], storage: .double(run(av, bv, cv)))
+        case (.double(let av), .double(let bv), nil): return Buffer(shape: [m, n], storage: .double(run(av, bv, nil)))
+        default: throw context.fail("A, B and C must be floating point of one precision")
+        }
+    }
+
+    static func matMul(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+        let a = try context.input(0), b = try context.input(1)
+        guard !a.shape.isEmpty, !b.shape.isEmpty else { throw context.fail("MatMul needs inputs of rank ≥ 1") }
+        // numpy: 1-D operands gain a dimension that is removed again from the result.
+        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
+        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
+        let (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
+        let (kb, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
+        guard k == kb else { throw context.fail("inner dimensions \(k) and \(kb) differ") }
+        guard let batch = Broadcast.shape(Array(aShape.dropLast(2)), Array(bShape.dropLast(2))) else {
+            throw context.fail("batch dimensions of \(a.shape) and \(b.shape) do not broadcast")
+        }
+        var shape = batch + [m, n]
+        if a.shape.count == 1 { shape.remove(at: shape.count - 2) }
+        if b.shape.count == 1 { shape.removeLast() }
+        let batches = batch.reduce(1, *)
+        let aStrides = Broadcast.strides(of: Array(aShape.dropLast(2)), in: batch)
+        let bStrides = Broadcast.strides(of: Array(bShape.dropLast(2)), in: batch)
+        func offset(_ flat: Int, _ strides: [Int]) -> Int {
+            var remainder = flat, result = 0
+            for axis in stride(from: batch.count - 1, through: 0, by: -1) {
+                result += (remainder % batch[axis]) * strides[axis]
+                remainder /= batch[axis]
+            }
+            return result
+        }
+        func run<T: InterpreterScalar>(_ av: [T], _ bv: [T]) -> [T] {
+            var out = [T](repeating: 0, count: batches * m * n)
+            av.withUnsafeBufferPointer { ap in
+                bv.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        for index in 0..<batches {
+                            T.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                                   a: ap.baseAddress! + offset(index, aStrides) * m * k, lda: k,
+                                   b: bp.baseAddress! + offset(index, bStrides) * k * n, ldb: n,
+                                   beta: 0, c: op.baseAddress! + index * m * n, ldc: n)
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        switch (a.storage, b.storage) {
+        case (.float(let av), .float(let bv)): return Buffer(shape: shape, storage: .float(run(av, bv)))
+        case (.double(let av), .double(let bv)): return Buffer(shape: shape, storage: .double(run(av, bv)))
+        default: throw context.fail("A and B must be floating point of one precision")
+        }
+    }
+}

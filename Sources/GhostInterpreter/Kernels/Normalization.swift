@@ -1,0 +1,138 @@
+/// BatchNormalization (inference), LayerNormalization, Softmax and ReduceMean.
+enum Normalization {
+    static func batchNorm(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+        if try context.int("training_mode", 0) != 0 {
+            throw context.unsupported("training_mode", "1 (only inference BatchNormalization runs here)")
+        }
+        let x = try context.input(0)
+        guard x.shape.count >= 2 else { throw context.fail("input must be N×C×…, got \(x.shape)") }
+        let epsilon = Double(try context.float("epsilon", 1e-5))
+        let parameters: [[Double]] = try (1...4).map { (index: Int) throws(InterpreterError) -> [Double] in try context.input(index).doubleValues }
+        let channels = x.shape[1]
+        guard parameters.allSatisfy({ $0.count == channels }) else { throw context.fail("parameters must have \(channels) values") }
+        let plane = x.shape.dropFirst(2).reduce(1, *)
+        func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
+            // In the run's precision and in ONNX Runtime's order: s = γ·(1/√(σ²+ε)), t = β − μ·s,
+            // y = x·s + t, so float32 runs round the way a deployment does.
+            let scale = (0..<channels).map { T(parameters[0][$0]) * (1 / (T(parameters[3][$0]) + T(epsilon)).squareRoot()) }
+            let shift = (0..<channels).map { T(parameters[1][$0]) - T(parameters[2][$0]) * scale[$0] }
+            var out = values
+            out.withUnsafeMutableBufferPointer { o in
+                for block in 0..<(o.count / max(plane, 1)) {
+                    let c = block % channels, s = scale[c], t = shift[c]
+                    for i in (block * plane)..<((block + 1) * plane) { o[i] = o[i] * s + t }
+                }
+            }
+            return out
+        }
+        switch x.storage {
+        case .float(let v): return Buffer(shape: x.shape, storage: .float(apply(v)))
+        case .double(let v): return Buffer(shape: x.shape, storage: .double(apply(v)))
+        default: throw context.fail("expects floating-point input")
+        }
+    }
+
+    /// Splits a shape at `axis` into (outer, axisSize, inner) element counts.
+    static func split(_ shape: [Int], at axis: Int) -> (Int, Int, Int) {
+        (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+    }
+
+    static func softmax(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+        let x = try context.input(0)
+        let axis = try context.axis(try context.int("axis", context.opset >= 13 ? -1 : 1), rank: x.shape.count)
+        // Before opset 13 the input is coerced to 2-D at `axis`: normalize over all trailing axes.
+        let (outer, size, inner) = context.opset >= 13 ? split(x.shape, at: axis) : (x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *), 1)
+        func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
+            var out = v
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var peak = -T.infinity
+                    for s in 0..<size { peak = max(peak, v[(o * size + s) * inner + i]) }
+                    var sum: T = 0
+                    for s in 0..<size {
+                        let e = T.exponential(v[(o * size + s) * inner + i] - peak)
+                        out[(o * size + s) * inner + i] = e
+                        sum += e
+                    }
+                    for s in 0..<size { out[(o * size + s) * inner + i] /= sum }
+                }
+            }
+            return out
+        }
+        switch x.storage {
+        case .float(let v): return Buffer(shape: x.shape, storage: .float(apply(v)))
+        case .double(let v): return Buffer(shape: x.shape, storage: .double(apply(v)))
+        default: throw context.fail("expects floating-point input")
+        }
+    }
+
+    static func layerNorm(_ context: NodeContext) throws(InterpreterError) -> [Buffer] {
+        let x = try context.input(0)
+        let axis = try context.axis(try context.int("axis", -1), rank: x.shape.count)
+        let epsilon = Double(try context.float("epsilon", 1e-5))
+        let outer = x.shape[..<axis].reduce(1, *), size = x.shape[axis...].reduce(1, *)
+        let scale = try context.input(1).doubleValues, bias = context.optionalInput(2)?.doubleValues
+        guard scale.count == size || scale.count == 1 else { throw context.fail("scale has \(scale.count) values for \(size)") }
+        func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
+            var out = v
+            for o in 0..<outer {
+                var mean: T = 0
+                for s in 0..<size { mean += v[o * size + s] }
+                mean /= T(size)
+                var variance: T = 0
+                for s in 0..<size { let d = v[o * size + s] - mean; variance += d * d }
+                let inverse = 1 / (variance / T(size) + T(epsilon)).squareRoot()
+                for s in 0..<size {
+                    let g = T(scale.count == 1 ? scale[0] : scale[s]), b = T(bias.map { $0.count == 1 ? $0[0] : $0[s] } ?? 0)
+                    out[o * size + s] = (v[o * size + s] - mean) * inverse * g + b
+                }
+            }
+            return out
+        }
+        switch x.storage {
+        case .float(let v): return [Buffer(shape: x.shape, storage: .float(apply(v)))]
+        case .double(let v): return [Buffer(shape: x.shape, storage: .double(apply(v)))]
+        default: throw context.fail("expects floating-point input")
+        }
+    }
+
+    static func reduceMean(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+        let x = try context.input(0)
+        let rank = x.shape.count
+        var axes: [Int]? = try context.ints("axes")
+        if context.opset >= 18, let given = context.optionalInput(1) { axes = given.int64Values.map { Int($0) } }
+        let keep = try context.int("keepdims", 1) != 0
+        if axes == nil || axes?.isEmpty == true {
+            if try context.int("noop_with_empty_axes", 0) != 0 { return x }
+            axes = Array(0..<rank)
+        }
+        var reduced = Set<Int>()
+        for axis in axes ?? [] { reduced.insert(try context.axis(axis, rank: rank)) }
+        let outShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
+        let finalShape = keep ? outShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
+        let divisor = reduced.reduce(1) { $0 * x.shape[$1] }
+        let outStrides = Broadcast.strides(of: outShape, in: x.shape)
+        func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
+            var out = [T](repeating: 0, count: outShape.reduce(1, *))
+            var index = [Int](repeating: 0, count: rank)
+            for value in v {
+                var target = 0
+                for axis in 0..<rank { target += index[axis] * outStrides[axis] }
+                out[target] += value
+                var axis = rank - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    if index[axis] < x.shape[axis] { break }
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
+            return out.map { $0 / T(max(divisor, 1)) }
+        }
+        switch x.storage {
+        case .float(let v): return Buffer(shape: finalShape, storage: .float(apply(v)))
+        case .double(let v): return Buffer(shape: finalShape, storage: .double(apply(v)))
+        default: throw context.fail("expects floating-point input")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// GlobalAveragePool, GlobalMaxPool, AveragePool and MaxPool over NCHW.
+enum Pooling {
+    static func global<T: InterpreterScalar>(_ x: [T], shape: [Int], maximum: Bool) -> [T] {
+        let channels = shape[0] * shape[1], plane = shape.dropFirst(2).reduce(1, *)
+        return (0..<channels).map { c in
+            let slice = x[(c * plane)..<((c + 1) * plane)]
+            if maximum { return slice.max() ?? 0 }
+            var sum: T = 0
+            for v in slice { sum += v }
+            return sum / T(plane)
+        }
+    }
+
+    static func evaluateGlobal(_ context: NodeContext, maximum: Bool) throws(InterpreterError) -> Buffer {
+        let x = try context.input(0)
+        guard x.shape.count >= 3 else { throw context.fail("input must be N×C×spatial, got \(x.shape)") }
+        let shape = Array(x.shape[0..<2]) + [Int](repeating: 1, count: x.shape.count - 2)
+        switch x.storage {
+        case .float(let v): return Buffer(shape: shape, storage: .float(global(v, shape: x.shape, maximum: maximum)))
+        case .double(let v): return Buffer(shape: shape, storage: .double(global(v, shape: x.shape, maximum: maximum)))
+        default: throw context.fail("expects floating-point input")
+        }
+    }
+
+    struct Window {
+        var kernel: [Int], strides: [Int], pads: [Int], dilations: [Int], output: [Int]
+    }
+
+    static func window(_ context: NodeContext, sizes: [Int]) throws(InterpreterError) -> Window {
+        guard let kernel = try context.ints("kernel_shape"), kernel.count == sizes.count else {
+            throw context.fail("kernel_shape is missing or of the wrong rank")
+        }
+        let strides = try context.ints("strides") ?? [Int](repeating: 1, count: sizes.count)
+        let dilations = try context.ints("dilations") ?? [Int](repeating: 1, count: sizes.count)
+        var pads = try context.ints("pads") ?? [Int](repeating: 0, count: 2 * sizes.count)
+        pads = try Convolution.resolvedPads(context, sizes: sizes, kernel: kernel, strides: strides, dilations: dilations, pads: pads)
+        let ceil = try context.int("ceil_mode", 0) != 0
+        var output: [Int] = []
+        for axis in sizes.indices {
+            let span = sizes[axis] + pads[axis] + pads[axis + sizes.count] - dilations[axis] * (kernel[axis] - 1) - 1
+            guard span >= 0 else { throw context.fail("the window does not fit the padded input") }
+            var count = (ceil ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
+            // A window may not start in the end padding.
+            if ceil, (count - 1) * strides[axis] >= sizes[axis] + pads[axis] { count -= 1 }
+            output.append(count)
+        }
+        return Window(kernel: kernel, strides: strides, pads: pads, dilations: dilations, output: output)
+    }
+
+    static func evaluateWindowed(_ context: NodeContext, maximum: Bool) throws(InterpreterError) -> Buffer {
+        let x = try context.input(0)
+        guard x.shape.count == 4 else { throw context.unsupported("input rank", "\(x.shape.count) (only 2-D pooling)") }
+        let w = try window(context, sizes: [x.shape[2], x.shape[3]])
+        let countPadding = try context.int("count_include_pad", 0) != 0
+        let shape = [x.shape[0], x.shape[1]] + w.output
+        switch x.storage {
+        case .float(let v): return Buffer(shape: shape, storage: .float(pool(v, x.shape, w, maximum, countPadding)))
+        case .double(let v): return Buffer(shape: shape, storage: .double(pool(v, x.shape, w, maximum, countPadding)))
+        default: throw context.fail("expects floating-point input")
+        }
+    }
+
+    private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
+        let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
+        var out = [T](repeating: 0, count: shape[0] * shape[1] * oh * ow)
+        for c in 0..<(shape[0] * shape[1]) {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var best = -T.infinity, sum: T = 0, count = 0, padded = 0
+                    for ky in 0..<w.kernel[0] {
+                        let iy = oy * w.strides[0] - w.pads[0] + ky * w.dilations[0]
+                        for kx in 0..<w.kernel[1] {
+                            let ix = ox * w.strides[1] - w.pads[1] + kx * w.dilations[1]
+                            // count_include_pad counts positions in the explicit padding, not past it.
+                            if iy >= -w.pads[0], iy < h + w.pads[2], ix >= -w.pads[1], ix < wd + w.pads[3] { padded += 1 }
+                            guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                            let v = x[(c * h + iy) * wd + ix]
+                            best = max(best, v)
+                            sum += v
+                            count += 1
+                        }
+                    }
+                    out[(c * oh + oy) * ow + ox] = maximum ? best : sum / T(max(countPadding ? padded : count, 1))
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import GhostIR
+
+/// One node being evaluated: its inputs and typed access to its attributes, with errors that
+/// name the node.
+struct NodeContext {
+    let node: Node
+    let name: String
+    let inputs: [Buffer?]
+    let opset: Int64
+    let precision: Precision
+
+    var op: String { node.opType }
+
+    func fail(_ problem: String) -> InterpreterError {
+        .invalidNode(node: name, op: op, problem: problem)
+    }
+
+    func unsupported(_ attribute: String, _ value: String) -> InterpreterError {
+        .unsupportedAttribute(node: name, op: op, attribute: attribute, value: value)
+    }
+
+    /// Input `index`, which must be present.
+    func input(_ index: Int) throws(InterpreterError) -> Buffer {
+        guard index < inputs.count, let buffer = inputs[index] else { throw fail("input \(index) is missing") }
+        return buffer
+    }
+
+    /// Input `index` when given (optional inputs may be absent or "").
+    func optionalInput(_ index: Int) -> Buffer? {
+        index < inputs.count ? inputs[index] : nil
+    }
+
+    func int(_ name: String, _ fallback: Int) throws(InterpreterError) -> Int {
+        guard let attribute = node.attribute(name) else { return fallback }
+        guard let value = attribute.intValue else { throw fail("attribute \(name) is not an INT") }
+        return Int(clamping: value)
+    }
+
+    func ints(_ name: String) throws(InterpreterError) -> [Int]? {
+        guard let attribute = node.attribute(name) else { return nil }
+        guard let values = attribute.intsValue else { throw fail("attribute \(name) is not INTS") }
+        return values.map { Int(clamping: $0) }
+    }
+
+    func float(_ name: String, _ fallback: Float) throws(InterpreterError) -> Float {
+        guard let attribute = node.attribute(name) else { return fallback }
+        if let value = attribute.floatValue { return value }
+        if let value = attribute.intValue { return Float(value) }
+        throw fail("attribute \(name) is not a FLOAT")
+    }
+
+    func string(_ name: String, _ fallback: String) throws(InterpreterError) -> String {
+        guard let attribute = node.attribute(name) else { return fallback }
+        guard let value = attribute.stringValue else { throw fail("attribute \(name) is not a STRING") }
+        return value
+    }
+
+    /// An axis in -rank..<rank, normalized to 0..<rank.
+    func axis(_ value: Int, rank: Int, _ what: String = "axis") throws(InterpreterError) -> Int {
+        let normalized = value < 0 ? value + rank : value
+        guard normalized >= 0, normalized < max(rank, 1) else { throw fail("\(what) \(value) is out of range for rank \(rank)") }
+        return normalized
+    }
+}

@@ -1,0 +1,48 @@
+import CBLAS
+import Foundation
+
+/// The floating-point types the interpreter computes in, with their BLAS and libm entry points.
+protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func exponential(_ x: Self) -> Self
+    static func errorFunction(_ x: Self) -> Self
+    static func hyperbolicTangent(_ x: Self) -> Self
+    static func power(_ x: Self, _ y: Self) -> Self
+    static func wrap(_ values: [Self]) -> Buffer.Storage
+}
+
+extension Float: InterpreterScalar {
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    static func exponential(_ x: Float) -> Float { Foundation.exp(x) }
+    static func errorFunction(_ x: Float) -> Float { Foundation.erf(x) }
+    static func hyperbolicTangent(_ x: Float) -> Float { Foundation.tanh(x) }
+    static func power(_ x: Float, _ y: Float) -> Float { Foundation.pow(x, y) }
+    static func wrap(_ values: [Float]) -> Buffer.Storage { .float(values) }
+}
+
+extension Double: InterpreterScalar {
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    static func exponential(_ x: Double) -> Double { Foundation.exp(x) }
+    static func errorFunction(_ x: Double) -> Double { Foundation.erf(x) }
+    static func hyperbolicTangent(_ x: Double) -> Double { Foundation.tanh(x) }
+    static func power(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+    static func wrap(_ values: [Double]) -> Buffer.Storage { .double(values) }
+}
+

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import GhostInterpreter
+import GhostIR
+import GhostNumPy
+import GhostVerify
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a model in the reference interpreter and save its outputs as .npy.",
+        discussion: """
+            Feeds the model (.onnx or .gwt) the given .npy inputs, or random N(0,1) inputs of the \
+            declared shapes, and writes one .npy per graph output into --output-dir (file name from \
+            the output name, made safe for a file system).
+
+            Examples:
+              ghost-convert run model.onnx --input x.npy --output-dir out/
+              ghost-convert run model.gwt --random-input --seed 3 --output-dir out/ --precision f64
+            """
+    )
+
+    @Argument(help: "The model to run.")
+    var model: String
+
+    @Option(name: .customLong("input"), help: "An input as .npy: PATH, or NAME=PATH (repeatable).")
+    var inputs: [String] = []
+
+    @Flag(help: "Draw N(0,1) inputs of the declared shapes instead of reading --input files.")
+    var randomInput = false
+
+    @Option(help: "Seed for --random-input.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("shape"), help: "Shape of an input with symbolic dimensions: NAME=1x3x224x224 (repeatable).")
+    var shapes: [String] = []
+
+    @Option(help: "Directory for the output .npy files (created if missing).")
+    var outputDir: String
+
+    @Option(help: "Arithmetic: f32 (as deployed) or f64.")
+    var precision: InterpreterPrecision = .f32
+
+    @Option(help: "BLAS threads.")
+    var threads = 1
+
+    func validate() throws {
+        guard randomInput != !inputs.isEmpty else { throw ValidationError("give either --input files or --random-input") }
+    }
+
+    func run() throws {
+        let loaded = try ModelFile.load(model)
+        let feeds: [String: Tensor]
+        if randomInput {
+            var bindings: [String: [Int]] = [:]
+            for argument in shapes {
+                let (name, shape) = try InputArrays.parseShape(argument)
+                bindings[name] = shape
+            }
+            var random = RandomInputs(seed: seed)
+            feeds = try random.sample(for: loaded.graph, shapes: bindings)
+        } else {
+            feeds = try InputArrays.load(inputs, for: loaded.graph)
+        }
+        let interpreter = try Interpreter(graph: loaded.graph, precision: precision == .f64 ? .float64 : .float32, threads: threads)
+        let outputs = try interpreter.run(feeds)
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        for output in loaded.graph.outputs {
+            guard let tensor = outputs[output.name] else { continue }
+            let path = (outputDir as NSString).appendingPathComponent(Self.fileName(for: output.name))
+            try NumPyFile.write(tensor, to: path)
+            FileHandle.standardError.write(Data("\(output.name): \(tensor.elementType)\(tensor.shape) → \(path)\n".utf8))
+        }
+    }
+
+    /// Output names like "/head/Gemm_output_0" become "head_Gemm_output_0.npy".
+    static func fileName(for name: String) -> String {
+        let safe = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        let trimmed = String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "_."))
+        return (trimmed.isEmpty ? "output" : trimmed) + ".npy"
+    }
+}

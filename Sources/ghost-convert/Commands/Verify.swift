@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import GhostIR
+import GhostVerify
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prove a fused model computes what the original does: a numerical-equivalence gate.",
+        discussion: """
+            Runs ORIGINAL and FUSED (.onnx or .gwt) in the reference interpreter on the same inputs \
+            and compares every output: rel = max|a − b| / max|a| must stay within --tolerance \
+            (default 1e-5), or, with --atol/--rtol, every element must satisfy \
+            |a − b| ≤ atol + rtol·|a|. Also reported: max abs error, cosine similarity and the \
+            worst element's index. When an output differs, the intermediate values both graphs \
+            share are compared in order and the first diverging node of the fused graph is named, \
+            with the source nodes it was fused from.
+
+            Inputs: --input x.npy (a graph with one input) or --input NAME=path.npy, repeatable; \
+            otherwise --samples N random N(0,1) inputs (default 4, seed 0). Inputs with symbolic \
+            dimensions need --shape NAME=1x3x224x224.
+
+            Exit codes: 0 equivalent, 3 not equivalent, 2 bad input or usage (unreadable file, \
+            graphs with different inputs or outputs), 1 internal error.
+
+            Examples:
+              ghost-convert verify model.onnx model.gwt --tolerance 1e-5
+              ghost-convert verify model.onnx fused.onnx --samples 16 --seed 7 --report verify.json
+              ghost-convert verify model.onnx model.gwt --precision f64 --tolerance 1e-10
+            """
+    )
+
+    @Argument(help: "The original model.")
+    var original: String
+
+    @Argument(help: "The fused model to check against it.")
+    var fused: String
+
+    @Option(help: "Largest allowed max|a − b| / max|a| per output and sample.")
+    var tolerance: Double = 1e-5
+
+    @Option(help: "Absolute tolerance of the elementwise test (with --rtol, replaces --tolerance).")
+    var atol: Double?
+
+    @Option(help: "Relative tolerance of the elementwise test (with --atol).")
+    var rtol: Double?
+
+    @Option(name: .customLong("input"), help: "An input as .npy: PATH, or NAME=PATH (repeatable).")
+    var inputs: [String] = []
+
+    @Option(help: "Random samples when no --input is given.")
+    var samples = 4
+
+    @Option(help: "Seed of the random samples.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("shape"), help: "Shape of an input with symbolic dimensions: NAME=1x3x224x224 (repeatable).")
+    var shapes: [String] = []
+
+    @Option(help: "Arithmetic of the interpreter: f32 (as deployed) or f64 (isolates folding error).")
+    var precision: InterpreterPrecision = .f32
+
+    @Option(help: "BLAS threads for the interpreter.")
+    var threads = 1
+
+    @Option(help: "Write every figure as JSON to this path (keys in docs/cli.md).")
+    var report: String?
+
+    func validate() throws {
+        guard (atol == nil) == (rtol == nil) else { throw ValidationError("--atol and --rtol go together") }
+        guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
+        guard tolerance >= 0 else { throw ValidationError("--tolerance must not be negative") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let progress = Progress(label: "verify")
+        let originalModel = try ModelFile.load(original)
+        let fusedModel = try ModelFile.load(fused)
+        let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
+        let executor = InterpreterExecutor(precision: precision == .f64 ? .float64 : .float32, threads: threads)
+        let verifier = Verifier(executor: executor, tolerance: criterion)
+        try verifier.checkInterfaces(original: originalModel.graph, fused: fusedModel.graph)
+        let feeds = try sampleInputs(for: originalModel.graph)
+        let result = try verifier.verify(original: originalModel.graph, fused: fusedModel.graph, samples: feeds) { done in
+            progress.update("\(done) of \(feeds.count) samples through both graphs")
+        }
+        progress.finish()
+        let summary = VerifyReport(original: original, fused: fused, precision: precision.rawValue,
+                                   tolerance: criterion, samples: feeds.count, result: result)
+        if let report { try summary.write(to: report) }
+        FileHandle.standardError.write(Data((summary.text + "\n").utf8))
+        if !result.equivalent {
+            throw CommandFailure(exitCode: ExitStatus.notEquivalent, message: "")
+        }
+    }
+
+    private func sampleInputs(for graph: Graph) throws -> [[String: Tensor]] {
+        if !inputs.isEmpty {
+            return [try InputArrays.load(inputs, for: graph)]
+        }
+        var shapeBindings: [String: [Int]] = [:]
+        for binding in shapes {
+            let (name, shape) = try InputArrays.parseShape(binding)
+            shapeBindings[name] = shape
+        }
+        var random = RandomInputs(seed: seed)
+        return try (0..<samples).map { _ in try random.sample(for: graph, shapes: shapeBindings) }
+    }
+}
+
+enum InterpreterPrecision: String, ExpressibleByArgument, CaseIterable {
+    case f32, f64
+}

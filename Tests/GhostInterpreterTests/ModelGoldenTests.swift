@@ -1,0 +1,73 @@
+import Foundation
+import GhostInterpreter
+import GhostIR
+import GhostNumPy
+import GhostONNX
+import Testing
+
+/// One bundled model from Models/manifest.json with its input and ONNX Runtime / PyTorch goldens.
+struct BundledModel: Decodable, Sendable, CustomTestStringConvertible {
+    struct Input: Decodable, Sendable { let name: String; let file: String }
+    struct Output: Decodable, Sendable { let name: String; let file: String; let file_f64: String? }
+    let id: String
+    let file: String
+    let inputs: [Input]
+    let outputs: [Output]
+
+    var testDescription: String { id }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Models")
+
+    static func all() -> [BundledModel] {
+        guard let data = try? Data(contentsOf: root.appendingPathComponent("manifest.json")) else { return [] }
+        return (try? JSONDecoder().decode([BundledModel].self, from: data)) ?? []
+    }
+
+    func path(_ relative: String) -> String { BundledModel.root.appendingPathComponent(relative).path }
+}
+
+/// max |a − b| / max |b|.
+func relativeError(_ actual: Tensor, _ expected: Tensor) -> Double {
+    let a = actual.doubleValues(), b = expected.doubleValues()
+    let scale = b.map(abs).max() ?? 0
+    return zip(a, b).map { abs($0 - $1) }.max().map { $0 / max(scale, 1e-30) } ?? .infinity
+}
+
+@Test func everyBundledModelIsListed() {
+    #expect(BundledModel.all().count >= 15)
+}
+
+@Test(arguments: BundledModel.all())
+func float32RunMatchesONNXRuntime(_ model: BundledModel) throws {
+    let graph = try ONNXModelLoader.load(path: model.path(model.file)).graph
+    var inputs: [String: Tensor] = [:]
+    for input in model.inputs { inputs[input.name] = try NumPyFile.read(path: model.path(input.file)) }
+    let outputs = try Interpreter(graph: graph, precision: .float32).run(inputs)
+    for output in model.outputs {
+        let expected = try NumPyFile.read(path: model.path(output.file))
+        let actual = try #require(outputs[output.name])
+        #expect(actual.shape == expected.shape)
+        #expect(actual.elementType == .float32)
+        let error = relativeError(actual, expected)
+        #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")
+    }
+}
+
+@Test(arguments: BundledModel.all())
+func float64RunMatchesPyTorchInDouble(_ model: BundledModel) throws {
+    let graph = try ONNXModelLoader.load(path: model.path(model.file)).graph
+    var inputs: [String: Tensor] = [:]
+    for input in model.inputs { inputs[input.name] = try NumPyFile.read(path: model.path(input.file)) }
+    let outputs = try Interpreter(graph: graph, precision: .float64).run(inputs)
+    for output in model.outputs {
+        guard let file = output.file_f64 else { continue }
+        let expected = try NumPyFile.read(path: model.path(file))
+        let actual = try #require(outputs[output.name])
+        #expect(actual.elementType == .float64)
+        let error = relativeError(actual, expected)
+        // The float64 goldens come from PyTorch in double: agreement to ~1e-12 shows both
+        // implement the same function, far inside the 1e-5 the verifier uses.
+        #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")
+    }
+}
