@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
-        .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostIR"]),
+        .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR"]),
     ],
     swiftLanguageModes: [.v6]
 )

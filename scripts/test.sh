@@ -2,8 +2,10 @@
 # The project's test command (README): installs what it needs, builds, runs every test.
 #   1. Debian packages (scripts/install-deps.sh)
 #   2. swift build + swift test (Swift tests read only committed files)
-#   3. ONNX Runtime checks in a small Python venv (onnx, onnxruntime, numpy):
-#      the committed goldens still match, and files ghost-convert rewrites run identically.
+#   3. ONNX Runtime checks in a small Python venv (onnx, onnxruntime, numpy): the committed
+#      goldens still match, rewritten files run identically, fused files match the goldens, the
+#      numpy-only .gwt reader agrees with the Swift writer
+#   4. the equivalence gate (scripts/ci-gate.sh): fuse + verify every bundled model
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -22,4 +24,7 @@ PY=$(scripts/python-env.sh check | tail -1)
 "$PY" Samples/checks/roundtrip_ort.py --tool .build/debug/ghost-convert
 "$PY" Samples/checks/fused_ort.py --tool .build/debug/ghost-convert
 "$PY" Samples/python/check_gwt_reader.py --tool .build/debug/ghost-convert
+
+echo "== CI gate: fuse every model to .gwt and .onnx, verify each at 1e-5"
+scripts/ci-gate.sh .build/debug/ghost-convert
 echo "== all tests passed"
