@@ -11,10 +11,10 @@ model=${1:-Models/repghostnet_100/model.onnx}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "\$ ghost-convert fuse $model repghostnet.gwt --explain"
-"$tool" fuse "$model" "$out/repghostnet.gwt" --explain
+"$tool" fuse "$model" "$out/repghostnet.gwt" --explain 2>&1
 echo
 echo "\$ ghost-convert verify $model repghostnet.gwt --tolerance 1e-5"
-"$tool" verify "$model" "$out/repghostnet.gwt" --tolerance 1e-5
+"$tool" verify "$model" "$out/repghostnet.gwt" --tolerance 1e-5 2>&1
 echo
 echo "\$ ghost-convert inspect repghostnet.gwt"
 "$tool" inspect "$out/repghostnet.gwt"
