@@ -18,6 +18,10 @@ swift build
 echo "== swift test"
 swift test
 
+echo "== Samples/swift: the library API a Swift user sees"
+swift build --package-path Samples/swift
+Samples/swift/.build/debug/FuseAndRun Models/repghostnet_050/model.onnx "$(mktemp -d)/fused.gwt"
+
 echo "== ONNX Runtime checks"
 PY=$(scripts/python-env.sh check | tail -1)
 "$PY" Samples/export/check_goldens.py

@@ -1,0 +1,22 @@
+// swift-tools-version: 6.1
+// A Swift program using ghost-convert as a library: load an ONNX export, fuse it, write the
+// deployable .gwt, read it back and run it. Built in CI (scripts/test.sh).
+import PackageDescription
+
+let package = Package(
+    name: "FuseAndRun",
+    dependencies: [.package(name: "ghost-convert", path: "../..")],
+    targets: [
+        .executableTarget(
+            name: "FuseAndRun",
+            dependencies: [
+                .product(name: "GhostONNX", package: "ghost-convert"),
+                .product(name: "GhostPasses", package: "ghost-convert"),
+                .product(name: "GhostGWT", package: "ghost-convert"),
+                .product(name: "GhostInterpreter", package: "ghost-convert"),
+                .product(name: "GhostIR", package: "ghost-convert"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
