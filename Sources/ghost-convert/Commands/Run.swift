@@ -43,6 +43,9 @@ struct Run: ParsableCommand {
     @Option(help: "BLAS threads.")
     var threads = 1
 
+    @Option(help: "Also time N forward passes and print the median (ms) on stderr, for benchmarks.")
+    var timeRuns: Int?
+
     func validate() throws {
         guard randomInput != !inputs.isEmpty else { throw ValidationError("give either --input files or --random-input") }
     }
@@ -63,6 +66,16 @@ struct Run: ParsableCommand {
         }
         let interpreter = try Interpreter(graph: loaded.graph, precision: precision == .f64 ? .float64 : .float32, threads: threads)
         let outputs = try interpreter.run(feeds)
+        if let timeRuns, timeRuns > 0 {
+            var times: [Double] = []
+            for _ in 0..<timeRuns {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try interpreter.run(feeds)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            let median = times.sorted()[times.count / 2]
+            FileHandle.standardError.write(Data("forward median: \(String(format: "%.3f", median)) ms over \(timeRuns) runs\n".utf8))
+        }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         for output in loaded.graph.outputs {
             guard let tensor = outputs[output.name] else { continue }
