@@ -76,6 +76,8 @@ enum Convolution {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry) -> [T] {
         let plane = g.outputHeight * g.outputWidth
         var out = [T](repeating: 0, count: g.batch * g.outputChannels * plane)
@@ -98,6 +100,8 @@ enum Convolution {
     }
 
     /// One GEMM per image and group: W_g [M/g × K] · col [K × OH·OW], K = C/g · kh · kw.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func grouped<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
         let plane = g.outputHeight * g.outputWidth
         let k = g.inputPerGroup * g.kernelHeight * g.kernelWidth
@@ -132,6 +136,8 @@ enum Convolution {
     }
 
     /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c][oy·s − p + ky·d][ox·s − p + kx·d], 0 outside.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func im2col<T: InterpreterScalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, _ g: Geometry) {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
         var row = col
@@ -173,6 +179,8 @@ enum Convolution {
     }
 
     /// Each output channel o reads input channel o / multiplier.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func depthwise<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
         let multiplier = g.outputChannels / g.groups
@@ -195,6 +203,13 @@ enum Convolution {
                                         let row = input + iy * g.width
                                         let target = output + oy * ow
                                         var ix = first * g.strides[1] - g.pads[1] + kx * g.dilations[1]
+                                        if g.strides[1] == 1 {
+                                            // Contiguous on both sides: a plain axpy the compiler vectorizes.
+                                            let source = UnsafeBufferPointer(start: row + ix, count: last - first + 1)
+                                            let destination = UnsafeMutableBufferPointer(start: target + first, count: last - first + 1)
+                                            for i in 0..<destination.count { destination[i] += weight * source[i] }
+                                            continue
+                                        }
                                         for ox in first...last {
                                             target[ox] += weight * row[ix]
                                             ix += g.strides[1]

@@ -10,6 +10,8 @@ enum UnaryOperator {
     case gelu(tanhApproximation: Bool)
     case clip(min: Double, max: Double)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
         switch self {
         case .relu: return values.map { $0 > 0 ? $0 : 0 }
@@ -82,6 +84,8 @@ enum BinaryOperator: String {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private func combine<T: InterpreterScalar>(_ x: [T], _ xs: [Int], _ y: [T], _ ys: [Int], _ shape: [Int]) -> [T] {
         switch self {
         case .add: Broadcast.apply(x, xs, y, ys, into: shape, +)

@@ -112,7 +112,17 @@ enum Normalization {
         let finalShape = keep ? outShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
         let divisor = reduced.reduce(1) { $0 * x.shape[$1] }
         let outStrides = Broadcast.strides(of: outShape, in: x.shape)
+        // Reducing trailing axes (global pooling written as ReduceMean): sum contiguous blocks.
+        let trailing = !reduced.isEmpty && reduced == Set((rank - reduced.count)..<rank)
         func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
+            if trailing {
+                let block = max(divisor, 1)
+                return (0..<(v.count / block)).map { b in
+                    var total: T = 0
+                    for i in (b * block)..<((b + 1) * block) { total += v[i] }
+                    return total / T(block)
+                }
+            }
             var out = [T](repeating: 0, count: outShape.reduce(1, *))
             var index = [Int](repeating: 0, count: rank)
             for value in v {

@@ -1,5 +1,7 @@
 /// GlobalAveragePool, GlobalMaxPool, AveragePool and MaxPool over NCHW.
 enum Pooling {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     static func global<T: InterpreterScalar>(_ x: [T], shape: [Int], maximum: Bool) -> [T] {
         let channels = shape[0] * shape[1], plane = shape.dropFirst(2).reduce(1, *)
         return (0..<channels).map { c in
@@ -60,6 +62,8 @@ enum Pooling {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
         let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
         var out = [T](repeating: 0, count: shape[0] * shape[1] * oh * ow)

@@ -134,27 +134,35 @@ enum ShapeOperators {
         let outer = first.shape[..<axis].reduce(1, *), inner = first.shape[(axis + 1)...].reduce(1, *)
         var shape = first.shape
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
-        // Pick from the concatenated flat data: block o of part p is its axis size × inner elements.
-        var indices: [Int] = []
-        indices.reserveCapacity(shape.reduce(1, *))
-        var bases: [Int] = []
-        var running = 0
-        for part in parts { bases.append(running); running += part.count }
-        for o in 0..<outer {
-            for (p, part) in parts.enumerated() {
-                let block = part.shape[axis] * inner
-                indices.append(contentsOf: (bases[p] + o * block)..<(bases[p] + (o + 1) * block))
+        // Output block o is part 0's block o, then part 1's block o, …: copy whole blocks.
+        func interleave<T>(_ arrays: [[T]]) -> [T] {
+            var result: [T] = []
+            result.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
+            for o in 0..<outer {
+                for (p, array) in arrays.enumerated() {
+                    let block = parts[p].shape[axis] * inner
+                    result.append(contentsOf: array[(o * block)..<((o + 1) * block)])
+                }
             }
+            return result
         }
-        let joined: Buffer.Storage
+        let storage: Buffer.Storage
         switch first.storage {
-        case .float: joined = .float(parts.flatMap { part -> [Float] in if case .float(let v) = part.storage { v } else { [] } })
-        case .double: joined = .double(parts.flatMap { part -> [Double] in if case .double(let v) = part.storage { v } else { [] } })
-        case .int64: joined = .int64(parts.flatMap(\.int64Values))
-        case .bool: joined = .bool(parts.flatMap { part -> [Bool] in if case .bool(let v) = part.storage { v } else { [] } })
+        case .float: storage = .float(interleave(try parts.map { (part) throws(InterpreterError) -> [Float] in
+            guard case .float(let v) = part.storage else { throw context.fail("inputs have different element types") }
+            return v
+        }))
+        case .double: storage = .double(interleave(try parts.map { (part) throws(InterpreterError) -> [Double] in
+            guard case .double(let v) = part.storage else { throw context.fail("inputs have different element types") }
+            return v
+        }))
+        case .int64: storage = .int64(interleave(parts.map(\.int64Values)))
+        case .bool: storage = .bool(interleave(try parts.map { (part) throws(InterpreterError) -> [Bool] in
+            guard case .bool(let v) = part.storage else { throw context.fail("inputs have different element types") }
+            return v
+        }))
         }
-        guard joined.count == running else { throw context.fail("inputs have different element types") }
-        return Buffer(shape: shape, storage: joined.picking(indices), integerType: first.integerType)
+        return Buffer(shape: shape, storage: storage, integerType: first.integerType)
     }
 
     static func split(_ context: NodeContext) throws(InterpreterError) -> [Buffer] {
@@ -223,6 +231,24 @@ enum ShapeOperators {
             step[axis] = s
         }
         let strides = Broadcast.strides(of: x.shape, in: x.shape)
+        // Unit steps on the innermost sliced axes: copy contiguous runs instead of single elements.
+        if rank > 0, step.allSatisfy({ $0 == 1 }), !shape.contains(0) {
+            let run = shape[rank - 1]
+            let rowStarts = walk(Array(shape.dropLast()), Array(strides.dropLast()), start: zip(begin, strides).reduce(0) { $0 + $1.0 * $1.1 })
+            func gather<T>(_ values: [T]) -> [T] {
+                var result: [T] = []
+                result.reserveCapacity(rowStarts.count * run)
+                for start in rowStarts { result.append(contentsOf: values[start..<(start + run)]) }
+                return result
+            }
+            let storage: Buffer.Storage = switch x.storage {
+            case .float(let v): .float(gather(v))
+            case .double(let v): .double(gather(v))
+            case .int64(let v): .int64(gather(v))
+            case .bool(let v): .bool(gather(v))
+            }
+            return Buffer(shape: shape, storage: storage, integerType: x.integerType)
+        }
         let start = zip(begin, strides).reduce(0) { $0 + $1.0 * $1.1 }
         let walkStrides = zip(strides, step).map { $0 * $1 }
         let offsets = shape.contains(0) ? [] : walk(shape, walkStrides, start: start)
