@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what it needs, builds, runs every test.
 #   1. Debian packages (scripts/install-deps.sh)
-#   2. swift build + swift test (Swift tests read only committed files)
+#   2. swift build + swift test (Swift tests read only committed files, plus ONNX's operator
+#      test cases generated from the onnx wheel into .build/onnx-node-tests)
 #   3. ONNX Runtime checks in a small Python venv (onnx, onnxruntime, numpy): the committed
 #      goldens still match, rewritten files run identically, fused files match the goldens, the
 #      numpy-only .gwt reader agrees with the Swift writer
@@ -13,6 +14,12 @@ export PATH="$PATH:/opt/swift/usr/bin"
 # Deterministic, single-threaded BLAS for reproducible numbers.
 export OPENBLAS_NUM_THREADS=1
 
+echo "== Python venv (onnx, onnxruntime, numpy) and ONNX's own operator test cases"
+PY=$(scripts/python-env.sh check | tail -1)
+mkdir -p .build
+"$PY" scripts/onnx-node-tests.py .build/onnx-node-tests
+export GHOST_ONNX_NODE_TESTS="$PWD/.build/onnx-node-tests"
+
 echo "== swift build"
 swift build
 echo "== swift test"
@@ -23,7 +30,6 @@ swift build --package-path Samples/swift
 Samples/swift/.build/debug/FuseAndRun Models/repghostnet_050/model.onnx "$(mktemp -d)/fused.gwt"
 
 echo "== ONNX Runtime checks"
-PY=$(scripts/python-env.sh check | tail -1)
 "$PY" Samples/export/check_goldens.py
 "$PY" Samples/checks/roundtrip_ort.py --tool .build/debug/ghost-convert
 "$PY" Samples/checks/fused_ort.py --tool .build/debug/ghost-convert

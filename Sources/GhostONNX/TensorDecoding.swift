@@ -8,7 +8,8 @@ import GhostIR
 /// to float32 (a copy), and narrow integer types stored in `int32_data` are narrowed (a copy).
 struct TensorDecoder {
     let file: String
-    let owner: UnpackedModel
+    /// Keeps the unpacked message alive for tensors that view it.
+    let owner: AnyObject
     let externalData: ExternalDataResolver
 
     func decode(_ proto: UnsafeMutablePointer<Onnx__TensorProto>, fallbackName: String) throws(ONNXLoadError) -> Tensor {

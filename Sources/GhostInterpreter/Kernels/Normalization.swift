@@ -73,8 +73,10 @@ enum Normalization {
         let outer = x.shape[..<axis].reduce(1, *), size = x.shape[axis...].reduce(1, *)
         let scale = try context.input(1).doubleValues, bias = context.optionalInput(2)?.doubleValues
         guard scale.count == size || scale.count == 1 else { throw context.fail("scale has \(scale.count) values for \(size)") }
-        func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
+        /// y, and the optional Mean and InvStdDev outputs (shape: leading axes, then ones).
+        func apply<T: InterpreterScalar>(_ v: [T]) -> ([T], [T], [T]) {
             var out = v
+            var means = [T](repeating: 0, count: outer), inverses = [T](repeating: 0, count: outer)
             for o in 0..<outer {
                 var mean: T = 0
                 for s in 0..<size { mean += v[o * size + s] }
@@ -82,16 +84,22 @@ enum Normalization {
                 var variance: T = 0
                 for s in 0..<size { let d = v[o * size + s] - mean; variance += d * d }
                 let inverse = 1 / (variance / T(size) + T(epsilon)).squareRoot()
+                (means[o], inverses[o]) = (mean, inverse)
                 for s in 0..<size {
                     let g = T(scale.count == 1 ? scale[0] : scale[s]), b = T(bias.map { $0.count == 1 ? $0[0] : $0[s] } ?? 0)
                     out[o * size + s] = (v[o * size + s] - mean) * inverse * g + b
                 }
             }
-            return out
+            return (out, means, inverses)
         }
+        let statisticsShape = Array(x.shape[..<axis]) + [Int](repeating: 1, count: x.shape.count - axis)
         switch x.storage {
-        case .float(let v): return [Buffer(shape: x.shape, storage: .float(apply(v)))]
-        case .double(let v): return [Buffer(shape: x.shape, storage: .double(apply(v)))]
+        case .float(let v):
+            let (y, m, i) = apply(v)
+            return [Buffer(shape: x.shape, storage: .float(y)), Buffer(shape: statisticsShape, storage: .float(m)), Buffer(shape: statisticsShape, storage: .float(i))]
+        case .double(let v):
+            let (y, m, i) = apply(v)
+            return [Buffer(shape: x.shape, storage: .double(y)), Buffer(shape: statisticsShape, storage: .double(m)), Buffer(shape: statisticsShape, storage: .double(i))]
         default: throw context.fail("expects floating-point input")
         }
     }
