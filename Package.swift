@@ -55,6 +55,8 @@ let package = Package(
         .target(name: "GhostInterpreter", dependencies: ["GhostIR", "CBLAS"]),
         // Equivalence checking: run both graphs, compare, localize the first divergence.
         .target(name: "GhostVerify", dependencies: ["GhostIR", "GhostInterpreter"]),
+        // Graphviz drawings of graphs (`ghost-convert graph`).
+        .target(name: "GhostDot", dependencies: ["GhostIR"]),
         // .npy files <-> GhostIR tensors (inputs, goldens, `run` outputs).
         .target(name: "GhostNumPy", dependencies: ["GhostIR"]),
 
@@ -62,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
