@@ -60,14 +60,28 @@ struct GraphEditor {
         return candidate
     }
 
-    /// The graph with every collected rewrite applied.
+    /// The graph with every collected rewrite applied. Constants that only the replaced nodes
+    /// read go too, so a large model never holds every intermediate version of its weights.
     func finish() -> Graph {
         var result = graph
         result.nodes = []
         result.nodes.reserveCapacity(graph.nodes.count)
+        var orphanCandidates = Set<String>()
         for (index, node) in graph.nodes.enumerated() {
-            if !removed.contains(index) { result.nodes.append(node) }
+            if !removed.contains(index) {
+                result.nodes.append(node)
+            } else {
+                orphanCandidates.formUnion(node.inputs.filter { graph.initializers.contains($0) })
+            }
             if let replacements = placed[index] { result.nodes.append(contentsOf: replacements) }
+        }
+        if !orphanCandidates.isEmpty {
+            var stillRead = Set(result.outputs.map(\.name))
+            for node in result.nodes { stillRead.formUnion(node.inputs) }
+            for name in orphanCandidates where !stillRead.contains(name) {
+                result.initializers[name] = nil
+                result.inputs.removeAll { $0.name == name }
+            }
         }
         return result
     }
