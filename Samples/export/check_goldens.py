@@ -17,20 +17,12 @@ import sys
 
 import numpy as np
 import onnx
-import onnxruntime as ort
+
+from goldens_runtime import run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
 TOLERANCE_F64 = 1e-4
-
-
-def run(path, feeds):
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)
 
 
 def relative(actual, reference):

@@ -12,22 +12,13 @@ check_goldens.py repeats the ONNX Runtime part with onnxruntime/onnx/numpy only.
 import copy
 
 import numpy as np
-import onnxruntime as ort
+from goldens_runtime import run as run_onnxruntime
 
 from _torch_env import torch
 
 
 def make_input(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
-
-
-def run_onnxruntime(path, feeds):
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return session.run(None, feeds)
 
 
 @torch.no_grad()

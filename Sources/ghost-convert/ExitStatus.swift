@@ -21,18 +21,11 @@ struct ExitStatus {
 
     init(for error: Error) {
         switch error {
-        case let error as ONNXLoadError:
+        case let error as CodedInputError:
+            // A problem with what the user gave us: the sentence, then the stable code.
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
         case let error as ONNXWriteError:
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
-        case let error as GWTFormatError:
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
-        case let error as VerifyError:
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
-        case let error as InterpreterError:
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
-        case let error as NPYFormatError:
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
         case let error as FileMappingError:
             self.init(code: ExitStatus.badInput, message: "error: cannot read the file: \(error)")
         case let error as FileOutputError:
@@ -71,3 +64,14 @@ struct CommandFailure: Error {
     let exitCode: Int32
     let message: String
 }
+
+/// Module errors about the user's input, each with a stable `code`; all map to exit 2.
+protocol CodedInputError: LocalizedError {
+    var code: String { get }
+}
+
+extension ONNXLoadError: CodedInputError {}
+extension GWTFormatError: CodedInputError {}
+extension VerifyError: CodedInputError {}
+extension InterpreterError: CodedInputError {}
+extension NPYFormatError: CodedInputError {}
