@@ -20,6 +20,7 @@ public struct Interpreter: Sendable {
         self.graph = graph
         self.precision = precision
         openblas_set_num_threads(Int32(max(1, threads)))
+        Interpreter.keepFreedMemoryInTheHeap()
         do {
             order = try graph.topologicallySortedNodes()
         } catch {
@@ -79,6 +80,18 @@ public struct Interpreter: Sendable {
         return tensors
     }
 
+    /// Every node allocates its outputs afresh. glibc serves large blocks with mmap and returns
+    /// them on free, so each allocation would cost page faults and zeroing; raising the
+    /// thresholds keeps freed blocks in the heap for the next node to reuse.
+    private static func keepFreedMemoryInTheHeap() {
+        #if os(Linux)
+        // glibc's <malloc.h> parameter numbers; Swift's Glibc module does not export mallopt.
+        let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
+        _ = glibcMallopt(mmapThreshold, 1 << 30)
+        _ = glibcMallopt(trimThreshold, 1 << 30)
+        #endif
+    }
+
     /// Checks inputs against the graph's declarations and converts them to the run's precision.
     private func bind(_ inputs: [String: Tensor]) throws(InterpreterError) -> [String: Buffer] {
         let declared = graph.runtimeInputs
@@ -114,3 +127,8 @@ public struct Interpreter: Sendable {
         return values
     }
 }
+
+#if os(Linux)
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

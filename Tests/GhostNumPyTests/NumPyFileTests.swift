@@ -47,6 +47,14 @@ func readsEveryHeaderVersion(version: UInt8) throws {
     #expect(tensor.rank == 4)
 }
 
+/// A damaged file: named in the test log by its name, not its bytes.
+struct DamagedArray: CustomTestStringConvertible, Sendable {
+    let name: String
+    let bytes: [UInt8]
+    let code: String
+    var testDescription: String { "\(name) → \(code)" }
+}
+
 @Test(arguments: [
     ("fortran", header("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }") + floats([1, 2]), "fortran-order"),
     ("object", header("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }") + [0, 0, 0, 0, 0, 0, 0, 0], "unsupported-dtype"),
@@ -59,8 +67,9 @@ func readsEveryHeaderVersion(version: UInt8) throws {
     ("version 9", [0x93] + Array("NUMPY".utf8) + [9, 0, 0, 0], "unsupported-version"),
     ("header past end", [0x93] + Array("NUMPY".utf8) + [1, 0, 0xFF, 0x7F, 0x7B], "truncated"),
     ("too short", [0x93, 0x4E], "truncated"),
-])
-func malformedFilesAreRefused(name: String, bytes: [UInt8], code: String) {
+].map { DamagedArray(name: $0.0, bytes: $0.1, code: $0.2) })
+func malformedFilesAreRefused(_ damaged: DamagedArray) {
+    let (name, bytes, code) = (damaged.name, damaged.bytes, damaged.code)
     do {
         _ = try NumPyFile.decode(bytes, name: "\(name).npy")
         Issue.record("\(name) was accepted")
