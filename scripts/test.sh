@@ -7,6 +7,7 @@
 #      goldens still match, rewritten files run identically, fused files match the goldens, the
 #      numpy-only .gwt reader agrees with the Swift writer
 #   4. the equivalence gate (scripts/ci-gate.sh): fuse + verify every bundled model
+#   5. a minute of fuzzing per file reader (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -37,4 +38,20 @@ echo "== ONNX Runtime checks"
 
 echo "== CI gate: fuse every model to .gwt and .onnx, verify each at 1e-5"
 scripts/ci-gate.sh .build/debug/ghost-convert
+
+# Fuzz each file reader for a minute (libFuzzer + AddressSanitizer); a crash fails CI and leaves
+# the input in Fuzz/crashes-TARGET. Skip with GHOST_SKIP_FUZZ=1.
+if [ "${GHOST_SKIP_FUZZ:-0}" != 1 ]; then
+  for target in onnx gwt; do
+    echo "== fuzz $target for 60 s"
+    log=".build/fuzz-$target.log"
+    scripts/fuzz.sh "$target" 60 > "$log" 2>&1 || true
+    grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Test unit written)" "$log" || true
+    if ls "Fuzz/crashes-$target"/* >/dev/null 2>&1 || ! grep -q "^Done" "$log"; then
+      tail -40 "$log" >&2
+      echo "fuzzing $target failed or found a crash (see $log and Fuzz/crashes-$target)" >&2
+      exit 1
+    fi
+  done
+fi
 echo "== all tests passed"
