@@ -1,14 +1,17 @@
 import Foundation
 
 /// A progress line on stderr for steps that take over a second: silent when stderr is not a
-/// terminal (CI logs stay clean) and for quick runs.
+/// terminal (CI logs stay clean), with --quiet, and for quick runs.
 final class Progress {
     private let label: String
     private let start = Date()
-    private let interactive = isatty(STDERR_FILENO) != 0
+    private let interactive: Bool
     private var shown = false
 
-    init(label: String) { self.label = label }
+    init(label: String, quiet: Bool = false) {
+        self.label = label
+        interactive = !quiet && isatty(STDERR_FILENO) != 0
+    }
 
     func update(_ message: String) {
         guard interactive else { return }

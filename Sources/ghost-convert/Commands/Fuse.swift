@@ -39,21 +39,28 @@ struct Fuse: ParsableCommand {
     @Option(help: "Write a JSON report of the run to this path (keys in docs/cli.md).")
     var report: String?
 
+    @Flag(help: "No progress line, even on a terminal.")
+    var quiet = false
+
     func validate() throws {
         _ = try ModelFile.outputFormat(output)
         try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
     func run() throws {
+        let progress = Progress(label: "fuse", quiet: quiet)
         let loaded = try ModelFile.load(input)
+        progress.update("loaded \(loaded.graph.nodes.count) nodes; running the passes")
         let pipeline = try PassPipeline.default.disabling(disabledPasses)
         let result = try pipeline.run(loaded.graph)
+        progress.update("writing \(output)")
         let summary = FuseReport(input: input, output: output, before: loaded.graph, result: result)
         let metadata = GWTMetadata(
             tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try FileDigest.sha256(path: input),
             sourceFile: (input as NSString).lastPathComponent,
             passes: result.reports.map { GWTMetadata.PassCount(name: $0.pass, rewrites: $0.rewrites.count) })
         try ModelFile.write(result.graph, to: output, metadata: metadata)
+        progress.finish()
         if explain {
             FileHandle.standardError.write(Data((summary.explanation + "\n").utf8))
         } else {

@@ -65,6 +65,9 @@ struct Verify: ParsableCommand {
     @Option(help: "Write every figure as JSON to this path (keys in docs/cli.md).")
     var report: String?
 
+    @Flag(help: "No progress line, even on a terminal.")
+    var quiet = false
+
     func validate() throws {
         guard (atol == nil) == (rtol == nil) else { throw ValidationError("--atol and --rtol go together") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
@@ -73,9 +76,10 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let progress = Progress(label: "verify")
+        let progress = Progress(label: "verify", quiet: quiet)
         let originalModel = try ModelFile.load(original)
         let fusedModel = try ModelFile.load(fused)
+        progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
         let executor = InterpreterExecutor(precision: precision == .f64 ? .float64 : .float32, threads: threads)
         let verifier = Verifier(executor: executor, tolerance: criterion)
