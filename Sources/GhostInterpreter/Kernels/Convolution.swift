@@ -178,13 +178,21 @@ enum Convolution {
         return (first, last)
     }
 
-    /// Each output channel o reads input channel o / multiplier.
+    /// Each output channel o reads input channel o / multiplier. Row by row: each output row
+    /// stays in cache while the kh·kw kernel taps are added to it, each tap one contiguous
+    /// (vectorizable) multiply-add over the columns whose input lies inside the image.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func depthwise<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let (kh, kw) = (g.kernelHeight, g.kernelWidth)
+        let (sy, sx) = (g.strides[0], g.strides[1])
         let multiplier = g.outputChannels / g.groups
-        let kernelSize = g.kernelHeight * g.kernelWidth
+        // Per kernel column: the valid output columns and the input column of the first one.
+        let columns = (0..<kw).map { kx -> (first: Int, last: Int, start: Int) in
+            let (first, last) = validRange(kernelOffset: kx, g: g, axis: 1)
+            return (first, last, first * sx - g.pads[1] + kx * g.dilations[1])
+        }
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in
@@ -192,27 +200,28 @@ enum Convolution {
                         for o in 0..<g.outputChannels {
                             let input = xp.baseAddress! + (n * g.inputChannels + o / multiplier) * g.height * g.width
                             let output = op.baseAddress! + (n * g.outputChannels + o) * oh * ow
-                            for ky in 0..<g.kernelHeight {
-                                for kx in 0..<g.kernelWidth {
-                                    let weight = wp[o * kernelSize + ky * g.kernelWidth + kx]
-                                    let (first, last) = validRange(kernelOffset: kx, g: g, axis: 1)
-                                    guard first <= last else { continue }
-                                    for oy in 0..<oh {
-                                        let iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0]
-                                        guard iy >= 0, iy < g.height else { continue }
-                                        let row = input + iy * g.width
-                                        let target = output + oy * ow
-                                        var ix = first * g.strides[1] - g.pads[1] + kx * g.dilations[1]
-                                        if g.strides[1] == 1 {
-                                            // Contiguous on both sides: a plain axpy the compiler vectorizes.
-                                            let source = UnsafeBufferPointer(start: row + ix, count: last - first + 1)
-                                            let destination = UnsafeMutableBufferPointer(start: target + first, count: last - first + 1)
-                                            for i in 0..<destination.count { destination[i] += weight * source[i] }
-                                            continue
-                                        }
-                                        for ox in first...last {
-                                            target[ox] += weight * row[ix]
-                                            ix += g.strides[1]
+                            let kernel = wp.baseAddress! + o * kh * kw
+                            for oy in 0..<oh {
+                                let target = output + oy * ow
+                                for ky in 0..<kh {
+                                    let iy = oy * sy - g.pads[0] + ky * g.dilations[0]
+                                    guard iy >= 0, iy < g.height else { continue }
+                                    let row = input + iy * g.width
+                                    for kx in 0..<kw {
+                                        let (first, last, start) = columns[kx]
+                                        guard first <= last else { continue }
+                                        let weight = kernel[ky * kw + kx]
+                                        let count = last - first + 1
+                                        if sx == 1 {
+                                            let source = UnsafeBufferPointer(start: row + start, count: count)
+                                            let destination = UnsafeMutableBufferPointer(start: target + first, count: count)
+                                            for i in 0..<count { destination[i] += weight * source[i] }
+                                        } else {
+                                            var ix = start
+                                            for ox in first...last {
+                                                target[ox] += weight * row[ix]
+                                                ix += sx
+                                            }
                                         }
                                     }
                                 }
