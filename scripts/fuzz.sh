@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Fuzzes a file reader with libFuzzer + AddressSanitizer.
-#   scripts/fuzz.sh onnx|gwt [SECONDS=60]
+#   scripts/fuzz.sh onnx|gwt|gwt-unchecked [SECONDS=60]
+# gwt-unchecked reads .gwt with checksum verification off, so mutations reach the rules behind it.
 # Seeds: Models/, Tests/Fixtures (valid and malformed files). New interesting inputs go to
 # Fuzz/corpus-TARGET (not committed); crashes go to Fuzz/crashes-TARGET and must be committed as
 # regression cases under Tests/Fixtures/fuzz-regressions/TARGET/ once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh onnx|gwt [seconds]}
+target=${1:?usage: scripts/fuzz.sh onnx|gwt|gwt-unchecked [seconds]}
 seconds=${2:-60}
 source scripts/install-deps.sh
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -23,7 +24,7 @@ trap 'rm -rf "$seeds"' EXIT
 case "$target" in
   onnx)
     find Models Tests/Fixtures/malformed-onnx Tests/Fixtures/blocks -name '*.onnx' -size -4M -exec cp {} "$seeds/" \; 2>/dev/null || true ;;
-  gwt)
+  gwt | gwt-unchecked)
     # Seed with .gwt files the writer produces from the bundled blocks.
     swift build --product ghost-convert >&2
     for model in Tests/Fixtures/blocks/*/model.onnx; do
@@ -31,6 +32,7 @@ case "$target" in
     done ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
+[ "$target" = gwt-unchecked ] && cp Tests/Fixtures/malformed-gwt/*.gwt "$seeds/"
 [ -d "Tests/Fixtures/fuzz-regressions/$target" ] && cp "Tests/Fixtures/fuzz-regressions/$target"/* "$seeds/" 2>/dev/null || true
 
 mkdir -p "Fuzz/corpus-$target" "Fuzz/crashes-$target"
