@@ -22,49 +22,27 @@ struct Run: ParsableCommand {
     @Argument(help: "The model to run.")
     var model: String
 
-    @Option(name: .customLong("input"), help: "An input as .npy: PATH, or NAME=PATH (repeatable).")
-    var inputs: [String] = []
+    @OptionGroup var inputs: InputOptions
 
     @Flag(help: "Draw N(0,1) inputs of the declared shapes instead of reading --input files.")
     var randomInput = false
 
-    @Option(help: "Seed for --random-input.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("shape"), help: "Shape of an input with symbolic dimensions: NAME=1x3x224x224 (repeatable).")
-    var shapes: [String] = []
-
     @Option(help: "Directory for the output .npy files (created if missing).")
     var outputDir: String
 
-    @Option(help: "Arithmetic: f32 (as deployed) or f64.")
-    var precision: InterpreterPrecision = .f32
-
-    @Option(help: "BLAS threads.")
-    var threads = 1
+    @OptionGroup var interpreterOptions: InterpreterOptions
 
     @Option(help: "Also time N forward passes and print the median (ms) on stderr, for benchmarks.")
     var timeRuns: Int?
 
     func validate() throws {
-        guard randomInput != !inputs.isEmpty else { throw ValidationError("give either --input files or --random-input") }
+        guard randomInput != !inputs.files.isEmpty else { throw ValidationError("give either --input files or --random-input") }
     }
 
     func run() throws {
         let loaded = try ModelFile.load(model)
-        let feeds: [String: Tensor]
-        if randomInput {
-            var bindings: [String: [Int]] = [:]
-            for argument in shapes {
-                let (name, shape) = try InputArrays.parseShape(argument)
-                bindings[name] = shape
-            }
-            var random = RandomInputs(seed: seed)
-            feeds = try random.sample(for: loaded.graph, shapes: bindings)
-        } else {
-            feeds = try InputArrays.load(inputs, for: loaded.graph)
-        }
-        let interpreter = try Interpreter(graph: loaded.graph, precision: precision == .f64 ? .float64 : .float32, threads: threads)
+        let feeds = randomInput ? try inputs.randomSamples(1, for: loaded.graph)[0] : try inputs.loadFiles(for: loaded.graph)
+        let interpreter = try Interpreter(graph: loaded.graph, precision: interpreterOptions.interpreterPrecision, threads: interpreterOptions.threads)
         let outputs = try interpreter.run(feeds)
         if let timeRuns, timeRuns > 0 {
             var times: [Double] = []

@@ -44,23 +44,12 @@ struct Verify: ParsableCommand {
     @Option(help: "Relative tolerance of the elementwise test (with --atol).")
     var rtol: Double?
 
-    @Option(name: .customLong("input"), help: "An input as .npy: PATH, or NAME=PATH (repeatable).")
-    var inputs: [String] = []
+    @OptionGroup var inputs: InputOptions
 
     @Option(help: "Random samples when no --input is given.")
     var samples = 4
 
-    @Option(help: "Seed of the random samples.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("shape"), help: "Shape of an input with symbolic dimensions: NAME=1x3x224x224 (repeatable).")
-    var shapes: [String] = []
-
-    @Option(help: "Arithmetic of the interpreter: f32 (as deployed) or f64 (isolates folding error).")
-    var precision: InterpreterPrecision = .f32
-
-    @Option(help: "BLAS threads for the interpreter.")
-    var threads = 1
+    @OptionGroup var interpreter: InterpreterOptions
 
     @Option(help: "Write every figure as JSON to this path (keys in docs/cli.md).")
     var report: String?
@@ -72,7 +61,6 @@ struct Verify: ParsableCommand {
         guard (atol == nil) == (rtol == nil) else { throw ValidationError("--atol and --rtol go together") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
         guard tolerance >= 0 else { throw ValidationError("--tolerance must not be negative") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -81,7 +69,7 @@ struct Verify: ParsableCommand {
         let fusedModel = try ModelFile.load(fused)
         progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
-        let executor = InterpreterExecutor(precision: precision == .f64 ? .float64 : .float32, threads: threads)
+        let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
         let verifier = Verifier(executor: executor, tolerance: criterion)
         try verifier.checkInterfaces(original: originalModel.graph, fused: fusedModel.graph)
         let feeds = try sampleInputs(for: originalModel.graph)
@@ -89,7 +77,7 @@ struct Verify: ParsableCommand {
             progress.update("\(done) of \(feeds.count) samples through both graphs")
         }
         progress.finish()
-        let summary = VerifyReport(original: original, fused: fused, precision: precision.rawValue,
+        let summary = VerifyReport(original: original, fused: fused, precision: interpreter.precision.rawValue,
                                    tolerance: criterion, samples: feeds.count, result: result)
         if let report { try summary.write(to: report) }
         FileHandle.standardError.write(Data((summary.text + "\n").utf8))
@@ -99,19 +87,6 @@ struct Verify: ParsableCommand {
     }
 
     private func sampleInputs(for graph: Graph) throws -> [[String: Tensor]] {
-        if !inputs.isEmpty {
-            return [try InputArrays.load(inputs, for: graph)]
-        }
-        var shapeBindings: [String: [Int]] = [:]
-        for binding in shapes {
-            let (name, shape) = try InputArrays.parseShape(binding)
-            shapeBindings[name] = shape
-        }
-        var random = RandomInputs(seed: seed)
-        return try (0..<samples).map { _ in try random.sample(for: graph, shapes: shapeBindings) }
+        inputs.files.isEmpty ? try inputs.randomSamples(samples, for: graph) : [try inputs.loadFiles(for: graph)]
     }
-}
-
-enum InterpreterPrecision: String, ExpressibleByArgument, CaseIterable {
-    case f32, f64
 }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import GhostInterpreter
+import GhostIR
+import GhostVerify
+
+/// How a command gets its inputs: .npy files, or seeded N(0,1) samples of the declared shapes.
+struct InputOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: "An input as .npy: PATH, or NAME=PATH (repeatable).")
+    var files: [String] = []
+
+    @Option(help: "Seed of random inputs.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("shape"), help: "Shape of an input with symbolic dimensions: NAME=1x3x224x224 (repeatable).")
+    var shapes: [String] = []
+
+    /// The --input files bound to the graph's inputs.
+    func loadFiles(for graph: Graph) throws -> [String: Tensor] {
+        try InputArrays.load(files, for: graph)
+    }
+
+    /// `count` random samples, seeded, symbolic dimensions bound by --shape.
+    func randomSamples(_ count: Int, for graph: Graph) throws -> [[String: Tensor]] {
+        var bindings: [String: [Int]] = [:]
+        for argument in shapes {
+            let (name, shape) = try InputArrays.parseShape(argument)
+            bindings[name] = shape
+        }
+        var random = RandomInputs(seed: seed)
+        return try (0..<count).map { _ in try random.sample(for: graph, shapes: bindings) }
+    }
+}
+
+/// How the reference interpreter computes.
+struct InterpreterOptions: ParsableArguments {
+    @Option(help: "Arithmetic of the interpreter: f32 (as deployed) or f64 (isolates folding error).")
+    var precision: InterpreterPrecision = .f32
+
+    @Option(help: "BLAS threads for the interpreter.")
+    var threads = 1
+
+    var interpreterPrecision: Precision { precision == .f64 ? .float64 : .float32 }
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+}
+
+enum InterpreterPrecision: String, ExpressibleByArgument, CaseIterable {
+    case f32, f64
+}
