@@ -216,6 +216,11 @@ enum Convolution {
                                             let source = UnsafeBufferPointer(start: row + start, count: count)
                                             let destination = UnsafeMutableBufferPointer(start: target + first, count: count)
                                             for i in 0..<count { destination[i] += weight * source[i] }
+                                        } else if sx == 2 {
+                                            // A constant stride the compiler can vectorize with shuffles.
+                                            let source = UnsafeBufferPointer(start: row + start, count: 2 * count - 1)
+                                            let destination = UnsafeMutableBufferPointer(start: target + first, count: count)
+                                            for i in 0..<count { destination[i] += weight * source[2 * i] }
                                         } else {
                                             var ix = start
                                             for ox in first...last {
