@@ -99,7 +99,7 @@ extension Tensor {
         case .uint8, .bool: elements(as: UInt8.self).map(Double.init)
         case .uint16: elements(as: UInt16.self).map(Double.init)
         case .uint32: elements(as: UInt32.self).map(Double.init)
-        case .uint64: elements(as: UInt64.self).map(Double.init)
+        case .uint64: elements(as: UInt64.self).map { Double($0) }
         case .float16, .bfloat16: []
         }
     }

@@ -16,14 +16,7 @@ struct Buffer: Sendable {
     /// The ONNX integer type this Int64 data stands for, so outputs keep their declared type.
     var integerType: ElementType = .int64
 
-    var count: Int {
-        switch storage {
-        case .float(let v): v.count
-        case .double(let v): v.count
-        case .int64(let v): v.count
-        case .bool(let v): v.count
-        }
-    }
+    var count: Int { storage.count }
 
     var typeName: String {
         switch storage {
@@ -34,13 +27,21 @@ struct Buffer: Sendable {
         }
     }
 
-    /// The elements as Int64 (integers, bools, or floats truncated), e.g. shapes and axes.
+    var isFloatingPoint: Bool {
+        switch storage {
+        case .float, .double: true
+        case .int64, .bool: false
+        }
+    }
+
+    /// The elements as Int64 (integers, bools, or floats truncated toward zero and clamped to
+    /// Int64's range, NaN as 0), e.g. shapes and axes.
     var int64Values: [Int64] {
         switch storage {
         case .int64(let v): v
         case .bool(let v): v.map { $0 ? 1 : 0 }
-        case .float(let v): v.map { Int64($0.isFinite ? $0.rounded(.towardZero) : 0) }
-        case .double(let v): v.map { Int64($0.isFinite ? $0.rounded(.towardZero) : 0) }
+        case .float(let v): v.map { Buffer.truncated(Double($0)) }
+        case .double(let v): v.map(Buffer.truncated)
         }
     }
 
@@ -48,9 +49,19 @@ struct Buffer: Sendable {
         switch storage {
         case .float(let v): v.map(Double.init)
         case .double(let v): v
-        case .int64(let v): v.map(Double.init)
+        case .int64(let v): v.map { Double($0) }
         case .bool(let v): v.map { $0 ? 1 : 0 }
         }
+    }
+
+    /// C's conversion of a float to an integer (toward zero), made total: out-of-range values
+    /// clamp to Int64's extremes and NaN becomes 0 instead of trapping.
+    static func truncated(_ value: Double) -> Int64 {
+        guard !value.isNaN else { return 0 }
+        // 2^63 is the first Double past Int64.max; −2^63 is Int64.min exactly.
+        if value >= 0x1p63 { return .max }
+        if value <= -0x1p63 { return .min }
+        return Int64(value.rounded(.towardZero))
     }
 
     /// A buffer from a constant tensor, floating-point data in the run's precision.
@@ -58,15 +69,27 @@ struct Buffer: Sendable {
         shape = tensor.shape
         switch tensor.elementType {
         case .float32:
-            storage = precision == .float64 ? .double(tensor.elements(as: Float.self).map(Double.init)) : .float(tensor.elements(as: Float.self))
+            let values = tensor.elements(as: Float.self)
+            storage = precision == .float64 ? .double(values.map(Double.init)) : .float(values)
         case .float64:
-            storage = precision == .float64 ? .double(tensor.elements(as: Double.self)) : .float(tensor.elements(as: Double.self).map { Float($0) })
+            let values = tensor.elements(as: Double.self)
+            storage = precision == .float64 ? .double(values) : .float(values.map { Float($0) })
         case .bool:
             storage = .bool(tensor.elements(as: UInt8.self).map { $0 != 0 })
-        default:
-            storage = .int64(tensor.int64Values())
-            integerType = tensor.elementType
+        case .int64: storage = .int64(tensor.elements(as: Int64.self))
+        case .int32: storage = .int64(tensor.elements(as: Int32.self).map { Int64($0) })
+        case .int16: storage = .int64(tensor.elements(as: Int16.self).map { Int64($0) })
+        case .int8: storage = .int64(tensor.elements(as: Int8.self).map { Int64($0) })
+        case .uint8: storage = .int64(tensor.elements(as: UInt8.self).map { Int64($0) })
+        case .uint16: storage = .int64(tensor.elements(as: UInt16.self).map { Int64($0) })
+        case .uint32: storage = .int64(tensor.elements(as: UInt32.self).map { Int64($0) })
+        // Values above Int64.max wrap; two's-complement Add/Sub/Mul stay exact modulo 2^64.
+        case .uint64: storage = .int64(tensor.elements(as: UInt64.self).map { Int64(truncatingIfNeeded: $0) })
+        case .float16, .bfloat16:
+            // The IR widens half types when loading, so a tensor never holds them; be total anyway.
+            storage = precision == .float64 ? .double(tensor.doubleValues()) : .float(tensor.doubleValues().map { Float($0) })
         }
+        if !tensor.elementType.isFloatingPoint, tensor.elementType != .bool { integerType = tensor.elementType }
     }
 
     init(shape: [Int], storage: Storage, integerType: ElementType = .int64) {
@@ -75,18 +98,78 @@ struct Buffer: Sendable {
         self.integerType = integerType
     }
 
-    /// The value as an IR tensor (integers in their ONNX type where it is int64/int32, else int64).
+    /// The value as an IR tensor; integers in the ONNX type they stand for.
     func tensor() -> Tensor? {
         switch storage {
         case .float(let v): return try? Tensor(float32: v, shape: shape)
         case .double(let v): return try? Tensor(float64: v, shape: shape)
-        case .int64(let v):
-            if integerType == .int32 {
-                return try? Tensor(elementType: .int32, shape: shape, storage: TensorStorage(values: v.map { Int32(truncatingIfNeeded: $0) }))
-            }
-            return try? Tensor(int64: v, shape: shape)
         case .bool(let v):
             return try? Tensor(elementType: .bool, shape: shape, storage: TensorStorage(values: v.map { UInt8($0 ? 1 : 0) }))
+        case .int64(let v):
+            let storage: TensorStorage
+            switch integerType {
+            case .int32: storage = TensorStorage(values: v.map { Int32(truncatingIfNeeded: $0) })
+            case .int16: storage = TensorStorage(values: v.map { Int16(truncatingIfNeeded: $0) })
+            case .int8: storage = TensorStorage(values: v.map { Int8(truncatingIfNeeded: $0) })
+            case .uint8: storage = TensorStorage(values: v.map { UInt8(truncatingIfNeeded: $0) })
+            case .uint16: storage = TensorStorage(values: v.map { UInt16(truncatingIfNeeded: $0) })
+            case .uint32: storage = TensorStorage(values: v.map { UInt32(truncatingIfNeeded: $0) })
+            case .uint64: storage = TensorStorage(values: v.map { UInt64(truncatingIfNeeded: $0) })
+            default: return try? Tensor(int64: v, shape: shape)
+            }
+            return try? Tensor(elementType: integerType, shape: shape, storage: storage)
+        }
+    }
+}
+
+extension Buffer.Storage {
+    var count: Int {
+        switch self {
+        case .float(let v): v.count
+        case .double(let v): v.count
+        case .int64(let v): v.count
+        case .bool(let v): v.count
+        }
+    }
+
+    /// The elements at `indices`, in that order.
+    func picking(_ indices: [Int]) -> Buffer.Storage {
+        switch self {
+        case .float(let v): .float(indices.map { v[$0] })
+        case .double(let v): .double(indices.map { v[$0] })
+        case .int64(let v): .int64(indices.map { v[$0] })
+        case .bool(let v): .bool(indices.map { v[$0] })
+        }
+    }
+
+    /// The elements `start ..< start + length` for each start, concatenated (Slice, Split).
+    func copyingBlocks(at starts: [Int], length: Int) -> Buffer.Storage {
+        func copy<T>(_ values: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: starts.count * length) { out, initialized in
+                values.withUnsafeBufferPointer { source in
+                    guard length > 0 else { return }
+                    for (index, start) in starts.enumerated() {
+                        (out.baseAddress! + index * length).initialize(from: source.baseAddress! + start, count: length)
+                    }
+                }
+                initialized = starts.count * length
+            }
+        }
+        return switch self {
+        case .float(let v): .float(copy(v))
+        case .double(let v): .double(copy(v))
+        case .int64(let v): .int64(copy(v))
+        case .bool(let v): .bool(copy(v))
+        }
+    }
+
+    /// `count` copies of element 0 (ConstantOfShape, Pad's fill).
+    func repeating(_ count: Int) -> Buffer.Storage {
+        switch self {
+        case .float(let v): .float([Float](repeating: v.first ?? 0, count: count))
+        case .double(let v): .double([Double](repeating: v.first ?? 0, count: count))
+        case .int64(let v): .int64([Int64](repeating: v.first ?? 0, count: count))
+        case .bool(let v): .bool([Bool](repeating: v.first ?? false, count: count))
         }
     }
 }

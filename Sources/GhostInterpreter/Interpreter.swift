@@ -6,38 +6,72 @@ import GhostIR
 /// NCHW, any batch size; symbolic dimensions take their sizes from the inputs. `.float32` computes
 /// as a deployment would; `.float64` widens every weight and input and computes in Double.
 /// Convolutions and matrix products go through OpenBLAS; depthwise convolutions through a direct
-/// loop. Operators outside docs/operators.md are typed errors naming the node.
+/// loop. Operators outside docs/operators.md are typed errors naming the node — found when the
+/// interpreter is created, before anything runs.
+///
+/// ```swift
+/// let interpreter = try Interpreter(graph: graph, precision: .float64)
+/// let outputs = try interpreter.run(["input": image])                          // graph outputs
+/// let everything = try interpreter.run(["input": image], keepingIntermediates: true)
+/// ```
 public struct Interpreter: Sendable {
+    /// The most elements any tensor computed from the graph's data may have (Reshape targets,
+    /// ConstantOfShape, Pad): a malformed graph gets `tensor-too-large`, not an allocation failure.
+    public static let maximumElementCount = 1 << 31
+
     public let graph: Graph
     public let precision: Precision
-    private let order: [Node]
+    private let steps: [Step]
     private let constants: [String: Buffer]
     private let opset: Int64
-    /// For each step, the values whose last reader it is (freed after it, unless kept).
-    private let releases: [[String]]
 
+    /// One node to evaluate, resolved once.
+    private struct Step: Sendable {
+        let node: Node
+        let kind: OperatorKind
+        /// The node's name, or "OpType #index" (its position in the file) when it has none.
+        let name: String
+        /// Values whose last reader this step is: freed after it unless intermediates are kept.
+        var releases: [String] = []
+    }
+
+    /// - Parameter threads: OpenBLAS threads for convolutions and matrix products (a process-wide
+    ///   setting; 1 by default, for reproducible timings and numbers).
+    /// - Throws: `unsupportedOperator` for an op outside the supported set (or domain), `graph`
+    ///   (code `invalid-graph`) for a cycle.
     public init(graph: Graph, precision: Precision = .float32, threads: Int = 1) throws(InterpreterError) {
         self.graph = graph
         self.precision = precision
-        openblas_set_num_threads(Int32(max(1, threads)))
+        openblas_set_num_threads(Int32(clamping: max(1, threads)))
         Interpreter.keepFreedMemoryInTheHeap()
+        opset = graph.onnxOpsetVersion ?? 17
+        let order: [Int]
         do {
-            order = try graph.topologicallySortedNodes()
+            order = try graph.topologicalOrder()
         } catch {
             throw .graph(problem: "\(error)")
         }
         var constants: [String: Buffer] = [:]
         for entry in graph.initializers { constants[entry.name] = Buffer(entry.tensor, precision: precision) }
         self.constants = constants
-        opset = graph.onnxOpsetVersion ?? 17
+
+        var steps: [Step] = []
+        steps.reserveCapacity(order.count)
+        for index in order {
+            let node = graph.nodes[index]
+            let name = node.displayName(index: index)
+            guard node.domain.isEmpty || node.domain == "ai.onnx", let kind = OperatorKind(rawValue: node.opType) else {
+                throw .unsupportedOperator(node: name, op: node.opType, domain: node.domain)
+            }
+            steps.append(Step(node: node, kind: kind, name: name))
+        }
         let outputs = Set(graph.outputs.map(\.name))
         var lastUse: [String: Int] = [:]
-        for (step, node) in order.enumerated() {
-            for input in node.inputs where !input.isEmpty && constants[input] == nil { lastUse[input] = step }
+        for (position, step) in steps.enumerated() {
+            for input in step.node.inputs where !input.isEmpty && constants[input] == nil { lastUse[input] = position }
         }
-        var releases = [[String]](repeating: [], count: order.count)
-        for (value, step) in lastUse where !outputs.contains(value) { releases[step].append(value) }
-        self.releases = releases
+        for (value, position) in lastUse where !outputs.contains(value) { steps[position].releases.append(value) }
+        self.steps = steps
     }
 
     /// The graph outputs for `inputs` (one tensor per runtime input, by name).
@@ -45,33 +79,40 @@ public struct Interpreter: Sendable {
         try run(inputs, keepingIntermediates: false)
     }
 
-    /// With `keepingIntermediates`, every value computed (node outputs and inputs), not only outputs.
+    /// With `keepingIntermediates`, every value the run saw — graph inputs and every node output,
+    /// by value name — not only the graph outputs; the verifier compares these to localize where
+    /// two graphs diverge. Floating-point values are float32 or float64 by the run's precision;
+    /// integer values keep their ONNX integer type.
     public func run(_ inputs: [String: Tensor], keepingIntermediates: Bool) throws(InterpreterError) -> [String: Tensor] {
         var values = try bind(inputs)
-        for (step, node) in order.enumerated() {
-            let name = node.name.isEmpty ? "\(node.opType) #\(step)" : node.name
+        for step in steps {
             var operands: [Buffer?] = []
-            for input in node.inputs {
+            operands.reserveCapacity(step.node.inputs.count)
+            for input in step.node.inputs {
                 if input.isEmpty {
                     operands.append(nil)
                 } else if let value = values[input] ?? constants[input] {
                     operands.append(value)
                 } else {
-                    throw .graph(problem: "node '\(name)' reads '\(input)', which has no value")
+                    throw .graph(problem: "node '\(step.name)' reads '\(input)', which has no value")
                 }
             }
-            let context = NodeContext(node: node, name: name, inputs: operands, opset: opset, precision: precision)
-            let results = try Operators.evaluate(context)
-            for (output, result) in zip(node.outputs, results) where !output.isEmpty {
-                values[output] = result
+            let context = NodeContext(node: step.node, name: step.name, inputs: operands, opset: opset, precision: precision)
+            let results = try Operators.evaluate(step.kind, context)
+            for (position, output) in step.node.outputs.enumerated() where !output.isEmpty {
+                guard position < results.count else {
+                    throw .invalidNode(node: step.name, op: step.node.opType,
+                                       problem: "output \(position) ('\(output)') is requested but the operator produces only \(results.count)")
+                }
+                values[output] = results[position]
             }
             if !keepingIntermediates {
-                for value in releases[step] { values[value] = nil }
+                for value in step.releases { values[value] = nil }
             }
         }
         var tensors: [String: Tensor] = [:]
-        let wanted = keepingIntermediates ? Array(values.keys) : graph.outputs.map(\.name)
-        for name in wanted {
+        let wanted = keepingIntermediates ? Array(values.keys) + graph.outputs.map(\.name) : graph.outputs.map(\.name)
+        for name in wanted where tensors[name] == nil {
             guard let buffer = values[name] ?? constants[name], let tensor = buffer.tensor() else {
                 throw .graph(problem: "output '\(name)' was not computed")
             }
@@ -93,16 +134,18 @@ public struct Interpreter: Sendable {
     }
 
     /// Checks inputs against the graph's declarations and converts them to the run's precision.
+    /// A floating-point input may be given in either float type (a float64 run is fed float64
+    /// arrays); every other type must match the declaration.
     private func bind(_ inputs: [String: Tensor]) throws(InterpreterError) -> [String: Buffer] {
         let declared = graph.runtimeInputs
-        for name in inputs.keys where !declared.contains(where: { $0.name == name }) {
+        for name in inputs.keys.sorted() where !declared.contains(where: { $0.name == name }) {
             throw .unknownInput(name: name, known: declared.map(\.name))
         }
         var values: [String: Buffer] = [:]
         var symbols: [String: Int] = [:]
         for value in declared {
             guard let tensor = inputs[value.name] else { throw .missingInput(name: value.name) }
-            if let type = value.elementType, type.isStorable, type != tensor.elementType,
+            if let type = value.elementType, type != tensor.elementType,
                !(type.isFloatingPoint && tensor.elementType.isFloatingPoint) {
                 throw .inputTypeMismatch(name: value.name, expected: type.onnxName, actual: tensor.elementType.onnxName)
             }

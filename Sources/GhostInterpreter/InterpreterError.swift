@@ -10,6 +10,8 @@ public enum InterpreterError: Error, Equatable, Sendable {
     case unsupportedOperator(node: String, op: String, domain: String)
     case unsupportedAttribute(node: String, op: String, attribute: String, value: String)
     case invalidNode(node: String, op: String, problem: String)
+    /// A shape computed from the graph's data would need more than `limit` elements.
+    case tensorTooLarge(node: String, op: String, shape: [Int], limit: Int)
     case graph(problem: String)
 
     public var code: String {
@@ -21,6 +23,7 @@ public enum InterpreterError: Error, Equatable, Sendable {
         case .unsupportedOperator: "unsupported-operator"
         case .unsupportedAttribute: "unsupported-attribute"
         case .invalidNode: "invalid-node"
+        case .tensorTooLarge: "tensor-too-large"
         case .graph: "invalid-graph"
         }
     }
@@ -38,6 +41,8 @@ extension InterpreterError: LocalizedError {
         case .unsupportedAttribute(let node, let op, let attribute, let value):
             "node '\(node)' (\(op)): \(attribute) = \(value) is not supported"
         case .invalidNode(let node, let op, let problem): "node '\(node)' (\(op)): \(problem)"
+        case .tensorTooLarge(let node, let op, let shape, let limit):
+            "node '\(node)' (\(op)): a tensor of shape \(shape) would exceed the interpreter's limit of \(limit) elements"
         case .graph(let problem): "the graph cannot be run: \(problem)"
         }
     }

@@ -55,10 +55,26 @@ struct NodeContext {
         return value
     }
 
-    /// An axis in -rank..<rank, normalized to 0..<rank.
+    /// An axis in -rank..<rank, normalized to 0..<rank (a scalar has no axes).
     func axis(_ value: Int, rank: Int, _ what: String = "axis") throws(InterpreterError) -> Int {
         let normalized = value < 0 ? value + rank : value
-        guard normalized >= 0, normalized < max(rank, 1) else { throw fail("\(what) \(value) is out of range for rank \(rank)") }
+        guard normalized >= 0, normalized < rank else { throw fail("\(what) \(value) is out of range for rank \(rank)") }
         return normalized
+    }
+
+    /// The number of elements of a shape computed from the graph's data (Reshape targets,
+    /// ConstantOfShape, padded sizes), refusing negative sizes, overflow and tensors beyond
+    /// `Interpreter.maximumElementCount`, so that no such shape can trap or exhaust memory.
+    func elementCount(of shape: [Int]) throws(InterpreterError) -> Int {
+        var count = 1
+        for size in shape {
+            guard size >= 0 else { throw fail("shape \(shape) has a negative dimension") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= Interpreter.maximumElementCount else {
+                throw .tensorTooLarge(node: name, op: op, shape: shape, limit: Interpreter.maximumElementCount)
+            }
+            count = product
+        }
+        return count
     }
 }

@@ -1,89 +1,104 @@
 import GhostIR
 
-/// The operator table: ONNX op type → kernel. docs/operators.md lists the same set.
-enum Operators {
-    static let supported: Set<String> = [
-        "Conv", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
-        "Tanh", "Erf", "Gelu", "Softmax", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "GlobalAveragePool",
-        "GlobalMaxPool", "AveragePool", "MaxPool", "ReduceMean", "Concat", "Split", "Slice", "Pad", "Reshape",
-        "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Gather", "Constant", "ConstantOfShape",
-        "Identity", "Dropout", "Cast", "Gemm", "MatMul", "LayerNormalization",
-    ]
+/// The supported ONNX operators (default domain), by op type. docs/operators.md lists the same
+/// set; scripts/onnx-node-tests.py mirrors it to pick ONNX's conformance cases.
+enum OperatorKind: String, CaseIterable, Sendable {
+    case conv = "Conv", batchNormalization = "BatchNormalization"
+    case relu = "Relu", leakyRelu = "LeakyRelu", prelu = "PRelu", clip = "Clip", sigmoid = "Sigmoid"
+    case hardSigmoid = "HardSigmoid", hardSwish = "HardSwish", tanh = "Tanh", erf = "Erf", gelu = "Gelu"
+    case softmax = "Softmax"
+    case add = "Add", sub = "Sub", mul = "Mul", div = "Div", pow = "Pow", sqrt = "Sqrt"
+    case globalAveragePool = "GlobalAveragePool", globalMaxPool = "GlobalMaxPool"
+    case averagePool = "AveragePool", maxPool = "MaxPool"
+    case reduceMean = "ReduceMean", layerNormalization = "LayerNormalization"
+    case concat = "Concat", split = "Split", slice = "Slice", pad = "Pad", reshape = "Reshape"
+    case transpose = "Transpose", flatten = "Flatten", squeeze = "Squeeze", unsqueeze = "Unsqueeze"
+    case shape = "Shape", gather = "Gather", constant = "Constant", constantOfShape = "ConstantOfShape"
+    case identity = "Identity", dropout = "Dropout", cast = "Cast"
+    case gemm = "Gemm", matMul = "MatMul"
+}
 
-    static func evaluate(_ context: NodeContext) throws(InterpreterError) -> [Buffer] {
-        let node = context.node
-        guard node.domain.isEmpty, supported.contains(node.opType) else {
-            throw .unsupportedOperator(node: context.name, op: node.opType, domain: node.domain)
-        }
-        switch node.opType {
-        case "Conv": return [try Convolution.evaluate(context)]
-        case "BatchNormalization": return [try Normalization.batchNorm(context)]
-        case "Add", "Sub", "Mul", "Div", "Pow", "PRelu":
-            return [try BinaryOperator(rawValue: node.opType)!.evaluate(try context.input(0), try context.input(1), context)]
-        case "Relu": return [try UnaryOperator.relu.evaluate(try context.input(0), context)]
-        case "Sigmoid": return [try UnaryOperator.sigmoid.evaluate(try context.input(0), context)]
-        case "Tanh": return [try UnaryOperator.tanh.evaluate(try context.input(0), context)]
-        case "Erf": return [try UnaryOperator.erf.evaluate(try context.input(0), context)]
-        case "Sqrt": return [try UnaryOperator.sqrt.evaluate(try context.input(0), context)]
-        case "HardSwish": return [try UnaryOperator.hardSwish.evaluate(try context.input(0), context)]
-        case "LeakyRelu":
+/// The operator table: op kind → kernel.
+enum Operators {
+    static func evaluate(_ kind: OperatorKind, _ context: NodeContext) throws(InterpreterError) -> [Buffer] {
+        switch kind {
+        case .conv: return [try Convolution.evaluate(context)]
+        case .batchNormalization: return [try Normalization.batchNorm(context)]
+        case .add: return [try BinaryOperator.add.evaluate(try context.input(0), try context.input(1), context)]
+        case .sub: return [try BinaryOperator.sub.evaluate(try context.input(0), try context.input(1), context)]
+        case .mul: return [try BinaryOperator.mul.evaluate(try context.input(0), try context.input(1), context)]
+        case .div: return [try BinaryOperator.div.evaluate(try context.input(0), try context.input(1), context)]
+        case .pow: return [try BinaryOperator.pow.evaluate(try context.input(0), try context.input(1), context)]
+        case .prelu: return [try BinaryOperator.prelu.evaluate(try context.input(0), try context.input(1), context)]
+        case .relu: return [try UnaryOperator.relu.evaluate(try context.input(0), context)]
+        case .sigmoid: return [try UnaryOperator.sigmoid.evaluate(try context.input(0), context)]
+        case .tanh: return [try UnaryOperator.tanh.evaluate(try context.input(0), context)]
+        case .erf: return [try UnaryOperator.erf.evaluate(try context.input(0), context)]
+        case .sqrt: return [try UnaryOperator.sqrt.evaluate(try context.input(0), context)]
+        case .hardSwish: return [try UnaryOperator.hardSwish.evaluate(try context.input(0), context)]
+        case .leakyRelu:
             return [try UnaryOperator.leakyRelu(alpha: Double(try context.float("alpha", 0.01))).evaluate(try context.input(0), context)]
-        case "HardSigmoid":
+        case .hardSigmoid:
             let unary = UnaryOperator.hardSigmoid(alpha: Double(try context.float("alpha", 0.2)), beta: Double(try context.float("beta", 0.5)))
             return [try unary.evaluate(try context.input(0), context)]
-        case "Gelu":
+        case .gelu:
             let approximate = try context.string("approximate", "none")
             guard approximate == "none" || approximate == "tanh" else { throw context.unsupported("approximate", approximate) }
             return [try UnaryOperator.gelu(tanhApproximation: approximate == "tanh").evaluate(try context.input(0), context)]
-        case "Clip": return [try clip(context)]
-        case "Softmax": return [try Normalization.softmax(context)]
-        case "LayerNormalization": return try Normalization.layerNorm(context)
-        case "ReduceMean": return [try Normalization.reduceMean(context)]
-        case "GlobalAveragePool": return [try Pooling.evaluateGlobal(context, maximum: false)]
-        case "GlobalMaxPool": return [try Pooling.evaluateGlobal(context, maximum: true)]
-        case "AveragePool": return [try Pooling.evaluateWindowed(context, maximum: false)]
-        case "MaxPool":
-            guard node.outputs.count < 2 || node.outputs[1].isEmpty else { throw context.unsupported("Indices output", "requested") }
+        case .clip: return [try clip(context)]
+        case .softmax: return [try Normalization.softmax(context)]
+        case .layerNormalization: return try Normalization.layerNorm(context)
+        case .reduceMean: return [try Reduction.reduceMean(context)]
+        case .globalAveragePool: return [try Pooling.evaluateGlobal(context, maximum: false)]
+        case .globalMaxPool: return [try Pooling.evaluateGlobal(context, maximum: true)]
+        case .averagePool: return [try Pooling.evaluateWindowed(context, maximum: false)]
+        case .maxPool:
+            guard context.node.outputs.count < 2 || context.node.outputs[1].isEmpty else {
+                throw context.unsupported("Indices output", "requested")
+            }
             if try context.int("storage_order", 0) != 0 { throw context.unsupported("storage_order", "1") }
             return [try Pooling.evaluateWindowed(context, maximum: true)]
-        case "Gemm": return [try MatrixProduct.gemm(context)]
-        case "MatMul": return [try MatrixProduct.matMul(context)]
-        case "Reshape": return [try ShapeOperators.reshape(context)]
-        case "Flatten": return [try ShapeOperators.flatten(context)]
-        case "Transpose": return [try ShapeOperators.transpose(context)]
-        case "Squeeze": return [try ShapeOperators.squeeze(context)]
-        case "Unsqueeze": return [try ShapeOperators.unsqueeze(context)]
-        case "Concat": return [try ShapeOperators.concat(context)]
-        case "Split": return try ShapeOperators.split(context)
-        case "Slice": return [try ShapeOperators.slice(context)]
-        case "Pad": return [try ShapeOperators.pad(context)]
-        case "Shape": return [try ShapeOperators.shape(context)]
-        case "Gather": return [try ShapeOperators.gather(context)]
-        case "ConstantOfShape": return [try ShapeOperators.constantOfShape(context)]
-        case "Cast": return [try ShapeOperators.cast(context)]
-        case "Constant": return [try ShapeOperators.constant(context)]
-        case "Identity": return [try context.input(0)]
-        case "Dropout": return try dropout(context)
-        default: throw .unsupportedOperator(node: context.name, op: node.opType, domain: node.domain)
+        case .gemm: return [try MatrixProduct.gemm(context)]
+        case .matMul: return [try MatrixProduct.matMul(context)]
+        case .reshape: return [try ShapeOperators.reshape(context)]
+        case .flatten: return [try ShapeOperators.flatten(context)]
+        case .transpose: return [try ShapeOperators.transpose(context)]
+        case .squeeze: return [try ShapeOperators.squeeze(context)]
+        case .unsqueeze: return [try ShapeOperators.unsqueeze(context)]
+        case .concat: return [try DataMovement.concat(context)]
+        case .split: return try DataMovement.split(context)
+        case .slice: return [try DataMovement.slice(context)]
+        case .pad: return [try Padding.pad(context)]
+        case .gather: return [try DataMovement.gather(context)]
+        case .shape: return [try ShapeOperators.shape(context)]
+        case .constantOfShape: return [try Constants.constantOfShape(context)]
+        case .cast: return [try Constants.cast(context)]
+        case .constant: return [try Constants.constant(context)]
+        case .identity: return [try context.input(0)]
+        case .dropout: return try dropout(context)
         }
     }
 
-    /// Clip's bounds are attributes before opset 11, optional inputs after.
+    /// Clip's bounds are attributes before opset 11, optional scalar inputs after.
     private static func clip(_ context: NodeContext) throws(InterpreterError) -> Buffer {
         var low = -Double.infinity, high = Double.infinity
         if context.opset < 11 {
             low = Double(try context.float("min", -.infinity))
             high = Double(try context.float("max", .infinity))
         } else {
-            if let bound = context.optionalInput(1)?.doubleValues.first { low = bound }
-            if let bound = context.optionalInput(2)?.doubleValues.first { high = bound }
+            for (index, what) in [(1, "min"), (2, "max")] {
+                guard let bound = context.optionalInput(index) else { continue }
+                guard bound.count == 1 else { throw context.fail("\(what) must be a scalar, got shape \(bound.shape)") }
+                if index == 1 { low = bound.doubleValues[0] } else { high = bound.doubleValues[0] }
+            }
         }
         return try UnaryOperator.clip(min: low, max: high).evaluate(try context.input(0), context)
     }
 
-    /// Inference Dropout is the identity; its optional mask output is all true.
+    /// Inference Dropout is the identity; its optional mask output is all true. A training-mode
+    /// Dropout (a true `training_mode` input, opset 12+) is refused, as its output is random.
     private static func dropout(_ context: NodeContext) throws(InterpreterError) -> [Buffer] {
-        if let mode = context.optionalInput(2), mode.int64Values.first ?? 0 != 0 {
+        if let mode = context.optionalInput(2), mode.int64Values.contains(where: { $0 != 0 }) {
             throw context.unsupported("training_mode", "true")
         }
         let x = try context.input(0)

@@ -78,3 +78,50 @@ func malformedFilesAreRefused(_ damaged: DamagedArray) {
         #expect(error.localizedDescription.contains("\(name).npy"))
     }
 }
+
+@Test func versionMinorMustBeZero() {
+    var bytes = header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }") + floats([1])
+    bytes[7] = 1
+    #expect(throws: NPYFormatError.unsupportedVersion(file: "m.npy", major: 1, minor: 1)) { try NumPyFile.decode(bytes, name: "m.npy") }
+}
+
+@Test func versionThreeHeadersAreUTF8() throws {
+    // A version 3.0 header is UTF-8 text; a byte that is not UTF-8 is refused.
+    var bytes = header("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", version: 3)
+    bytes += [Int64(-3), 4].withUnsafeBytes { Array($0) }
+    #expect(try NumPyFile.decode(bytes, name: "u.npy").elements(as: Int64.self) == [-3, 4])
+    var broken = bytes
+    broken[20] = 0xFF  // inside the header text
+    #expect(throws: NPYFormatError.self) { try NumPyFile.decode(broken, name: "u.npy") }
+}
+
+@Test(arguments: [("<i1", ElementType.int8), ("=f8", .float64), ("<u1", .uint8), ("|b1", .bool), ("<i4", .int32)])
+func dtypeSpellings(descr: String, type: ElementType) throws {
+    let bytes = header("{'descr': '\(descr)', 'fortran_order': False, 'shape': (0,), }")
+    #expect(try NumPyFile.decode(bytes, name: "d.npy").elementType == type)
+}
+
+@Test func encodingChoosesVersionTwoForHugeHeaders() throws {
+    // 30 000 axes of size 1: the header outgrows version 1.0's 16-bit length.
+    let tensor = try Tensor(float32: [2.5], shape: [Int](repeating: 1, count: 30_000))
+    let bytes = try NumPyFile.encode(tensor)
+    #expect(bytes[6] == 2 && bytes[7] == 0)
+    let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+    #expect((12 + length) % 64 == 0)
+    #expect(try NumPyFile.decode(bytes, name: "big.npy") == tensor)
+}
+
+@Test func writeAndReadBackThroughAFile() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-npy-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("x.npy").path
+    let tensor = try Tensor(float64: [1, -2.5, .pi, 1e-300], shape: [2, 2])
+    try NumPyFile.write(tensor, to: path)
+    #expect(try NumPyFile.read(path: path) == tensor)
+    // Nothing but the file itself is left in the directory (the temporary file was renamed).
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["x.npy"])
+    let unsupported = try Tensor(elementType: .uint16, shape: [1], storage: TensorStorage(values: [UInt16(1)]))
+    #expect(throws: NPYFormatError.unsupportedDType(file: path, descr: "uint16")) { try NumPyFile.write(unsupported, to: path) }
+    #expect(throws: NPYFormatError.self) { try NumPyFile.read(path: directory.appendingPathComponent("missing.npy").path) }
+}

@@ -25,47 +25,104 @@ enum Broadcast {
         return strides
     }
 
-    /// `combine(a[i], b[j])` over the broadcast of the two shapes.
+    /// One axis of an elementwise walk: its size and each operand's stride along it.
+    struct Axis {
+        var size: Int, a: Int, b: Int
+    }
+
+    /// The walk over `shape` with axes of size 1 dropped and neighbours merged wherever both
+    /// operands step through them as one (both contiguous, or both broadcast): [N, C, H, W] ×
+    /// [N, C, 1, 1] becomes [N·C] × [H·W] with the second operand's inner stride 0.
+    static func axes(_ aShape: [Int], _ bShape: [Int], into shape: [Int]) -> [Axis] {
+        let aStrides = strides(of: aShape, in: shape), bStrides = strides(of: bShape, in: shape)
+        var merged: [Axis] = []
+        for axis in shape.indices.reversed() where shape[axis] != 1 {
+            let next = Axis(size: shape[axis], a: aStrides[axis], b: bStrides[axis])
+            if var inner = merged.last, next.a == inner.a * inner.size, next.b == inner.b * inner.size {
+                inner.size *= next.size
+                merged[merged.count - 1] = inner
+            } else {
+                merged.append(next)
+            }
+        }
+        return merged.reversed()
+    }
+
+    /// Calls `body(aOffset, bOffset, outOffset, run)` for each stretch of the innermost merged
+    /// axis, in output order (an odometer over the outer axes). Per stretch, not per element, so
+    /// the loops inside `body` stay tight.
+    static func forEachRun(_ aShape: [Int], _ bShape: [Int], into shape: [Int], _ body: (Int, Int, Int, Axis) -> Void) {
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return }
+        let walk = axes(aShape, bShape, into: shape)
+        let inner = walk.last ?? Axis(size: 1, a: 0, b: 0)
+        let outer = Array(walk.dropLast())
+        var index = [Int](repeating: 0, count: outer.count)
+        var aOffset = 0, bOffset = 0, written = 0
+        while written < count {
+            body(aOffset, bOffset, written, inner)
+            written += inner.size
+            var axis = outer.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                aOffset += outer[axis].a
+                bOffset += outer[axis].b
+                if index[axis] < outer[axis].size { break }
+                aOffset -= outer[axis].a * outer[axis].size
+                bOffset -= outer[axis].b * outer[axis].size
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    /// `C.combine(a[i], b[j])` over the broadcast of the two shapes. The operation is a type, so
+    /// each (operation, element type) pair compiles to its own vectorizable loops.
+    static func apply<C: Combination>(_ a: [C.Left], _ aShape: [Int], _ b: [C.Right], _ bShape: [Int], into shape: [Int],
+                                      _ operation: C.Type) -> [C.Result] {
+        let count = shape.reduce(1, *)
+        return [C.Result](unsafeUninitializedCapacity: count) { out, initialized in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    forEachRun(aShape, bShape, into: shape) { aOffset, bOffset, outOffset, run in
+                        let x = pa.baseAddress! + aOffset, y = pb.baseAddress! + bOffset, o = out.baseAddress! + outOffset
+                        switch (run.a, run.b) {
+                        case (1, 1): for i in 0..<run.size { (o + i).initialize(to: C.combine(x[i], y[i])) }
+                        case (1, 0): let v = y[0]; for i in 0..<run.size { (o + i).initialize(to: C.combine(x[i], v)) }
+                        case (0, 1): let v = x[0]; for i in 0..<run.size { (o + i).initialize(to: C.combine(v, y[i])) }
+                        default: for i in 0..<run.size { (o + i).initialize(to: C.combine(x[i * run.a], y[i * run.b])) }
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// `combine(a[i], b[j])` over the broadcast of the two shapes, for the rarer cases (integer
+    /// shape arithmetic, Gemm's bias) where a closure's per-element call does not matter.
     static func apply<T, U, R>(_ a: [T], _ aShape: [Int], _ b: [U], _ bShape: [Int], into shape: [Int],
                                _ combine: (T, U) -> R) -> [R] {
         let count = shape.reduce(1, *)
-        if aShape == bShape { return zip(a, b).map(combine) }
-        if b.count == 1, a.count == count { let y = b[0]; return a.map { combine($0, y) } }
-        if a.count == 1, b.count == count { let x = a[0]; return b.map { combine(x, $0) } }
-        let aStrides = strides(of: aShape, in: shape), bStrides = strides(of: bShape, in: shape)
-        var result = [R]()
-        result.reserveCapacity(count)
-        guard count > 0 else { return result }
-        // The innermost axis runs as a tight loop; an odometer walks the outer ones.
-        let rank = shape.count
-        let inner = rank > 0 ? shape[rank - 1] : 1
-        let aInner = rank > 0 ? aStrides[rank - 1] : 0, bInner = rank > 0 ? bStrides[rank - 1] : 0
-        var index = [Int](repeating: 0, count: max(rank - 1, 0))
-        var aOffset = 0, bOffset = 0
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
-                while true {
-                    var i = aOffset, j = bOffset
-                    for _ in 0..<inner {
-                        result.append(combine(pa[i], pb[j]))
-                        i += aInner
-                        j += bInner
+        return [R](unsafeUninitializedCapacity: count) { out, initialized in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    forEachRun(aShape, bShape, into: shape) { aOffset, bOffset, outOffset, run in
+                        for i in 0..<run.size {
+                            out.initializeElement(at: outOffset + i, to: combine(pa[aOffset + i * run.a], pb[bOffset + i * run.b]))
+                        }
                     }
-                    var axis = rank - 2
-                    while axis >= 0 {
-                        index[axis] += 1
-                        aOffset += aStrides[axis]
-                        bOffset += bStrides[axis]
-                        if index[axis] < shape[axis] { break }
-                        aOffset -= aStrides[axis] * shape[axis]
-                        bOffset -= bStrides[axis] * shape[axis]
-                        index[axis] = 0
-                        axis -= 1
-                    }
-                    if axis < 0 { break }
                 }
             }
+            initialized = count
         }
-        return result
     }
+}
+
+/// An elementwise binary operation as a type (see `Broadcast.apply(_:_:_:_:into:_:)`).
+protocol Combination {
+    associatedtype Left
+    associatedtype Right
+    associatedtype Result
+    static func combine(_ a: Left, _ b: Right) -> Result
 }

@@ -1,4 +1,4 @@
-/// 2-D convolution, NCHW, with groups, strides, dilations, pads and auto_pad. Grouped
+/// 1-D and 2-D convolution, NCW/NCHW, with groups, strides, dilations, pads and auto_pad. Grouped
 /// convolutions with several input channels per group go through im2col and one GEMM per group
 /// and image; depthwise convolutions (one input channel per group) through a direct loop.
 enum Convolution {
@@ -11,12 +11,21 @@ enum Convolution {
 
     static func evaluate(_ context: NodeContext) throws(InterpreterError) -> Buffer {
         let x = try context.input(0), w = try context.input(1)
-        guard x.shape.count == 4, w.shape.count == 4 else {
-            throw context.unsupported("input rank", "\(x.shape.count) (only 2-D convolutions, NCHW)")
+        guard (x.shape.count == 4 || x.shape.count == 3), w.shape.count == x.shape.count else {
+            throw context.unsupported("input rank", "\(x.shape.count) with weight rank \(w.shape.count) (1-D and 2-D convolutions run, NCW and NCHW)")
         }
-        let g = try geometry(context, x: x.shape, w: w.shape)
+        // A 1-D convolution is the 2-D one over a single row.
+        let lift = x.shape.count == 3
+        let xShape = lift ? [x.shape[0], x.shape[1], 1, x.shape[2]] : x.shape
+        let wShape = lift ? [w.shape[0], w.shape[1], 1, w.shape[2]] : w.shape
+        let g = try geometry(context, x: xShape, w: wShape, lifted: lift)
         let bias = context.optionalInput(2)
-        let shape = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
+        if let bias, bias.count != g.outputChannels {
+            throw context.fail("bias has \(bias.count) values for \(g.outputChannels) output channels")
+        }
+        let fullShape = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
+        let shape = lift ? [g.batch, g.outputChannels, g.outputWidth] : fullShape
+        _ = try context.elementCount(of: fullShape)
         switch (x.storage, w.storage, bias?.storage) {
         case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g)))
         case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g)))
@@ -26,20 +35,33 @@ enum Convolution {
         }
     }
 
-    static func geometry(_ context: NodeContext, x: [Int], w: [Int]) throws(InterpreterError) -> Geometry {
+    /// Reads a spatial attribute; for a 1-D op (`lifted`) puts the neutral value for the added
+    /// height axis in front (pads: one before and one after).
+    static func spatial(_ context: NodeContext, _ name: String, lifted: Bool, neutral: Int) throws(InterpreterError) -> [Int]? {
+        guard let values = try context.ints(name) else { return nil }
+        guard lifted else { return values }
+        if name == "pads" {
+            guard values.count == 2 else { throw context.fail("pads \(values) must have 2 values for a 1-D window") }
+            return [neutral, values[0], neutral, values[1]]
+        }
+        guard values.count == 1 else { throw context.fail("\(name) \(values) must have 1 value for a 1-D window") }
+        return [neutral] + values
+    }
+
+    static func geometry(_ context: NodeContext, x: [Int], w: [Int], lifted: Bool) throws(InterpreterError) -> Geometry {
         var g = Geometry()
         (g.batch, g.inputChannels, g.height, g.width) = (x[0], x[1], x[2], x[3])
         (g.outputChannels, g.inputPerGroup, g.kernelHeight, g.kernelWidth) = (w[0], w[1], w[2], w[3])
         g.groups = try context.int("group", 1)
-        guard g.groups >= 1, g.inputPerGroup * g.groups == g.inputChannels, g.outputChannels % g.groups == 0 else {
+        guard g.groups >= 1, g.inputPerGroup >= 1, g.inputPerGroup * g.groups == g.inputChannels, g.outputChannels % g.groups == 0 else {
             throw context.fail("weight \(w) with group=\(g.groups) does not fit input \(x)")
         }
-        if let kernel = try context.ints("kernel_shape"), kernel != [g.kernelHeight, g.kernelWidth] {
+        if let kernel = try spatial(context, "kernel_shape", lifted: lifted, neutral: 1), kernel != [g.kernelHeight, g.kernelWidth] {
             throw context.fail("kernel_shape \(kernel) disagrees with the weight \(w)")
         }
-        g.strides = try context.ints("strides") ?? [1, 1]
-        g.dilations = try context.ints("dilations") ?? [1, 1]
-        g.pads = try context.ints("pads") ?? [0, 0, 0, 0]
+        g.strides = try spatial(context, "strides", lifted: lifted, neutral: 1) ?? [1, 1]
+        g.dilations = try spatial(context, "dilations", lifted: lifted, neutral: 1) ?? [1, 1]
+        g.pads = try spatial(context, "pads", lifted: lifted, neutral: 0) ?? [0, 0, 0, 0]
         guard g.strides.count == 2, g.dilations.count == 2, g.pads.count == 4,
               g.strides.allSatisfy({ $0 >= 1 }), g.dilations.allSatisfy({ $0 >= 1 }), g.pads.allSatisfy({ $0 >= 0 }) else {
             throw context.fail("strides \(g.strides), dilations \(g.dilations) or pads \(g.pads) are invalid")
@@ -48,10 +70,13 @@ enum Convolution {
         g.pads = try resolvedPads(context, sizes: sizes, kernel: kernel, strides: g.strides, dilations: g.dilations, pads: g.pads)
         var out: [Int] = []
         for axis in 0..<2 {
-            let span: Int = sizes[axis] + g.pads[axis] + g.pads[axis + 2] - g.dilations[axis] * (kernel[axis] - 1) - 1
+            let (reach, overflow) = g.dilations[axis].multipliedReportingOverflow(by: kernel[axis] - 1)
+            let span = sizes[axis] + g.pads[axis] + g.pads[axis + 2] - reach - 1
+            guard !overflow, kernel[axis] >= 1, span >= 0 else {
+                throw context.fail("the \(kernel[axis])-wide kernel (dilation \(g.dilations[axis])) does not fit the padded input \(x)")
+            }
             out.append(span / g.strides[axis] + 1)
         }
-        guard out.allSatisfy({ $0 >= 1 }) else { throw context.fail("the kernel does not fit the padded input \(x)") }
         (g.outputHeight, g.outputWidth) = (out[0], out[1])
         return g
     }
@@ -63,6 +88,8 @@ enum Convolution {
         case "NOTSET": return pads
         case "VALID": return [Int](repeating: 0, count: 2 * sizes.count)
         case "SAME_UPPER", "SAME_LOWER":
+            // Output ceil(size / stride); the total padding that needs, the odd one at the end
+            // (UPPER) or the beginning (LOWER).
             var result = [Int](repeating: 0, count: 2 * sizes.count)
             for axis in sizes.indices {
                 let output = (sizes[axis] + strides[axis] - 1) / strides[axis]
@@ -81,6 +108,7 @@ enum Convolution {
     static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry) -> [T] {
         let plane = g.outputHeight * g.outputWidth
         var out = [T](repeating: 0, count: g.batch * g.outputChannels * plane)
+        guard !out.isEmpty else { return out }
         if g.inputPerGroup == 1 {
             depthwise(x, w, &out, g)
         } else {
@@ -169,72 +197,12 @@ enum Convolution {
     }
 
     /// The output positions along `axis` whose input index for this kernel offset is in bounds.
-    private static func validRange(kernelOffset: Int, g: Geometry, axis: Int) -> (Int, Int) {
+    static func validRange(kernelOffset: Int, g: Geometry, axis: Int) -> (Int, Int) {
         let stride = g.strides[axis], pad = g.pads[axis], size = axis == 0 ? g.height : g.width
         let output = axis == 0 ? g.outputHeight : g.outputWidth
         let shift = kernelOffset * g.dilations[axis] - pad  // input index = o·stride + shift
         let first = shift >= 0 ? 0 : (-shift + stride - 1) / stride
         let last = min(output - 1, (size - 1 - shift) >= 0 ? (size - 1 - shift) / stride : -1)
         return (first, last)
-    }
-
-    /// Each output channel o reads input channel o / multiplier. Row by row: each output row
-    /// stays in cache while the kh·kw kernel taps are added to it, each tap one contiguous
-    /// (vectorizable) multiply-add over the columns whose input lies inside the image.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    private static func depthwise<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
-        let (oh, ow) = (g.outputHeight, g.outputWidth)
-        let (kh, kw) = (g.kernelHeight, g.kernelWidth)
-        let (sy, sx) = (g.strides[0], g.strides[1])
-        let multiplier = g.outputChannels / g.groups
-        // Per kernel column: the valid output columns and the input column of the first one.
-        let columns = (0..<kw).map { kx -> (first: Int, last: Int, start: Int) in
-            let (first, last) = validRange(kernelOffset: kx, g: g, axis: 1)
-            return (first, last, first * sx - g.pads[1] + kx * g.dilations[1])
-        }
-        x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
-                    for n in 0..<g.batch {
-                        for o in 0..<g.outputChannels {
-                            let input = xp.baseAddress! + (n * g.inputChannels + o / multiplier) * g.height * g.width
-                            let output = op.baseAddress! + (n * g.outputChannels + o) * oh * ow
-                            let kernel = wp.baseAddress! + o * kh * kw
-                            for oy in 0..<oh {
-                                let target = output + oy * ow
-                                for ky in 0..<kh {
-                                    let iy = oy * sy - g.pads[0] + ky * g.dilations[0]
-                                    guard iy >= 0, iy < g.height else { continue }
-                                    let row = input + iy * g.width
-                                    for kx in 0..<kw {
-                                        let (first, last, start) = columns[kx]
-                                        guard first <= last else { continue }
-                                        let weight = kernel[ky * kw + kx]
-                                        let count = last - first + 1
-                                        if sx == 1 {
-                                            let source = UnsafeBufferPointer(start: row + start, count: count)
-                                            let destination = UnsafeMutableBufferPointer(start: target + first, count: count)
-                                            for i in 0..<count { destination[i] += weight * source[i] }
-                                        } else if sx == 2 {
-                                            // A constant stride the compiler can vectorize with shuffles.
-                                            let source = UnsafeBufferPointer(start: row + start, count: 2 * count - 1)
-                                            let destination = UnsafeMutableBufferPointer(start: target + first, count: count)
-                                            for i in 0..<count { destination[i] += weight * source[2 * i] }
-                                        } else {
-                                            var ix = start
-                                            for ox in first...last {
-                                                target[ox] += weight * row[ix]
-                                                ix += sx
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 }

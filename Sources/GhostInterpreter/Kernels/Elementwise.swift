@@ -1,6 +1,18 @@
 import Foundation
 import GhostIR
 
+/// `f` over every element into a fresh array: a plain loop over buffer pointers that the
+/// compiler inlines and vectorizes (`Array.map` appends one element at a time).
+@inline(__always)
+func elementwise<T, R>(_ values: [T], _ f: (T) -> R) -> [R] {
+    [R](unsafeUninitializedCapacity: values.count) { out, initialized in
+        values.withUnsafeBufferPointer { source in
+            for i in 0..<source.count { out.initializeElement(at: i, to: f(source[i])) }
+        }
+        initialized = values.count
+    }
+}
+
 /// Unary activations, elementwise in the run's precision.
 enum UnaryOperator {
     case relu, sigmoid, tanh, erf, sqrt, identity
@@ -14,30 +26,30 @@ enum UnaryOperator {
     @_specialize(where T == Double)
     func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
         switch self {
-        case .relu: return values.map { $0 > 0 ? $0 : 0 }
+        case .relu: return elementwise(values) { $0 > 0 ? $0 : 0 }
         case .identity: return values
-        case .sigmoid: return values.map { 1 / (1 + T.exponential(-$0)) }
-        case .tanh: return values.map { T.hyperbolicTangent($0) }
-        case .erf: return values.map { T.errorFunction($0) }
-        case .sqrt: return values.map { $0.squareRoot() }
+        case .sigmoid: return elementwise(values) { 1 / (1 + T.exponential(-$0)) }
+        case .tanh: return elementwise(values) { T.hyperbolicTangent($0) }
+        case .erf: return elementwise(values) { T.errorFunction($0) }
+        case .sqrt: return elementwise(values) { $0.squareRoot() }
         case .leakyRelu(let alpha):
             let a = T(alpha)
-            return values.map { $0 >= 0 ? $0 : a * $0 }
+            return elementwise(values) { $0 >= 0 ? $0 : a * $0 }
         case .hardSigmoid(let alpha, let beta):
             let a = T(alpha), b = T(beta)
-            return values.map { Swift.max(0, Swift.min(1, a * $0 + b)) }
+            return elementwise(values) { Swift.max(0, Swift.min(1, a * $0 + b)) }
         case .hardSwish:
-            return values.map { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
+            return elementwise(values) { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
         case .gelu(let approximate):
             if approximate {
                 let c = T((2 / Double.pi).squareRoot())
-                return values.map { T(0.5) * $0 * (1 + T.hyperbolicTangent(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
+                return elementwise(values) { T(0.5) * $0 * (1 + T.hyperbolicTangent(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
             }
             let c = T(1 / 2.0.squareRoot())
-            return values.map { T(0.5) * $0 * (1 + T.errorFunction($0 * c)) }
+            return elementwise(values) { T(0.5) * $0 * (1 + T.errorFunction($0 * c)) }
         case .clip(let low, let high):
             let l = T(low), h = T(high)
-            return values.map { Swift.min(h, Swift.max(l, $0)) }
+            return elementwise(values) { Swift.min(h, Swift.max(l, $0)) }
         }
     }
 
@@ -72,13 +84,24 @@ enum BinaryOperator: String {
         guard let shape = Broadcast.shape(a.shape, b.shape) else {
             throw context.fail("shapes \(a.shape) and \(b.shape) do not broadcast")
         }
+        // PRelu's slope broadcasts to X, never the other way.
+        if self == .prelu, shape != a.shape { throw context.fail("slope \(b.shape) does not broadcast to X \(a.shape)") }
+        _ = try context.elementCount(of: shape)
         switch (a.storage, b.storage) {
         case (.float(let x), .float(let y)): return Buffer(shape: shape, storage: .float(combine(x, a.shape, y, b.shape, shape)))
         case (.double(let x), .double(let y)): return Buffer(shape: shape, storage: .double(combine(x, a.shape, y, b.shape, shape)))
-        case (.float(let x), .int64(let y)): return Buffer(shape: shape, storage: .float(combine(x, a.shape, y.map { Float($0) }, b.shape, shape)))
-        case (.double(let x), .int64(let y)): return Buffer(shape: shape, storage: .double(combine(x, a.shape, y.map { Double($0) }, b.shape, shape)))
+        // Pow alone allows an exponent of another type; the result has the base's type.
+        case (.float(let x), .int64(let y)) where self == .pow:
+            return Buffer(shape: shape, storage: .float(combine(x, a.shape, y.map { Float($0) }, b.shape, shape)))
+        case (.double(let x), .int64(let y)) where self == .pow:
+            return Buffer(shape: shape, storage: .double(combine(x, a.shape, y.map { Double($0) }, b.shape, shape)))
+        case (.int64(let x), .float(let y)) where self == .pow:
+            return Buffer(shape: shape, storage: .int64(integerPower(x, a.shape, y.map(Double.init), b.shape, shape)), integerType: a.integerType)
+        case (.int64(let x), .double(let y)) where self == .pow:
+            return Buffer(shape: shape, storage: .int64(integerPower(x, a.shape, y, b.shape, shape)), integerType: a.integerType)
         case (.int64(let x), .int64(let y)):
-            return Buffer(shape: shape, storage: .int64(try integers(x, a.shape, y, b.shape, shape, context)), integerType: a.integerType)
+            let values = try integers(x, a.shape, y, b.shape, shape, context)
+            return Buffer(shape: shape, storage: .int64(values.map { Constants.wrap($0, to: a.integerType) }), integerType: a.integerType)
         default:
             throw context.fail("cannot combine \(a.typeName) and \(b.typeName)")
         }
@@ -88,12 +111,12 @@ enum BinaryOperator: String {
     @_specialize(where T == Double)
     private func combine<T: InterpreterScalar>(_ x: [T], _ xs: [Int], _ y: [T], _ ys: [Int], _ shape: [Int]) -> [T] {
         switch self {
-        case .add: Broadcast.apply(x, xs, y, ys, into: shape, +)
-        case .sub: Broadcast.apply(x, xs, y, ys, into: shape, -)
-        case .mul: Broadcast.apply(x, xs, y, ys, into: shape, *)
-        case .div: Broadcast.apply(x, xs, y, ys, into: shape, /)
-        case .pow: Broadcast.apply(x, xs, y, ys, into: shape) { T.power($0, $1) }
-        case .prelu: Broadcast.apply(x, xs, y, ys, into: shape) { $0 >= 0 ? $0 : $0 * $1 }
+        case .add: Broadcast.apply(x, xs, y, ys, into: shape, Sum<T>.self)
+        case .sub: Broadcast.apply(x, xs, y, ys, into: shape, Difference<T>.self)
+        case .mul: Broadcast.apply(x, xs, y, ys, into: shape, Product<T>.self)
+        case .div: Broadcast.apply(x, xs, y, ys, into: shape, Quotient<T>.self)
+        case .pow: Broadcast.apply(x, xs, y, ys, into: shape, Power<T>.self)
+        case .prelu: Broadcast.apply(x, xs, y, ys, into: shape, LeakyRectifier<T>.self)
         }
     }
 
@@ -104,9 +127,40 @@ enum BinaryOperator: String {
         case .mul: return Broadcast.apply(x, xs, y, ys, into: shape, &*)
         case .div:
             guard !y.contains(0) else { throw context.fail("integer division by zero") }
-            return Broadcast.apply(x, xs, y, ys, into: shape) { $0 / $1 }
-        case .pow: return Broadcast.apply(x, xs, y, ys, into: shape) { Int64(Foundation.pow(Double($0), Double($1))) }
+            // Truncating division, as C and ONNX Runtime do; Int64.min / −1 wraps.
+            return Broadcast.apply(x, xs, y, ys, into: shape) { $0.dividedReportingOverflow(by: $1).partialValue }
+        case .pow: return integerPower(x, xs, y.map { Double($0) }, ys, shape)
         case .prelu: return Broadcast.apply(x, xs, y, ys, into: shape) { $0 >= 0 ? $0 : $0 &* $1 }
         }
     }
+
+    /// Integer base, any exponent: computed in Double, truncated back to the base's type.
+    private func integerPower(_ x: [Int64], _ xs: [Int], _ y: [Double], _ ys: [Int], _ shape: [Int]) -> [Int64] {
+        Broadcast.apply(x, xs, y, ys, into: shape) { Buffer.truncated(Foundation.pow(Double($0), $1)) }
+    }
+}
+
+private enum Sum<T: InterpreterScalar>: Combination {
+    static func combine(_ a: T, _ b: T) -> T { a + b }
+}
+
+private enum Difference<T: InterpreterScalar>: Combination {
+    static func combine(_ a: T, _ b: T) -> T { a - b }
+}
+
+private enum Product<T: InterpreterScalar>: Combination {
+    static func combine(_ a: T, _ b: T) -> T { a * b }
+}
+
+private enum Quotient<T: InterpreterScalar>: Combination {
+    static func combine(_ a: T, _ b: T) -> T { a / b }
+}
+
+private enum Power<T: InterpreterScalar>: Combination {
+    static func combine(_ a: T, _ b: T) -> T { T.power(a, b) }
+}
+
+/// PRelu: x where x ≥ 0, else x · slope.
+private enum LeakyRectifier<T: InterpreterScalar>: Combination {
+    static func combine(_ a: T, _ b: T) -> T { a >= 0 ? a : a * b }
 }

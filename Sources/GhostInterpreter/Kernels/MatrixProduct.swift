@@ -9,12 +9,15 @@ enum MatrixProduct {
         let (kb, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         guard k == kb else { throw context.fail("inner dimensions \(k) and \(kb) differ") }
         if let c, Broadcast.shape(c.shape, [m, n]) != [m, n] { throw context.fail("C \(c.shape) does not broadcast to [\(m), \(n)]") }
+        try checkBLASSizes(context, m, n, k, a.shape.last ?? 0, b.shape.last ?? 0)
+        _ = try context.elementCount(of: [m, n])
         func run<T: InterpreterScalar>(_ av: [T], _ bv: [T], _ cv: [T]?) -> [T] {
             var out = [T](repeating: 0, count: m * n)
             if let cv, let shape = c?.shape, beta != 0 {
                 // beta·C broadcast to [m, n]; BLAS then adds alpha·A·B to it.
                 out = Broadcast.apply(cv, shape, out, [m, n], into: [m, n]) { $0 * T(beta) + $1 }
             }
+            guard m > 0, n > 0, k > 0 else { return out }
             av.withUnsafeBufferPointer { ap in
                 bv.withUnsafeBufferPointer { bp in
                     out.withUnsafeMutableBufferPointer { op in
@@ -49,7 +52,9 @@ enum MatrixProduct {
         var shape = batch + [m, n]
         if a.shape.count == 1 { shape.remove(at: shape.count - 2) }
         if b.shape.count == 1 { shape.removeLast() }
-        let batches = batch.reduce(1, *)
+        try checkBLASSizes(context, m, n, k)
+        let batches = try context.elementCount(of: batch)
+        _ = try context.elementCount(of: shape)
         let aStrides = Broadcast.strides(of: Array(aShape.dropLast(2)), in: batch)
         let bStrides = Broadcast.strides(of: Array(bShape.dropLast(2)), in: batch)
         func offset(_ flat: Int, _ strides: [Int]) -> Int {
@@ -62,6 +67,7 @@ enum MatrixProduct {
         }
         func run<T: InterpreterScalar>(_ av: [T], _ bv: [T]) -> [T] {
             var out = [T](repeating: 0, count: batches * m * n)
+            guard !out.isEmpty, k > 0 else { return out }
             av.withUnsafeBufferPointer { ap in
                 bv.withUnsafeBufferPointer { bp in
                     out.withUnsafeMutableBufferPointer { op in
@@ -80,6 +86,13 @@ enum MatrixProduct {
         case (.float(let av), .float(let bv)): return Buffer(shape: shape, storage: .float(run(av, bv)))
         case (.double(let av), .double(let bv)): return Buffer(shape: shape, storage: .double(run(av, bv)))
         default: throw context.fail("A and B must be floating point of one precision")
+        }
+    }
+
+    /// CBLAS takes 32-bit sizes.
+    private static func checkBLASSizes(_ context: NodeContext, _ sizes: Int...) throws(InterpreterError) {
+        guard sizes.allSatisfy({ $0 <= Int(Int32.max) }) else {
+            throw context.fail("matrix dimensions \(sizes) exceed BLAS's 32-bit sizes")
         }
     }
 }

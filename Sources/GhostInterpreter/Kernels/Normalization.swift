@@ -1,4 +1,4 @@
-/// BatchNormalization (inference), LayerNormalization, Softmax and ReduceMean.
+/// BatchNormalization (inference), LayerNormalization and Softmax.
 enum Normalization {
     static func batchNorm(_ context: NodeContext) throws(InterpreterError) -> Buffer {
         if try context.int("training_mode", 0) != 0 {
@@ -16,14 +16,15 @@ enum Normalization {
             // y = x·s + t, so float32 runs round the way a deployment does.
             let scale = (0..<channels).map { T(parameters[0][$0]) * (1 / (T(parameters[3][$0]) + T(epsilon)).squareRoot()) }
             let shift = (0..<channels).map { T(parameters[1][$0]) - T(parameters[2][$0]) * scale[$0] }
-            var out = values
-            out.withUnsafeMutableBufferPointer { o in
-                for block in 0..<(o.count / max(plane, 1)) {
-                    let c = block % channels, s = scale[c], t = shift[c]
-                    for i in (block * plane)..<((block + 1) * plane) { o[i] = o[i] * s + t }
+            return [T](unsafeUninitializedCapacity: values.count) { out, initialized in
+                values.withUnsafeBufferPointer { x in
+                    for block in 0..<(x.count / max(plane, 1)) {
+                        let c = block % channels, s = scale[c], t = shift[c]
+                        for i in (block * plane)..<((block + 1) * plane) { out.initializeElement(at: i, to: x[i] * s + t) }
+                    }
                 }
+                initialized = values.count
             }
-            return out
         }
         switch x.storage {
         case .float(let v): return Buffer(shape: x.shape, storage: .float(apply(v)))
@@ -73,6 +74,7 @@ enum Normalization {
         let outer = x.shape[..<axis].reduce(1, *), size = x.shape[axis...].reduce(1, *)
         let scale = try context.input(1).doubleValues, bias = context.optionalInput(2)?.doubleValues
         guard scale.count == size || scale.count == 1 else { throw context.fail("scale has \(scale.count) values for \(size)") }
+        if let bias, bias.count != size, bias.count != 1 { throw context.fail("bias has \(bias.count) values for \(size)") }
         /// y, and the optional Mean and InvStdDev outputs (shape: leading axes, then ones).
         func apply<T: InterpreterScalar>(_ v: [T]) -> ([T], [T], [T]) {
             var out = v
@@ -100,56 +102,6 @@ enum Normalization {
         case .double(let v):
             let (y, m, i) = apply(v)
             return [Buffer(shape: x.shape, storage: .double(y)), Buffer(shape: statisticsShape, storage: .double(m)), Buffer(shape: statisticsShape, storage: .double(i))]
-        default: throw context.fail("expects floating-point input")
-        }
-    }
-
-    static func reduceMean(_ context: NodeContext) throws(InterpreterError) -> Buffer {
-        let x = try context.input(0)
-        let rank = x.shape.count
-        var axes: [Int]? = try context.ints("axes")
-        if context.opset >= 18, let given = context.optionalInput(1) { axes = given.int64Values.map { Int($0) } }
-        let keep = try context.int("keepdims", 1) != 0
-        if axes == nil || axes?.isEmpty == true {
-            if try context.int("noop_with_empty_axes", 0) != 0 { return x }
-            axes = Array(0..<rank)
-        }
-        var reduced = Set<Int>()
-        for axis in axes ?? [] { reduced.insert(try context.axis(axis, rank: rank)) }
-        let outShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
-        let finalShape = keep ? outShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
-        let divisor = reduced.reduce(1) { $0 * x.shape[$1] }
-        let outStrides = Broadcast.strides(of: outShape, in: x.shape)
-        // Reducing trailing axes (global pooling written as ReduceMean): sum contiguous blocks.
-        let trailing = !reduced.isEmpty && reduced == Set((rank - reduced.count)..<rank)
-        func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
-            if trailing {
-                let block = max(divisor, 1)
-                return (0..<(v.count / block)).map { b in
-                    var total: T = 0
-                    for i in (b * block)..<((b + 1) * block) { total += v[i] }
-                    return total / T(block)
-                }
-            }
-            var out = [T](repeating: 0, count: outShape.reduce(1, *))
-            var index = [Int](repeating: 0, count: rank)
-            for value in v {
-                var target = 0
-                for axis in 0..<rank { target += index[axis] * outStrides[axis] }
-                out[target] += value
-                var axis = rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < x.shape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-            return out.map { $0 / T(max(divisor, 1)) }
-        }
-        switch x.storage {
-        case .float(let v): return Buffer(shape: finalShape, storage: .float(apply(v)))
-        case .double(let v): return Buffer(shape: finalShape, storage: .double(apply(v)))
         default: throw context.fail("expects floating-point input")
         }
     }

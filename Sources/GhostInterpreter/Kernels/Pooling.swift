@@ -1,16 +1,12 @@
-/// GlobalAveragePool, GlobalMaxPool, AveragePool and MaxPool over NCHW.
+/// GlobalAveragePool and GlobalMaxPool (any spatial rank); AveragePool and MaxPool over NCW or NCHW.
 enum Pooling {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func global<T: InterpreterScalar>(_ x: [T], shape: [Int], maximum: Bool) -> [T] {
         let channels = shape[0] * shape[1], plane = shape.dropFirst(2).reduce(1, *)
-        return (0..<channels).map { c in
-            let slice = x[(c * plane)..<((c + 1) * plane)]
-            if maximum { return slice.max() ?? 0 }
-            var sum: T = 0
-            for v in slice { sum += v }
-            return sum / T(plane)
-        }
+        guard plane > 0 else { return [T](repeating: maximum ? 0 : .nan, count: channels) }
+        if !maximum { return Reduction.blockMeans(x, block: plane) }
+        return (0..<channels).map { c in x[(c * plane)..<((c + 1) * plane)].max() ?? 0 }
     }
 
     static func evaluateGlobal(_ context: NodeContext, maximum: Bool) throws(InterpreterError) -> Buffer {
@@ -28,21 +24,32 @@ enum Pooling {
         var kernel: [Int], strides: [Int], pads: [Int], dilations: [Int], output: [Int]
     }
 
-    static func window(_ context: NodeContext, sizes: [Int]) throws(InterpreterError) -> Window {
-        guard let kernel = try context.ints("kernel_shape"), kernel.count == sizes.count else {
+    static func window(_ context: NodeContext, sizes: [Int], lifted: Bool) throws(InterpreterError) -> Window {
+        let rank = sizes.count
+        guard let kernel = try Convolution.spatial(context, "kernel_shape", lifted: lifted, neutral: 1), kernel.count == rank else {
             throw context.fail("kernel_shape is missing or of the wrong rank")
         }
-        let strides = try context.ints("strides") ?? [Int](repeating: 1, count: sizes.count)
-        let dilations = try context.ints("dilations") ?? [Int](repeating: 1, count: sizes.count)
-        var pads = try context.ints("pads") ?? [Int](repeating: 0, count: 2 * sizes.count)
+        let strides = try Convolution.spatial(context, "strides", lifted: lifted, neutral: 1) ?? [Int](repeating: 1, count: rank)
+        let dilations = try Convolution.spatial(context, "dilations", lifted: lifted, neutral: 1) ?? [Int](repeating: 1, count: rank)
+        var pads = try Convolution.spatial(context, "pads", lifted: lifted, neutral: 0) ?? [Int](repeating: 0, count: 2 * rank)
+        guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank,
+              kernel.allSatisfy({ $0 >= 1 }), strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }),
+              pads.allSatisfy({ $0 >= 0 }) else {
+            throw context.fail("kernel_shape \(kernel), strides \(strides), dilations \(dilations) or pads \(pads) are invalid")
+        }
         pads = try Convolution.resolvedPads(context, sizes: sizes, kernel: kernel, strides: strides, dilations: dilations, pads: pads)
+        // A pad as wide as the dilated kernel would make windows of padding alone (ONNX Runtime
+        // refuses pads as large as the undilated kernel).
+        for axis in 0..<rank where pads[axis] >= kernel[axis] * dilations[axis] || pads[axis + rank] >= kernel[axis] * dilations[axis] {
+            throw context.fail("pads \(pads) are not smaller than the (dilated) kernel \(kernel)")
+        }
         let ceil = try context.int("ceil_mode", 0) != 0
         var output: [Int] = []
-        for axis in sizes.indices {
-            let span = sizes[axis] + pads[axis] + pads[axis + sizes.count] - dilations[axis] * (kernel[axis] - 1) - 1
+        for axis in 0..<rank {
+            let span = sizes[axis] + pads[axis] + pads[axis + rank] - dilations[axis] * (kernel[axis] - 1) - 1
             guard span >= 0 else { throw context.fail("the window does not fit the padded input") }
             var count = (ceil ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
-            // A window may not start in the end padding.
+            // With ceil_mode, a last window that would start past the end padding is dropped.
             if ceil, (count - 1) * strides[axis] >= sizes[axis] + pads[axis] { count -= 1 }
             output.append(count)
         }
@@ -51,14 +58,19 @@ enum Pooling {
 
     static func evaluateWindowed(_ context: NodeContext, maximum: Bool) throws(InterpreterError) -> Buffer {
         let x = try context.input(0)
-        guard x.shape.count == 4 else { throw context.unsupported("input rank", "\(x.shape.count) (only 2-D pooling)") }
-        let w = try window(context, sizes: [x.shape[2], x.shape[3]])
+        guard x.shape.count == 4 || x.shape.count == 3 else {
+            throw context.unsupported("input rank", "\(x.shape.count) (1-D and 2-D pooling run)")
+        }
+        // 1-D pooling is 2-D pooling over a single row.
+        let lift = x.shape.count == 3
+        let full = lift ? [x.shape[0], x.shape[1], 1, x.shape[2]] : x.shape
+        let w = try window(context, sizes: [full[2], full[3]], lifted: lift)
         let countPadding = try context.int("count_include_pad", 0) != 0
-        let shape = [x.shape[0], x.shape[1]] + w.output
+        let shape = lift ? [x.shape[0], x.shape[1], w.output[1]] : [x.shape[0], x.shape[1]] + w.output
         switch x.storage {
-        case .float(let v): return Buffer(shape: shape, storage: .float(pool(v, x.shape, w, maximum, countPadding)))
-        case .double(let v): return Buffer(shape: shape, storage: .double(pool(v, x.shape, w, maximum, countPadding)))
-        default: throw context.fail("expects floating-point input")
+        case .float(let v): return Buffer(shape: shape, storage: .float(pool(v, full, w, maximum, countPadding)))
+        case .double(let v): return Buffer(shape: shape, storage: .double(pool(v, full, w, maximum, countPadding)))
+        default: throw context.fail("expects floating-point input, got \(x.typeName)")
         }
     }
 
