@@ -62,25 +62,10 @@ func clipBoundsAsInputsOrAttributes(opset: Int64) throws {
     #expect(upper.floats.map(Double.init) == samples.map { min($0, 3) })
 }
 
-/// numpy broadcasting written out with explicit index arithmetic.
+/// Elementwise `f` over the numpy broadcast of a and b.
 private func broadcastReference(_ a: [Double], _ aShape: [Int], _ b: [Double], _ bShape: [Int], _ f: (Double, Double) -> Double) -> ([Double], [Int]) {
-    let rank = max(aShape.count, bShape.count)
-    let ap = [Int](repeating: 1, count: rank - aShape.count) + aShape, bp = [Int](repeating: 1, count: rank - bShape.count) + bShape
-    let shape = zip(ap, bp).map { max($0, $1) }
-    var out: [Double] = []
-    for flat in 0..<shape.reduce(1, *) {
-        var remainder = flat, ai = 0, bi = 0, aStride = 1, bStride = 1
-        for axis in (0..<rank).reversed() {
-            let index = remainder % shape[axis]
-            remainder /= shape[axis]
-            ai += (ap[axis] == 1 ? 0 : index) * aStride
-            bi += (bp[axis] == 1 ? 0 : index) * bStride
-            aStride *= ap[axis]
-            bStride *= bp[axis]
-        }
-        out.append(f(a[ai], b[bi]))
-    }
-    return (out, shape)
+    let (shape, pairs) = broadcastIndexPairs(aShape, bShape)
+    return (pairs.map { f(a[$0.0], b[$0.1]) }, shape)
 }
 
 @Test(arguments: [

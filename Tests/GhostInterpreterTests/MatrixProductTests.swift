@@ -50,21 +50,9 @@ func matMulBatchesAndBroadcastsLikeNumPy(aShape: [Int], bShape: [Int]) throws {
     // numpy: promote 1-D operands, broadcast the batch dimensions, drop the promoted axes.
     let ap = aShape.count == 1 ? [1] + aShape : aShape, bp = bShape.count == 1 ? bShape + [1] : bShape
     let (m, k, n) = (ap[ap.count - 2], ap[ap.count - 1], bp[bp.count - 1])
-    let aBatch = Array(ap.dropLast(2)), bBatch = Array(bp.dropLast(2))
-    let rank = max(aBatch.count, bBatch.count)
-    let aPadded = [Int](repeating: 1, count: rank - aBatch.count) + aBatch, bPadded = [Int](repeating: 1, count: rank - bBatch.count) + bBatch
-    let batch = zip(aPadded, bPadded).map { max($0, $1) }
+    let (batch, pairs) = broadcastIndexPairs(Array(ap.dropLast(2)), Array(bp.dropLast(2)))
     var expected: [Double] = []
-    for flat in 0..<batch.reduce(1, *) {
-        var remainder = flat, aIndex = 0, bIndex = 0, aStride = 1, bStride = 1
-        for axis in (0..<rank).reversed() {
-            let i = remainder % batch[axis]
-            remainder /= batch[axis]
-            aIndex += (aPadded[axis] == 1 ? 0 : i) * aStride
-            bIndex += (bPadded[axis] == 1 ? 0 : i) * bStride
-            aStride *= aPadded[axis]
-            bStride *= bPadded[axis]
-        }
+    for (aIndex, bIndex) in pairs {
         expected += multiply(Array(a[(aIndex * m * k)..<((aIndex + 1) * m * k)]), Array(b[(bIndex * k * n)..<((bIndex + 1) * k * n)]), m: m, k: k, n: n)
     }
     var shape = batch + [m, n]

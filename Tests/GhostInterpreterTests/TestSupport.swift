@@ -109,3 +109,25 @@ func expectInterpreterError(
     }
     return nil
 }
+
+/// numpy broadcasting written out with explicit index arithmetic: the broadcast shape and, for
+/// each of its elements in C order, the flat indices into a and b.
+func broadcastIndexPairs(_ aShape: [Int], _ bShape: [Int]) -> (shape: [Int], pairs: [(Int, Int)]) {
+    let rank = max(aShape.count, bShape.count)
+    let ap = [Int](repeating: 1, count: rank - aShape.count) + aShape, bp = [Int](repeating: 1, count: rank - bShape.count) + bShape
+    let shape = zip(ap, bp).map { max($0, $1) }
+    var pairs: [(Int, Int)] = []
+    for flat in 0..<shape.reduce(1, *) {
+        var remainder = flat, ai = 0, bi = 0, aStride = 1, bStride = 1
+        for axis in (0..<rank).reversed() {
+            let index = remainder % shape[axis]
+            remainder /= shape[axis]
+            ai += (ap[axis] == 1 ? 0 : index) * aStride
+            bi += (bp[axis] == 1 ? 0 : index) * bStride
+            aStride *= ap[axis]
+            bStride *= bp[axis]
+        }
+        pairs.append((ai, bi))
+    }
+    return (shape, pairs)
+}
