@@ -70,7 +70,7 @@ let package = Package(
         ),
 
         // Fuzzing harness for the file readers (scripts/fuzz.sh); without the fuzzer it replays files.
-        .executableTarget(name: "ghost-fuzz", dependencies: ["GhostIR", "GhostONNX", "GhostGWT"]),
+        .executableTarget(name: "ghost-fuzz", dependencies: ["GhostIR", "GhostONNX", "GhostGWT", "GhostNumPy"]),
 
         .testTarget(name: "GhostIRTests", dependencies: ["GhostIR"]),
         .testTarget(name: "GhostONNXTests", dependencies: ["GhostONNX", "GhostIR"]),

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fuzzes a file reader with libFuzzer + AddressSanitizer.
-#   scripts/fuzz.sh onnx|gwt|gwt-unchecked [SECONDS=60]
+#   scripts/fuzz.sh onnx|gwt|gwt-unchecked|npy [SECONDS=60]
 # gwt-unchecked reads .gwt with checksum verification off, so mutations reach the rules behind it.
 # Seeds: Models/, Tests/Fixtures (valid and malformed files). New interesting inputs go to
 # Fuzz/corpus-TARGET (not committed); crashes go to Fuzz/crashes-TARGET and must be committed as
 # regression cases under Tests/Fixtures/fuzz-regressions/TARGET/ once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh onnx|gwt|gwt-unchecked [seconds]}
+target=${1:?usage: scripts/fuzz.sh onnx|gwt|gwt-unchecked|npy [seconds]}
 seconds=${2:-60}
 source scripts/install-deps.sh
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -30,6 +30,10 @@ case "$target" in
     for model in Tests/Fixtures/blocks/*/model.onnx; do
       .build/debug/ghost-convert fuse "$model" "$seeds/$(basename "$(dirname "$model")").gwt" 2>/dev/null
     done ;;
+  npy)
+    # Valid arrays of every supported dtype (the goldens) and the malformed corpus.
+    find Models -name '*.npy' -size -1M -exec cp {} "$seeds/" \; 2>/dev/null || true
+    cp Tests/Fixtures/malformed-npy/*.npy "$seeds/" ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 [ "$target" = gwt-unchecked ] && cp Tests/Fixtures/malformed-gwt/*.gwt "$seeds/"

@@ -42,7 +42,7 @@ scripts/ci-gate.sh .build/debug/ghost-convert
 # Fuzz each file reader for a minute (libFuzzer + AddressSanitizer); a crash fails CI and leaves
 # the input in Fuzz/crashes-TARGET. Skip with GHOST_SKIP_FUZZ=1.
 if [ "${GHOST_SKIP_FUZZ:-0}" != 1 ]; then
-  for target in onnx gwt; do
+  for target in onnx gwt npy; do
     echo "== fuzz $target for 60 s"
     log=".build/fuzz-$target.log"
     scripts/fuzz.sh "$target" 60 > "$log" 2>&1 || true

@@ -7,14 +7,8 @@ public enum GWTWriter {
     public static func write(_ graph: Graph, metadata: GWTMetadata, to path: String) throws(GWTFormatError) {
         var encoder = GraphDocumentEncoder()
         let document = encoder.encode(graph)
-        let metadataJSON: [UInt8]
-        let graphJSON: [UInt8]
-        do {
-            metadataJSON = [UInt8](try JSONEncoder.gwt.encode(metadata))
-            graphJSON = [UInt8](try JSONEncoder.gwt.encode(document))
-        } catch {
-            throw .output(.writeFailed(path: path, reason: "cannot encode the graph as JSON: \(error)"))
-        }
+        let metadataJSON = metadata.json()
+        let graphJSON = document.json()
 
         // Layout: header, table, then the sections, each at a multiple of 64.
         let tableOffset = GWTLayout.headerSize

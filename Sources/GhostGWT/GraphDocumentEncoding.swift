@@ -108,3 +108,175 @@ extension JSONDecoder {
         return decoder
     }
 }
+
+// MARK: - JSON text (keys in sorted order, as the format asks; see JSONWriter)
+
+extension GraphDocument {
+    func json() -> [UInt8] {
+        var writer = JSONWriter(reservingCapacity: 256 * (nodes.count + initializers.count) + 4096)
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    func write(to writer: inout JSONWriter) {
+        writer.object { json in
+            json.key("attribute_tensors")
+            json.array(attributeTensors) { $1.write(to: &$0) }
+            json.key("doc_string")
+            json.string(docString)
+            json.key("domain")
+            json.string(domain)
+            json.key("initializers")
+            json.array(initializers) { $1.write(to: &$0) }
+            json.key("inputs")
+            json.array(inputs) { $1.write(to: &$0) }
+            json.key("ir_version")
+            json.integer(irVersion)
+            json.key("metadata_props")
+            json.array(metadataProps) { json, pair in
+                json.object { json in
+                    json.key("key")
+                    json.string(pair.key)
+                    json.key("value")
+                    json.string(pair.value)
+                }
+            }
+            json.key("model_doc_string")
+            json.string(modelDocString)
+            json.key("model_version")
+            json.integer(modelVersion)
+            json.key("name")
+            json.string(name)
+            json.key("nodes")
+            json.array(nodes) { $1.write(to: &$0) }
+            json.key("opsets")
+            json.array(opsets) { json, opset in
+                json.object { json in
+                    json.key("domain")
+                    json.string(opset.domain)
+                    json.key("version")
+                    json.integer(opset.version)
+                }
+            }
+            json.key("outputs")
+            json.array(outputs) { $1.write(to: &$0) }
+            json.key("producer_name")
+            json.string(producerName)
+            json.key("producer_version")
+            json.string(producerVersion)
+            json.key("value_info")
+            json.array(valueInfo) { $1.write(to: &$0) }
+        }
+    }
+}
+
+extension ValueRecord {
+    func write(to writer: inout JSONWriter) {
+        writer.object { json in
+            if let dtype {
+                json.key("dtype")
+                json.string(dtype)
+            }
+            json.key("name")
+            json.string(name)
+            if let shape {
+                json.key("shape")
+                json.array(shape) { json, dimension in
+                    switch dimension {
+                    case .fixed(let size): json.integer(size)
+                    case .symbolic(let symbol): json.string(symbol)
+                    case .unknown: json.null()
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension TensorRecord {
+    func write(to writer: inout JSONWriter) {
+        writer.object { json in
+            json.key("dtype")
+            json.string(dtype)
+            json.key("length")
+            json.integer(length)
+            json.key("name")
+            json.string(name)
+            json.key("offset")
+            json.integer(offset)
+            json.key("shape")
+            json.array(shape) { $0.integer($1) }
+        }
+    }
+}
+
+extension NodeRecord {
+    func write(to writer: inout JSONWriter) {
+        writer.object { json in
+            json.key("attributes")
+            json.array(attributes) { $1.write(to: &$0) }
+            json.key("doc_string")
+            json.string(docString)
+            json.key("domain")
+            json.string(domain)
+            json.key("fused_from")
+            json.array(fusedFrom) { $0.string($1) }
+            json.key("inputs")
+            json.array(inputs) { $0.string($1) }
+            json.key("name")
+            json.string(name)
+            json.key("op_type")
+            json.string(opType)
+            json.key("outputs")
+            json.array(outputs) { $0.string($1) }
+        }
+    }
+}
+
+extension AttributeRecord {
+    func write(to writer: inout JSONWriter) {
+        writer.object { json in
+            json.key("name")
+            json.string(name)
+            json.key("type")
+            json.string(type)
+            json.key("value")
+            switch payload {
+            case .float(let value): json.float(value)
+            case .int(let value): json.integer(value)
+            case .floats(let values): json.array(values) { $0.float($1) }
+            case .ints(let values): json.array(values) { $0.integer($1) }
+            case .tensorIndices(let indices):
+                if type == "tensor" { json.integer(indices.first ?? 0) } else { json.array(indices) { $0.integer($1) } }
+            case .base64(let texts):
+                if Self.singleBase64Types.contains(type) { json.string(texts.first ?? "") } else { json.array(texts) { $0.string($1) } }
+            }
+        }
+    }
+}
+
+extension GWTMetadata {
+    func json() -> [UInt8] {
+        var json = JSONWriter()
+        json.object { json in
+            json.key("format")
+            json.string(format)
+            json.key("passes")
+            json.array(passes) { json, pass in
+                json.object { json in
+                    json.key("name")
+                    json.string(pass.name)
+                    json.key("rewrites")
+                    json.integer(pass.rewrites)
+                }
+            }
+            json.key("source_file")
+            json.string(sourceFile)
+            json.key("source_sha256")
+            json.string(sourceSha256)
+            json.key("tool")
+            json.string(tool)
+        }
+        return json.bytes
+    }
+}

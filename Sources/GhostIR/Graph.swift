@@ -104,41 +104,62 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
         public let tensor: Tensor
     }
 
-    private var order: [String] = []
-    private var tensors: [String: Tensor] = [:]
+    private struct Slot: Sendable {
+        var position: Int
+        var tensor: Tensor
+    }
+
+    /// Names in insertion order; nil where a name was removed (compacted when half are gaps),
+    /// so removing is O(1) amortized even on graphs with thousands of weights.
+    private var order: [String?] = []
+    private var slots: [String: Slot] = [:]
 
     public init() {}
 
-    public var count: Int { order.count }
-    public var isEmpty: Bool { order.isEmpty }
-    public var names: [String] { order }
+    public var count: Int { slots.count }
+    public var isEmpty: Bool { slots.isEmpty }
+    public var names: [String] { order.compactMap { $0 } }
 
-    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+    public func contains(_ name: String) -> Bool { slots[name] != nil }
 
     /// Reading returns the tensor; assigning replaces it in place or appends it; assigning nil removes it.
     public subscript(name: String) -> Tensor? {
-        get { tensors[name] }
+        get { slots[name]?.tensor }
         set {
             if let newValue {
-                if tensors.updateValue(newValue, forKey: name) == nil { order.append(name) }
-            } else if tensors.removeValue(forKey: name) != nil {
-                order.removeAll { $0 == name }
+                if slots[name] != nil {
+                    slots[name]!.tensor = newValue
+                } else {
+                    slots[name] = Slot(position: order.count, tensor: newValue)
+                    order.append(name)
+                }
+            } else if let removed = slots.removeValue(forKey: name) {
+                order[removed.position] = nil
+                if order.count > 64, slots.count < order.count / 2 { compact() }
             }
         }
+    }
+
+    private mutating func compact() {
+        let names: [String] = order.compactMap { $0 }
+        order = names
+        for (position, name) in names.enumerated() { slots[name]?.position = position }
     }
 
     public func makeIterator() -> some IteratorProtocol<Entry> {
         var index = 0
         let order = self.order
-        let tensors = self.tensors
+        let slots = self.slots
         return AnyIterator {
-            guard index < order.count else { return nil }
-            defer { index += 1 }
-            return Entry(name: order[index], tensor: tensors[order[index]]!)
+            while index < order.count {
+                defer { index += 1 }
+                if let name = order[index], let slot = slots[name] { return Entry(name: name, tensor: slot.tensor) }
+            }
+            return nil
         }
     }
 
     public static func == (lhs: InitializerTable, rhs: InitializerTable) -> Bool {
-        lhs.order == rhs.order && lhs.tensors == rhs.tensors
+        lhs.names == rhs.names && lhs.slots.allSatisfy { rhs.slots[$0.key]?.tensor == $0.value.tensor }
     }
 }

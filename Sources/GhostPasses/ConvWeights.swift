@@ -1,12 +1,33 @@
 import GhostIR
 
-/// A Conv's weight and bias in Float64 while a rewrite combines them, rounded once at the end
-/// to the original weight's element type.
+/// A Conv's weight and bias while a rewrite combines them.
+///
+/// The bias is a Float64 vector. The kernel is kept as a sum of terms, each a source kernel times
+/// a per-output-channel factor, centred in the final spatial size; it is computed only when the
+/// new initializer is made, one output channel at a time in Float64 and rounded once to the
+/// element type. So a fold reads each weight once and writes it once: no Float64 copy of a whole
+/// kernel, and no zero-padded copy of a small branch before a merge sums it.
 struct ConvWeights {
-    /// [O, I/g, k…] in C order.
-    var kernel: [Double]
+    enum Source {
+        /// A Conv's weight, [O, I/g, k…], float32 or float64.
+        case tensor(Tensor)
+        /// The identity: K[o, o mod I/g, 0…] = 1 with a 1×1… kernel.
+        case identity
+    }
+
+    /// factor[o] · source, centred in the final kernel.
+    struct Term {
+        var source: Source
+        /// The source's spatial kernel size (all ones for the identity).
+        var spatial: [Int]
+        /// Per output channel; nil means 1.
+        var factor: [Double]?
+    }
+
+    private(set) var terms: [Term]
     var bias: [Double]
-    var shape: [Int]
+    /// The final weight shape [O, I/g, k…].
+    private(set) var shape: [Int]
     let elementType: ElementType
 
     var outputChannels: Int { shape[0] }
@@ -34,16 +55,30 @@ struct ConvWeights {
             }
             bias = tensor.doubleValues()
         }
-        return .success(ConvWeights(kernel: weight.doubleValues(), bias: bias, shape: weight.shape, elementType: weight.elementType))
+        let term = Term(source: .tensor(weight), spatial: Array(weight.shape.dropFirst(2)), factor: nil)
+        return .success(ConvWeights(terms: [term], bias: bias, shape: weight.shape, elementType: weight.elementType))
+    }
+
+    /// K[o, o mod perGroup, 0…] = scale[o] with a 1×1… kernel, bias = shift: a per-channel affine
+    /// map (an inference BatchNormalization, or the identity) as a grouped Conv.
+    static func identity(
+        scale: [Double], shift: [Double], inputChannelsPerGroup: Int, spatialRank: Int, elementType: ElementType
+    ) -> ConvWeights {
+        let spatial = [Int](repeating: 1, count: spatialRank)
+        return ConvWeights(terms: [Term(source: .identity, spatial: spatial, factor: scale)], bias: shift,
+                           shape: [scale.count, inputChannelsPerGroup] + spatial, elementType: elementType)
     }
 
     /// Multiplies output channel o by factor[o] (kernel and bias).
     mutating func scaleOutputChannels(by factor: [Double]) {
-        let stride = perChannel
-        for channel in 0..<outputChannels {
-            for offset in 0..<stride { kernel[channel * stride + offset] *= factor[channel] }
-            bias[channel] *= factor[channel]
+        for position in terms.indices {
+            if let current = terms[position].factor {
+                terms[position].factor = zip(current, factor).map { $0 * $1 }
+            } else {
+                terms[position].factor = factor
+            }
         }
+        for channel in 0..<outputChannels { bias[channel] *= factor[channel] }
     }
 
     /// Adds shift[o] to the bias of output channel o.
@@ -51,15 +86,109 @@ struct ConvWeights {
         for channel in 0..<outputChannels { bias[channel] += shift[channel] }
     }
 
+    /// The same weights with a larger spatial kernel, each term centred in it (zeros around):
+    ///     K'[o, i, a + (K−k)/2, …] = K[o, i, a, …]
+    func centred(in spatial: [Int]) -> ConvWeights {
+        var result = self
+        result.shape = Array(shape.prefix(2)) + spatial
+        return result
+    }
+
+    /// Adds another Conv's weights of the same final shape (a merge of parallel branches; the
+    /// caller checks the shapes).
+    mutating func add(_ other: ConvWeights) {
+        terms += other.terms
+        for channel in bias.indices { bias[channel] += other.bias[channel] }
+    }
+
     /// Weight and bias tensors, each value rounded once to the element type.
     func tensors() throws(TensorError) -> (weight: Tensor, bias: Tensor) {
+        let weight: Tensor
         switch elementType {
         case .float64:
-            return (try Tensor(float64: kernel, shape: shape), try Tensor(float64: bias, shape: [outputChannels]))
+            weight = try Tensor(elementType: .float64, shape: shape, storage: materialize(as: Double.self))
+            return (weight, try Tensor(float64: bias, shape: [outputChannels]))
         default:
-            return (try Tensor(float32: kernel.map { Float($0) }, shape: shape),
-                    try Tensor(float32: bias.map { Float($0) }, shape: [outputChannels]))
+            weight = try Tensor(elementType: .float32, shape: shape, storage: materialize(as: Float.self))
+            return (weight, try Tensor(float32: bias.map { Float($0) }, shape: [outputChannels]))
         }
+    }
+
+    /// The kernel, one output channel at a time: each term's values times its factor, summed in
+    /// Float64 at their centred positions, then rounded once.
+    private func materialize<Element: BinaryFloatingPoint>(as _: Element.Type) -> TensorStorage {
+        let channels = outputChannels, perChannel = perChannel, inner = shape[1]
+        let largeSpatial = Array(shape.dropFirst(2))
+        let largeSize = largeSpatial.reduce(1, *)
+        // For each term, where each of its spatial positions lands in the large kernel.
+        let placements = terms.map { Self.centredOffsets(of: $0.spatial, in: largeSpatial) }
+        let identityOffset = Self.centredOffsets(of: largeSpatial.map { _ in 1 }, in: largeSpatial)[0]
+        var sum = [Double](repeating: 0, count: perChannel)
+        return TensorStorage(byteCount: channels * perChannel * MemoryLayout<Element>.stride) { raw in
+            let output = raw.bindMemory(to: Element.self)
+            sum.withUnsafeMutableBufferPointer { sum in
+                for channel in 0..<channels {
+                    for position in 0..<perChannel { sum[position] = 0 }
+                    for (term, offsets) in zip(terms, placements) {
+                        let factor = term.factor?[channel] ?? 1
+                        switch term.source {
+                        case .identity:
+                            sum[(channel % inner) * largeSize + identityOffset] += factor
+                        case .tensor(let tensor):
+                            let smallSize = offsets.count
+                            let base = channel * inner * smallSize
+                            if tensor.elementType == .float64 {
+                                Self.accumulate(tensor.storage.bytes.bindMemory(to: Double.self), from: base, inner: inner,
+                                                offsets: offsets, largeSize: largeSize, factor: factor, into: sum)
+                            } else {
+                                Self.accumulate(tensor.storage.bytes.bindMemory(to: Float.self), from: base, inner: inner,
+                                                offsets: offsets, largeSize: largeSize, factor: factor, into: sum)
+                            }
+                        }
+                    }
+                    let destination = channel * perChannel
+                    for position in 0..<perChannel { output[destination + position] = Element(sum[position]) }
+                }
+            }
+        }
+    }
+
+    /// sum[i·largeSize + offsets[p]] += factor · source[base + i·smallSize + p].
+    private static func accumulate<Source: BinaryFloatingPoint>(
+        _ source: UnsafeBufferPointer<Source>, from base: Int, inner: Int, offsets: [Int], largeSize: Int,
+        factor: Double, into sum: UnsafeMutableBufferPointer<Double>
+    ) {
+        let smallSize = offsets.count
+        if smallSize == largeSize {
+            for position in 0..<(inner * smallSize) { sum[position] += Double(source[base + position]) * factor }
+            return
+        }
+        for row in 0..<inner {
+            for (position, offset) in offsets.enumerated() {
+                sum[row * largeSize + offset] += Double(source[base + row * smallSize + position]) * factor
+            }
+        }
+    }
+
+    /// For each position of a `small` kernel (C order), its index in a `large` kernel when centred.
+    private static func centredOffsets(of small: [Int], in large: [Int]) -> [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(small.reduce(1, *))
+        var coordinates = [Int](repeating: 0, count: small.count)
+        for _ in 0..<small.reduce(1, *) {
+            var target = 0
+            for axis in small.indices { target = target * large[axis] + coordinates[axis] + (large[axis] - small[axis]) / 2 }
+            offsets.append(target)
+            // Next coordinates, last axis fastest.
+            var axis = small.count - 1
+            while axis >= 0 {
+                coordinates[axis] += 1
+                if coordinates[axis] < small[axis] { break }
+                coordinates[axis] = 0
+                axis -= 1
+            }
+        }
+        return offsets
     }
 }
 

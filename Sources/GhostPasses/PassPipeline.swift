@@ -5,7 +5,8 @@ import GhostIR
 /// round rewrites nothing.
 public struct PassPipeline: Sendable {
     public let passes: [any GraphPass]
-    /// Run `GraphVerifier` after every pass (tests and debug builds; cheap enough to keep on).
+    /// Run `GraphVerifier` after every pass that rewrote something (a pass that rewrote nothing
+    /// returns the graph it was given), so a defect is blamed on the pass that made it.
     public var verifyAfterEachPass: Bool
     public var maximumRounds = 8
 
@@ -54,7 +55,7 @@ public struct PassPipeline: Sendable {
             for (index, pass) in passes.enumerated() {
                 var log = PassLog()
                 try pass.run(on: &graph, log: &log)
-                if verifyAfterEachPass, let defect = GraphVerifier.defects(in: graph).first {
+                if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = GraphVerifier.defects(in: graph).first {
                     throw .brokeGraph(pass: pass.name, defect: defect)
                 }
                 reports[index].rewrites += log.rewrites
@@ -63,6 +64,10 @@ public struct PassPipeline: Sendable {
                 rewrotePass = rewrotePass || !log.rewrites.isEmpty
             }
             if !rewrotePass { break }
+        }
+        // Housekeeping a pass does without a rewrite (dropping unread weights) is checked here.
+        if verifyAfterEachPass, let defect = GraphVerifier.defects(in: graph).first {
+            throw .brokeGraph(pass: passes.last?.name ?? "(pipeline)", defect: defect)
         }
         return PipelineResult(graph: graph, reports: reports, rounds: rounds)
     }

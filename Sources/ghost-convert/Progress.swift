@@ -25,3 +25,54 @@ final class Progress {
         if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
+
+/// `--timings`: wall time of each step of a command, printed to stderr at the end.
+struct StepTimer {
+    private let enabled: Bool
+    private var last = ContinuousClock.now
+    private var steps: [(String, Duration)] = []
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    /// Ends the step that started at the previous mark (or at creation) and names it.
+    mutating func mark(_ step: String) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        steps.append((step, now - last))
+        last = now
+    }
+
+    func report() {
+        guard enabled else { return }
+        let total = steps.reduce(Duration.zero) { $0 + $1.1 }
+        var lines = steps.map { "  \($0.0.padding(toLength: 12, withPad: " ", startingAt: 0)) \(Self.milliseconds($0.1))" }
+        lines.append("  \("total".padding(toLength: 12, withPad: " ", startingAt: 0)) \(Self.milliseconds(total))")
+        FileHandle.standardError.write(Data(("timings:\n" + lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return String(format: "%9.1f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+    }
+}
+
+
+/// Work started on another core now and collected later (hashing the source while the passes run).
+final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `result` is written once before `done` is signalled and read only after it.
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<Value, any Error>?
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global().async {
+            self.result = Result { try work() }
+            self.done.signal()
+        }
+    }
+
+    func value() throws -> Value {
+        done.wait()
+        done.signal()
+        return try result!.get()
+    }
+}

@@ -1,9 +1,10 @@
 import Foundation
 import GhostGWT
 import GhostIR
+import GhostNumPy
 import GhostONNX
 
-/// What one fuzz input is fed to, chosen by GHOST_FUZZ_TARGET (onnx, gwt).
+/// What one fuzz input is fed to, chosen by GHOST_FUZZ_TARGET (onnx, gwt, gwt-unchecked, npy).
 ///
 /// Each input is written to a file in a private temporary directory and read through the same
 /// path-based, memory-mapping entry points the tool uses, so the fuzzer exercises exactly the code
@@ -15,6 +16,16 @@ final class FuzzHarness {
         /// .gwt with checksum verification off: random mutations rarely keep crc32s valid, so
         /// this is how the fuzzer reaches the JSON, tensor and graph rules behind them.
         case gwtUnchecked = "gwt-unchecked"
+        /// The .npy reader `run` and `verify` use for `--input` arrays.
+        case npy
+
+        var fileExtension: String {
+            switch self {
+            case .onnx: "onnx"
+            case .gwt, .gwtUnchecked: "gwt"
+            case .npy: "npy"
+            }
+        }
     }
 
     let target: Target
@@ -24,7 +35,7 @@ final class FuzzHarness {
         self.target = target
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-fuzz-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        path = directory.appendingPathComponent(target == .onnx ? "input.onnx" : "input.gwt").path
+        path = directory.appendingPathComponent("input.\(target.fileExtension)").path
     }
 
     static func fromEnvironment() -> FuzzHarness {
@@ -49,11 +60,19 @@ final class FuzzHarness {
                 exercise(try GWTReader.read(path: path).graph)
             case .gwtUnchecked:
                 exercise(try GWTReader.read(path: path, verifyChecksums: false).graph)
+            case .npy:
+                let tensor = try NumPyFile.read(path: path)
+                // Reading back every element and re-encoding touches the whole decoded buffer.
+                let sum = tensor.storage.bytes.reduce(0) { $0 &+ Int($1) }
+                _ = try NumPyFile.encode(tensor)
+                if sum == Int.min { print("unreachable") }
             }
             return "ok"
         } catch let error as ONNXLoadError {
             return error.code
         } catch let error as GWTFormatError {
+            return error.code
+        } catch let error as NPYFormatError {
             return error.code
         } catch {
             return "\(error)"

@@ -70,14 +70,8 @@ public struct BatchNormToDepthwiseConv: GraphPass {
 
     /// K[o, o mod (C/g), centre…] = scale[o], bias = shift, with a 1×1… kernel.
     private func identityWeights(scale: [Double], shift: [Double], alignment: BranchAlignment, type: ElementType) -> ConvWeights {
-        let channels = alignment.channels
-        let perGroup = alignment.reference.inputChannelsPerGroup
-        let shape = [channels, perGroup] + Array(repeating: 1, count: alignment.reference.spatialRank)
-        var kernel = [Double](repeating: 0, count: channels * perGroup)
-        for channel in 0..<channels {
-            kernel[channel * perGroup + channel % perGroup] = scale[channel]
-        }
-        return ConvWeights(kernel: kernel, bias: shift, shape: shape, elementType: type)
+        ConvWeights.identity(scale: scale, shift: shift, inputChannelsPerGroup: alignment.reference.inputChannelsPerGroup,
+                             spatialRank: alignment.reference.spatialRank, elementType: type)
     }
 
     private func attributes(_ alignment: BranchAlignment) -> [Attribute] {

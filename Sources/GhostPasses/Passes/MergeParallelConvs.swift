@@ -38,13 +38,13 @@ public struct MergeParallelConvs: GraphPass {
             guard editor.isFree(nodes) else { continue }
             var total: ConvWeights?
             for convIndex in convIndices {
-                guard case .success(let weights) = ConvWeights.read(index.node(convIndex), index: index) else {
+                guard case .success(let weights) = ConvWeights.read(index.node(convIndex), index: index),
+                      total == nil || total?.shape == weights.shape else {
                     total = nil
                     break
                 }
                 if var running = total {
-                    for position in running.kernel.indices { running.kernel[position] += weights.kernel[position] }
-                    for channel in running.bias.indices { running.bias[channel] += weights.bias[channel] }
+                    running.add(weights)
                     total = running
                 } else {
                     total = weights

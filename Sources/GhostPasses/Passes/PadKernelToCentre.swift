@@ -31,7 +31,7 @@ public struct PadKernelToCentre: GraphPass {
                 let conv = index.node(convIndex)
                 guard case .success(let weights) = ConvWeights.read(conv, index: index),
                       let geometry = alignment.convs[convIndex] else { continue }
-                let padded = centred(weights, from: geometry.kernel, into: alignment.reference.kernel)
+                let padded = weights.centred(in: alignment.reference.kernel)
                 var target = alignment.reference
                 target.outputChannels = geometry.outputChannels
                 let replacement = try editor.makeConv(
@@ -42,34 +42,5 @@ public struct PadKernelToCentre: GraphPass {
             }
         }
         graph = editor.finish()
-    }
-
-    /// The kernel placed in the centre of a larger zero kernel, in any spatial rank.
-    private func centred(_ weights: ConvWeights, from small: [Int], into large: [Int]) -> ConvWeights {
-        let outer = weights.shape[0] * weights.shape[1]
-        let smallSize = small.reduce(1, *), largeSize = large.reduce(1, *)
-        var kernel = [Double](repeating: 0, count: outer * largeSize)
-        for position in 0..<smallSize {
-            // Spatial coordinates of `position` in the small kernel, shifted to the large one.
-            var remainder = position
-            var target = 0
-            var step = 1
-            var coordinates = [Int](repeating: 0, count: small.count)
-            for axis in stride(from: small.count - 1, through: 0, by: -1) {
-                coordinates[axis] = remainder % small[axis]
-                remainder /= small[axis]
-            }
-            for axis in stride(from: small.count - 1, through: 0, by: -1) {
-                target += (coordinates[axis] + (large[axis] - small[axis]) / 2) * step
-                step *= large[axis]
-            }
-            for block in 0..<outer {
-                kernel[block * largeSize + target] = weights.kernel[block * smallSize + position]
-            }
-        }
-        var result = weights
-        result.kernel = kernel
-        result.shape = Array(weights.shape[0..<2]) + large
-        return result
     }
 }

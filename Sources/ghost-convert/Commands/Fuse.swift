@@ -42,6 +42,9 @@ struct Fuse: ParsableCommand {
     @Flag(help: "No progress line, even on a terminal.")
     var quiet = false
 
+    @Flag(help: "Print how long loading, the passes and writing took (stderr).")
+    var timings = false
+
     func validate() throws {
         _ = try ModelFile.outputFormat(output)
         try OutputPath.refuseOverwritingInput(input: input, output: output)
@@ -49,17 +52,24 @@ struct Fuse: ParsableCommand {
 
     func run() throws {
         let progress = Progress(label: "fuse", quiet: quiet)
+        var timer = StepTimer(enabled: timings)
+        // The source's SHA-256 (recorded in .gwt metadata) is computed on the other core meanwhile.
+        let input = self.input
+        let sourceDigest = BackgroundWork { try FileDigest.sha256(path: input) }
         let loaded = try ModelFile.load(input)
+        timer.mark("load")
         progress.update("loaded \(loaded.graph.nodes.count) nodes; running the passes")
         let pipeline = try PassPipeline.default.disabling(disabledPasses)
         let result = try pipeline.run(loaded.graph)
+        timer.mark("passes")
         progress.update("writing \(output)")
         let summary = FuseReport(input: input, output: output, before: loaded.graph, result: result)
         let metadata = GWTMetadata(
-            tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try FileDigest.sha256(path: input),
+            tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try sourceDigest.value(),
             sourceFile: (input as NSString).lastPathComponent,
             passes: result.reports.map { GWTMetadata.PassCount(name: $0.pass, rewrites: $0.rewrites.count) })
         try ModelFile.write(result.graph, to: output, metadata: metadata)
+        timer.mark("write")
         progress.finish()
         if explain {
             FileHandle.standardError.write(Data((summary.explanation + "\n").utf8))
@@ -74,5 +84,7 @@ struct Fuse: ParsableCommand {
             try file.write([UInt8](data))
             try file.commit()
         }
+        timer.mark("report")
+        timer.report()
     }
 }
