@@ -1,8 +1,8 @@
 import Foundation
 import GhostIR
 
-/// Writes .gwt files (docs/gwt-format.md): deterministic, atomic, weights streamed from their
-/// storage without an intermediate copy.
+/// Writes .gwt files (docs/gwt-format.md): deterministic, atomic, in one pass over the weights,
+/// which are streamed from their storage (never gathered into one copy of the model).
 public enum GWTWriter {
     public static func write(_ graph: Graph, metadata: GWTMetadata, to path: String) throws(GWTFormatError) {
         var encoder = GraphDocumentEncoder()
@@ -18,64 +18,112 @@ public enum GWTWriter {
         let dataLength = encoder.dataSectionLength
         let fileLength = dataOffset + dataLength
 
-        var table = LittleEndianWriter()
-        for (kind, offset, length, crc) in [
-            (GWTLayout.Kind.metadata, metadataOffset, metadataJSON.count, GWTLayout.crc32(metadataJSON)),
-            (.graph, graphOffset, graphJSON.count, GWTLayout.crc32(graphJSON)),
-            (.tensorData, dataOffset, dataLength, dataChecksum(encoder.dataTensors, document: document)),
-        ] {
-            table.append(kind.rawValue)
-            table.append(UInt32(0))
-            table.append(UInt64(offset))
-            table.append(UInt64(length))
-            table.append(crc)
-            table.append(UInt32(0))
-        }
-        var header = LittleEndianWriter()
-        header.append(GWTLayout.magic)
-        header.append(GWTLayout.majorVersion)
-        header.append(GWTLayout.minorVersion)
-        header.append(UInt32(3))
-        header.append(UInt64(tableOffset))
-        header.append(UInt64(fileLength))
-        header.append(GWTLayout.crc32(table.bytes))
-        header.append(GWTLayout.crc32(header.bytes))
-        header.pad(to: GWTLayout.headerSize)
-
+        // One pass: sections are appended through a buffer that coalesces small tensors into
+        // large writes, the data section's crc32 is computed as its bytes go by, and the header
+        // and section table, which hold that crc32, are written over their placeholder last.
         do {
             let file = try PendingFile(destination: path)
-            var position = 0
-            func emit(_ bytes: [UInt8], at offset: Int) throws(FileOutputError) {
-                try file.writeZeros(offset - position)
-                try file.write(bytes)
-                position = offset + bytes.count
-            }
-            try emit(header.bytes, at: 0)
-            try emit(table.bytes, at: tableOffset)
-            try emit(metadataJSON, at: metadataOffset)
-            try emit(graphJSON, at: graphOffset)
+            var output = CoalescingWriter(file: file)
+            try output.append(zeros: metadataOffset)
+            try output.append(metadataJSON)
+            try output.append(zeros: graphOffset - output.position)
+            try output.append(graphJSON)
+            try output.append(zeros: dataOffset - output.position)
+            var dataCRC = StreamingCRC32()
             let records = document.initializers + document.attributeTensors
             for (tensor, record) in zip(encoder.dataTensors, records) {
-                try file.writeZeros(dataOffset + Int(record.offset) - position)
-                try file.write(tensor.storage.bytes)
-                position = dataOffset + Int(record.offset) + tensor.byteCount
+                let gap = dataOffset + Int(record.offset) - output.position
+                dataCRC.update(zeros: gap)
+                try output.append(zeros: gap)
+                dataCRC.update(tensor.storage.bytes)
+                try output.append(tensor.storage.bytes)
             }
+            try output.flush()
+
+            var table = LittleEndianWriter()
+            for (kind, offset, length, crc) in [
+                (GWTLayout.Kind.metadata, metadataOffset, metadataJSON.count, GWTLayout.crc32(metadataJSON)),
+                (.graph, graphOffset, graphJSON.count, GWTLayout.crc32(graphJSON)),
+                (.tensorData, dataOffset, dataLength, dataCRC.value),
+            ] {
+                table.append(kind.rawValue)
+                table.append(UInt32(0))
+                table.append(UInt64(offset))
+                table.append(UInt64(length))
+                table.append(crc)
+                table.append(UInt32(0))
+            }
+            var header = LittleEndianWriter()
+            header.append(GWTLayout.magic)
+            header.append(GWTLayout.majorVersion)
+            header.append(GWTLayout.minorVersion)
+            header.append(UInt32(3))
+            header.append(UInt64(tableOffset))
+            header.append(UInt64(fileLength))
+            header.append(GWTLayout.crc32(table.bytes))
+            header.append(GWTLayout.crc32(header.bytes))
+            header.pad(to: GWTLayout.headerSize)
+            try file.write(header.bytes + table.bytes, at: 0)
             try file.commit()
         } catch {
             throw .output(error)
         }
     }
+}
 
-    /// crc32 of the data section as it will be written (tensor bytes with zero padding between).
-    private static func dataChecksum(_ tensors: [Tensor], document: GraphDocument) -> UInt32 {
-        var checksum = StreamingCRC32()
-        var position = 0
-        for (tensor, record) in zip(tensors, document.initializers + document.attributeTensors) {
-            checksum.update(zeros: Int(record.offset) - position)
-            checksum.update(tensor.storage.bytes)
-            position = Int(record.offset) + tensor.byteCount
+/// Appends to a pending file through a 1 MiB buffer: small pieces are gathered into large
+/// writes, pieces larger than the buffer go straight to the file.
+private struct CoalescingWriter {
+    let file: PendingFile
+    private(set) var position = 0
+    private var buffer: [UInt8] = []
+    private static let capacity = 1 << 20
+    private static let zeros = [UInt8](repeating: 0, count: 4096)
+
+    init(file: PendingFile) {
+        self.file = file
+        buffer.reserveCapacity(Self.capacity)
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(FileOutputError) {
+        position += bytes.count
+        if buffer.count + bytes.count <= Self.capacity {
+            buffer.append(contentsOf: bytes)
+            return
         }
-        return checksum.value
+        try flush()
+        if bytes.count >= Self.capacity {
+            try file.write(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    mutating func append(_ bytes: [UInt8]) throws(FileOutputError) {
+        let result: Result<Void, FileOutputError> = bytes.withUnsafeBytes { buffer in
+            do throws(FileOutputError) { try append(buffer) } catch { return .failure(error) }
+            return .success(())
+        }
+        try result.get()
+    }
+
+    mutating func append(zeros count: Int) throws(FileOutputError) {
+        var remaining = count
+        while remaining > 0 {
+            let piece = min(remaining, Self.zeros.count)
+            let result: Result<Void, FileOutputError> = Self.zeros.withUnsafeBytes { zeros in
+                do throws(FileOutputError) { try append(UnsafeRawBufferPointer(rebasing: zeros[0..<piece])) } catch { return .failure(error) }
+                return .success(())
+            }
+            try result.get()
+            remaining -= piece
+        }
+    }
+
+    mutating func flush() throws(FileOutputError) {
+        guard !buffer.isEmpty else { return }
+        try file.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 }
 

@@ -43,6 +43,7 @@ extension Graph {
     /// Which node index produces each value (the first, if a graph wrongly has several).
     public func producerIndex() -> [String: Int] {
         var producer: [String: Int] = [:]
+        producer.reserveCapacity(nodes.count + nodes.count / 2)
         for (index, node) in nodes.enumerated() {
             for output in node.outputs where !output.isEmpty && producer[output] == nil {
                 producer[output] = index
@@ -51,15 +52,16 @@ extension Graph {
         return producer
     }
 
-    /// For every value, the indices of the nodes that read it (once per node).
+    /// For every value, the indices of the nodes that read it (once per node, ascending).
     public func consumerIndex() -> [String: [Int]] {
         var consumers: [String: [Int]] = [:]
+        consumers.reserveCapacity(nodes.count * 2)
         for (index, node) in nodes.enumerated() {
-            for input in Set(node.inputs) where !input.isEmpty {
+            let inputs = node.inputs
+            for (position, input) in inputs.enumerated() where !input.isEmpty && !inputs[..<position].contains(input) {
                 consumers[input, default: []].append(index)
             }
         }
-        for key in consumers.keys { consumers[key]?.sort() }
         return consumers
     }
 

@@ -9,17 +9,23 @@ struct GraphEditor {
     private(set) var graph: Graph
     private var removed = Set<Int>()
     private var placed: [Int: [Node]] = [:]
-    private var usedNames: Set<String>
+    /// Every value, initializer and node name; gathered on the first `uniqueName` call, as a
+    /// pass that rewrites nothing never needs it.
+    private var usedNames: Set<String>?
 
     init(_ graph: Graph) {
         self.graph = graph
+    }
+
+    private static func names(in graph: Graph) -> Set<String> {
         var names = Set(graph.initializers.names)
+        names.reserveCapacity(graph.initializers.count + 3 * graph.nodes.count)
         for value in graph.inputs + graph.outputs { names.insert(value.name) }
         for node in graph.nodes {
             names.insert(node.name)
             for output in node.outputs { names.insert(output) }
         }
-        usedNames = names
+        return names
     }
 
     /// Whether none of `indices` is already part of another rewrite.
@@ -50,13 +56,14 @@ struct GraphEditor {
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
+        if usedNames == nil { usedNames = Self.names(in: graph) }
         var candidate = base
         var suffix = 0
-        while usedNames.contains(candidate) {
+        while usedNames!.contains(candidate) {
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
-        usedNames.insert(candidate)
+        usedNames!.insert(candidate)
         return candidate
     }
 

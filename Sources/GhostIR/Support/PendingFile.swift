@@ -47,6 +47,19 @@ public final class PendingFile {
         try result.get()
     }
 
+    /// Writes `bytes` at `offset` without moving the append position (patching a header last).
+    public func write(_ bytes: [UInt8], at offset: Int) throws(FileOutputError) {
+        var done = 0
+        while done < bytes.count {
+            let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .writeFailed(path: destination, reason: PendingFile.errnoText())
+            }
+            done += written
+        }
+    }
+
     /// Writes `count` zero bytes (alignment padding).
     public func writeZeros(_ count: Int) throws(FileOutputError) {
         guard count > 0 else { return }
