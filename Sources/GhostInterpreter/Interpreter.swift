@@ -21,8 +21,16 @@ public struct Interpreter: Sendable {
 
     public let graph: Graph
     public let precision: Precision
+    /// Every node, in topological order: what runs when intermediates are kept.
     private let steps: [Step]
-    private let constants: [String: Buffer]
+    /// The same with each Conv absorbing the BatchNormalization and activation that only it
+    /// feeds (`ConvEpilogue`): what runs otherwise. Bit-identical results, fewer passes.
+    private let fusedSteps: [Step]
+    /// Every value name has a slot; a run keeps its values in an array indexed by slot.
+    private let slotNames: [String]
+    private let slots: [String: Int]
+    /// Constants in their slots (nil elsewhere): the starting state of every run.
+    private let constantSlots: [Buffer?]
     private let opset: Int64
 
     /// One node to evaluate, resolved once.
@@ -31,9 +39,17 @@ public struct Interpreter: Sendable {
         let kind: OperatorKind
         /// The node's name, or "OpType #index" (its position in the file) when it has none.
         let name: String
-        /// Values whose last reader this step is: freed after it unless intermediates are kept.
-        var releases: [String] = []
+        /// Slots of the inputs and outputs; -1 for an omitted optional one.
+        let inputs: [Int]
+        var outputs: [Int]
+        var prepared: PreparedNode?
+        /// Slots whose last reader this step is: freed after it unless intermediates are kept.
+        var releases: [Int] = []
     }
+
+    /// How many nodes an ordinary run computes inside a Conv's epilogue (a BatchNormalization or
+    /// activation that only that Conv feeds) instead of as nodes of their own.
+    public var nodesFusedIntoConvs: Int { steps.count - fusedSteps.count }
 
     /// - Parameter threads: OpenBLAS threads for convolutions and matrix products (a process-wide
     ///   setting; 1 by default, for reproducible timings and numbers).
@@ -44,16 +60,27 @@ public struct Interpreter: Sendable {
         self.precision = precision
         openblas_set_num_threads(Int32(clamping: max(1, threads)))
         Interpreter.keepFreedMemoryInTheHeap()
-        opset = graph.onnxOpsetVersion ?? 17
+        let opset = graph.onnxOpsetVersion ?? 17
+        self.opset = opset
         let order: [Int]
         do {
             order = try graph.topologicalOrder()
         } catch {
             throw .graph(problem: "\(error)")
         }
-        var constants: [String: Buffer] = [:]
-        for entry in graph.initializers { constants[entry.name] = Buffer(entry.tensor, precision: precision) }
-        self.constants = constants
+
+        var slots: [String: Int] = [:]
+        var slotNames: [String] = []
+        func slot(_ name: String) -> Int {
+            if name.isEmpty { return -1 }
+            if let existing = slots[name] { return existing }
+            slots[name] = slotNames.count
+            slotNames.append(name)
+            return slotNames.count - 1
+        }
+        var constants: [Int: Buffer] = [:]
+        for entry in graph.initializers { constants[slot(entry.name)] = Buffer(entry.tensor, precision: precision) }
+        for value in graph.inputs { _ = slot(value.name) }
 
         var steps: [Step] = []
         steps.reserveCapacity(order.count)
@@ -63,15 +90,100 @@ public struct Interpreter: Sendable {
             guard node.domain.isEmpty || node.domain == "ai.onnx", let kind = OperatorKind(rawValue: node.opType) else {
                 throw .unsupportedOperator(node: name, op: node.opType, domain: node.domain)
             }
-            steps.append(Step(node: node, kind: kind, name: name))
+            let inputs = node.inputs.map(slot)
+            let outputs = node.outputs.map(slot)
+            // Work that depends only on constants is done once, here; if it fails, the run
+            // reports the same error from the node itself.
+            var prepared: PreparedNode?
+            if kind == .batchNormalization, inputs.count == 5, inputs[1...].allSatisfy({ constants[$0] != nil }) {
+                let context = NodeContext(node: node, name: name, inputs: inputs.map { constants[$0] },
+                                          opset: opset, precision: precision)
+                if let coefficients = try? Normalization.batchNormCoefficients(context) {
+                    prepared = PreparedNode(batchNorm: coefficients)
+                }
+            }
+            steps.append(Step(node: node, kind: kind, name: name, inputs: inputs, outputs: outputs, prepared: prepared))
         }
-        let outputs = Set(graph.outputs.map(\.name))
-        var lastUse: [String: Int] = [:]
+        let graphOutputs = Set(graph.outputs.compactMap { slots[$0.name] })
+        self.slots = slots
+        self.slotNames = slotNames
+        var template = [Buffer?](repeating: nil, count: slotNames.count)
+        for (index, buffer) in constants { template[index] = buffer }
+        constantSlots = template
+        self.steps = Self.withReleases(steps, constants: constants, graphOutputs: graphOutputs)
+        let fused = Self.fusingConvEpilogues(steps, constants: constants, graphOutputs: graphOutputs, opset: opset, precision: precision)
+        fusedSteps = Self.withReleases(fused, constants: constants, graphOutputs: graphOutputs)
+    }
+
+    /// Marks, on each step, the values it reads last (never constants or graph outputs).
+    private static func withReleases(_ steps: [Step], constants: [Int: Buffer], graphOutputs: Set<Int>) -> [Step] {
+        var steps = steps
+        var lastUse: [Int: Int] = [:]
         for (position, step) in steps.enumerated() {
-            for input in step.node.inputs where !input.isEmpty && constants[input] == nil { lastUse[input] = position }
+            for input in step.inputs where input >= 0 && constants[input] == nil { lastUse[input] = position }
         }
-        for (value, position) in lastUse where !outputs.contains(value) { steps[position].releases.append(value) }
-        self.steps = steps
+        for (value, position) in lastUse.sorted(by: { $0.key < $1.key }) where !graphOutputs.contains(value) {
+            steps[position].releases.append(value)
+        }
+        return steps
+    }
+
+    /// Each Conv whose output only a BatchNormalization with constant parameters reads, and/or
+    /// whose (or whose BatchNormalization's) output only a unary activation reads, takes those
+    /// nodes over as its epilogue and produces the last one's output itself. A value that is a
+    /// graph output is never skipped.
+    private static func fusingConvEpilogues(
+        _ steps: [Step], constants: [Int: Buffer], graphOutputs: Set<Int>, opset: Int64, precision: Precision
+    ) -> [Step] {
+        var readers: [Int: [Int]] = [:]
+        for (position, step) in steps.enumerated() {
+            for input in Set(step.inputs) where input >= 0 { readers[input, default: []].append(position) }
+        }
+        /// The step that alone reads `value`, if `value` is not a graph output.
+        func soleReader(of value: Int) -> Int? {
+            guard !graphOutputs.contains(value), let list = readers[value], list.count == 1 else { return nil }
+            return list[0]
+        }
+        var absorbed = Set<Int>()
+        var result: [Step] = []
+        result.reserveCapacity(steps.count)
+        for (position, step) in steps.enumerated() where !absorbed.contains(position) {
+            guard step.kind == .conv, step.outputs.count == 1, step.outputs[0] >= 0 else {
+                result.append(step)
+                continue
+            }
+            var epilogue = ConvEpilogue()
+            var output = step.outputs[0]
+            var taken: [Int] = []
+            if let next = soleReader(of: output), steps[next].kind == .batchNormalization, steps[next].inputs.first == output,
+               let coefficients = steps[next].prepared?.batchNorm,
+               steps[next].outputs.dropFirst().allSatisfy({ $0 < 0 || (readers[$0] == nil && !graphOutputs.contains($0)) }) {
+                epilogue.batchNorm = coefficients
+                output = steps[next].outputs[0]
+                taken.append(next)
+            }
+            if output >= 0, let next = soleReader(of: output), steps[next].inputs.first == output, steps[next].outputs.count == 1,
+               steps[next].inputs.dropFirst().allSatisfy({ $0 < 0 || constants[$0] != nil }) {
+                let candidate = steps[next]
+                let context = NodeContext(node: candidate.node, name: candidate.name, inputs: candidate.inputs.map { constants[$0] },
+                                          opset: opset, precision: precision)
+                if let activation = try? Operators.activation(candidate.kind, context) {
+                    epilogue.activation = activation
+                    output = candidate.outputs[0]
+                    taken.append(next)
+                }
+            }
+            guard !taken.isEmpty, output >= 0 else {
+                result.append(step)
+                continue
+            }
+            var fused = step
+            fused.outputs = [output]
+            fused.prepared = PreparedNode(epilogue: epilogue)
+            absorbed.formUnion(taken)
+            result.append(fused)
+        }
+        return result
     }
 
     /// The graph outputs for `inputs` (one tensor per runtime input, by name).
@@ -84,25 +196,30 @@ public struct Interpreter: Sendable {
     /// two graphs diverge. Floating-point values are float32 or float64 by the run's precision;
     /// integer values keep their ONNX integer type.
     public func run(_ inputs: [String: Tensor], keepingIntermediates: Bool) throws(InterpreterError) -> [String: Tensor] {
-        var values = try bind(inputs)
-        for step in steps {
-            var operands: [Buffer?] = []
-            operands.reserveCapacity(step.node.inputs.count)
-            for input in step.node.inputs {
-                if input.isEmpty {
+        var values = constantSlots
+        for (name, buffer) in try bind(inputs) {
+            guard let index = slots[name] else { continue }
+            values[index] = buffer
+        }
+        var operands: [Buffer?] = []
+        for step in keepingIntermediates ? steps : fusedSteps {
+            operands.removeAll(keepingCapacity: true)
+            for (position, input) in step.inputs.enumerated() {
+                if input < 0 {
                     operands.append(nil)
-                } else if let value = values[input] ?? constants[input] {
+                } else if let value = values[input] {
                     operands.append(value)
                 } else {
-                    throw .graph(problem: "node '\(step.name)' reads '\(input)', which has no value")
+                    throw .graph(problem: "node '\(step.name)' reads '\(step.node.inputs[position])', which has no value")
                 }
             }
-            let context = NodeContext(node: step.node, name: step.name, inputs: operands, opset: opset, precision: precision)
+            var context = NodeContext(node: step.node, name: step.name, inputs: operands, opset: opset, precision: precision)
+            context.prepared = step.prepared
             let results = try Operators.evaluate(step.kind, context)
-            for (position, output) in step.node.outputs.enumerated() where !output.isEmpty {
+            for (position, output) in step.outputs.enumerated() where output >= 0 {
                 guard position < results.count else {
                     throw .invalidNode(node: step.name, op: step.node.opType,
-                                       problem: "output \(position) ('\(output)') is requested but the operator produces only \(results.count)")
+                                       problem: "output \(position) ('\(slotNames[output])') is requested but the operator produces only \(results.count)")
                 }
                 values[output] = results[position]
             }
@@ -111,9 +228,12 @@ public struct Interpreter: Sendable {
             }
         }
         var tensors: [String: Tensor] = [:]
-        let wanted = keepingIntermediates ? Array(values.keys) + graph.outputs.map(\.name) : graph.outputs.map(\.name)
+        var wanted = graph.outputs.map(\.name)
+        if keepingIntermediates {
+            wanted += values.indices.compactMap { values[$0] != nil && constantSlots[$0] == nil ? slotNames[$0] : nil }
+        }
         for name in wanted where tensors[name] == nil {
-            guard let buffer = values[name] ?? constants[name], let tensor = buffer.tensor() else {
+            guard let index = slots[name], let buffer = values[index], let tensor = buffer.tensor() else {
                 throw .graph(problem: "output '\(name)' was not computed")
             }
             tensors[name] = tensor

@@ -8,6 +8,9 @@ struct NodeContext {
     let inputs: [Buffer?]
     let opset: Int64
     let precision: Precision
+    /// What was worked out about this node before the run (constant coefficients, a fused
+    /// epilogue), if anything.
+    var prepared: PreparedNode? = nil
 
     var op: String { node.opType }
 
@@ -77,4 +80,22 @@ struct NodeContext {
         }
         return count
     }
+}
+
+/// What the interpreter works out about a node once, when it is created.
+struct PreparedNode: Sendable {
+    /// A BatchNormalization's coefficients, when its parameters are constants.
+    var batchNorm: BatchNormCoefficients?
+    /// For a Conv: the nodes after it that it computes on its own output (see `ConvEpilogue`).
+    var epilogue: ConvEpilogue?
+}
+
+/// Elementwise nodes a Conv applies to its own output, plane by plane while it is in cache,
+/// instead of as separate nodes: a BatchNormalization with constant parameters, then a unary
+/// activation. Each is the very computation its node would do (`Normalization.applyBatchNorm`,
+/// `UnaryOperator.applyInPlace`), in the same order, so the result is bit-identical; only the
+/// intermediate tensors are never materialized (runs that keep intermediates do not fuse).
+struct ConvEpilogue: Sendable {
+    var batchNorm: BatchNormCoefficients?
+    var activation: UnaryOperator?
 }

@@ -30,22 +30,9 @@ enum Operators {
         case .div: return [try BinaryOperator.div.evaluate(try context.input(0), try context.input(1), context)]
         case .pow: return [try BinaryOperator.pow.evaluate(try context.input(0), try context.input(1), context)]
         case .prelu: return [try BinaryOperator.prelu.evaluate(try context.input(0), try context.input(1), context)]
-        case .relu: return [try UnaryOperator.relu.evaluate(try context.input(0), context)]
-        case .sigmoid: return [try UnaryOperator.sigmoid.evaluate(try context.input(0), context)]
-        case .tanh: return [try UnaryOperator.tanh.evaluate(try context.input(0), context)]
-        case .erf: return [try UnaryOperator.erf.evaluate(try context.input(0), context)]
-        case .sqrt: return [try UnaryOperator.sqrt.evaluate(try context.input(0), context)]
-        case .hardSwish: return [try UnaryOperator.hardSwish.evaluate(try context.input(0), context)]
-        case .leakyRelu:
-            return [try UnaryOperator.leakyRelu(alpha: Double(try context.float("alpha", 0.01))).evaluate(try context.input(0), context)]
-        case .hardSigmoid:
-            let unary = UnaryOperator.hardSigmoid(alpha: Double(try context.float("alpha", 0.2)), beta: Double(try context.float("beta", 0.5)))
+        case .relu, .sigmoid, .tanh, .erf, .sqrt, .hardSwish, .leakyRelu, .hardSigmoid, .gelu, .clip:
+            guard let unary = try activation(kind, context) else { throw context.fail("is not elementwise") }
             return [try unary.evaluate(try context.input(0), context)]
-        case .gelu:
-            let approximate = try context.string("approximate", "none")
-            guard approximate == "none" || approximate == "tanh" else { throw context.unsupported("approximate", approximate) }
-            return [try UnaryOperator.gelu(tanhApproximation: approximate == "tanh").evaluate(try context.input(0), context)]
-        case .clip: return [try clip(context)]
         case .softmax: return [try Normalization.softmax(context)]
         case .layerNormalization: return try Normalization.layerNorm(context)
         case .reduceMean: return [try Reduction.reduceMean(context)]
@@ -79,8 +66,31 @@ enum Operators {
         }
     }
 
+    /// The element function of a unary elementwise operator (with its attributes, and Clip's
+    /// bounds), or nil for any other operator. A Conv's fused epilogue applies the same function.
+    static func activation(_ kind: OperatorKind, _ context: NodeContext) throws(InterpreterError) -> UnaryOperator? {
+        switch kind {
+        case .relu: return .relu
+        case .sigmoid: return .sigmoid
+        case .tanh: return .tanh
+        case .erf: return .erf
+        case .sqrt: return .sqrt
+        case .hardSwish: return .hardSwish
+        case .leakyRelu: return .leakyRelu(alpha: Double(try context.float("alpha", 0.01)))
+        case .hardSigmoid: return .hardSigmoid(alpha: Double(try context.float("alpha", 0.2)), beta: Double(try context.float("beta", 0.5)))
+        case .gelu:
+            let approximate = try context.string("approximate", "none")
+            guard approximate == "none" || approximate == "tanh" else { throw context.unsupported("approximate", approximate) }
+            return .gelu(tanhApproximation: approximate == "tanh")
+        case .clip:
+            let (low, high) = try clipBounds(context)
+            return .clip(min: low, max: high)
+        default: return nil
+        }
+    }
+
     /// Clip's bounds are attributes before opset 11, optional scalar inputs after.
-    private static func clip(_ context: NodeContext) throws(InterpreterError) -> Buffer {
+    private static func clipBounds(_ context: NodeContext) throws(InterpreterError) -> (Double, Double) {
         var low = -Double.infinity, high = Double.infinity
         if context.opset < 11 {
             low = Double(try context.float("min", -.infinity))
@@ -92,7 +102,7 @@ enum Operators {
                 if index == 1 { low = bound.doubleValues[0] } else { high = bound.doubleValues[0] }
             }
         }
-        return try UnaryOperator.clip(min: low, max: high).evaluate(try context.input(0), context)
+        return (low, high)
     }
 
     /// Inference Dropout is the identity; its optional mask output is all true. A training-mode

@@ -71,3 +71,34 @@ func float64RunMatchesPyTorchInDouble(_ model: BundledModel) throws {
         #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")
     }
 }
+
+/// A run that keeps intermediates evaluates every node on its own; an ordinary run lets each
+/// Conv apply the BatchNormalization and activation after it to its own output. The two must
+/// agree to the bit, in both precisions, on every bundled model (which between them have
+/// Conv→BN, Conv→BN→Relu/HardSwish/Clip, Conv→Relu and BNs that are not after a Conv).
+@Test(arguments: BundledModel.all())
+func fusedEpiloguesAreBitIdenticalToSeparateNodes(_ model: BundledModel) throws {
+    let graph = try ONNXModelLoader.load(path: model.path(model.file)).graph
+    var inputs: [String: Tensor] = [:]
+    for input in model.inputs { inputs[input.name] = try NumPyFile.read(path: model.path(input.file)) }
+    for precision in Precision.allCases {
+        let interpreter = try Interpreter(graph: graph, precision: precision)
+        let fused = try interpreter.run(inputs)
+        let separate = try interpreter.run(inputs, keepingIntermediates: true)
+        for output in model.outputs {
+            let a = try #require(fused[output.name]), b = try #require(separate[output.name])
+            #expect(a.shape == b.shape)
+            #expect(Array(a.storage.bytes) == Array(b.storage.bytes), "\(model.id) \(precision) '\(output.name)' differs")
+        }
+    }
+}
+
+@Test func trainingFormModelsFuseTheirBatchNormalizations() throws {
+    let model = try #require(BundledModel.all().first { $0.id == "repghostnet_100" })
+    let graph = try ONNXModelLoader.load(path: model.path(model.file)).graph
+    let batchNorms = graph.nodes.filter { $0.opType == "BatchNormalization" }.count
+    let interpreter = try Interpreter(graph: graph)
+    // Every BN directly after a Conv (all but the identity-branch ones) and the Relus after them.
+    #expect(interpreter.nodesFusedIntoConvs > batchNorms / 2)
+    #expect(interpreter.nodesFusedIntoConvs < graph.nodes.count)
+}

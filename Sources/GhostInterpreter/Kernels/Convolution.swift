@@ -26,11 +26,15 @@ enum Convolution {
         let fullShape = [g.batch, g.outputChannels, g.outputHeight, g.outputWidth]
         let shape = lift ? [g.batch, g.outputChannels, g.outputWidth] : fullShape
         _ = try context.elementCount(of: fullShape)
+        let epilogue = context.prepared?.epilogue
+        if let channels = epilogue?.batchNorm?.channels, channels != g.outputChannels {
+            throw context.fail("the BatchNormalization after it has \(channels) channels for \(g.outputChannels) outputs")
+        }
         switch (x.storage, w.storage, bias?.storage) {
-        case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g)))
-        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g)))
-        case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g)))
-        case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g)))
+        case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g, epilogue)))
+        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g, epilogue)))
+        case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g, epilogue)))
+        case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g, epilogue)))
         default: throw context.fail("input, weight and bias must all be floating point of one precision")
         }
     }
@@ -105,7 +109,7 @@ enum Convolution {
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry) -> [T] {
+    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, _ epilogue: ConvEpilogue? = nil) -> [T] {
         let plane = g.outputHeight * g.outputWidth
         var out = [T](repeating: 0, count: g.batch * g.outputChannels * plane)
         guard !out.isEmpty else { return out }
@@ -114,13 +118,21 @@ enum Convolution {
         } else {
             grouped(x, w, &out, g)
         }
-        if let bias {
-            out.withUnsafeMutableBufferPointer { o in
-                for n in 0..<g.batch {
-                    for c in 0..<g.outputChannels {
-                        let b = bias[c], base = (n * g.outputChannels + c) * plane
-                        for i in 0..<plane { o[base + i] += b }
+        let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
+        guard bias != nil || batchNorm != nil || activation != nil else { return out }
+        // Bias, then the fused nodes, one output plane at a time while it is in cache.
+        out.withUnsafeMutableBufferPointer { o in
+            for n in 0..<g.batch {
+                for c in 0..<g.outputChannels {
+                    let channel = UnsafeMutableBufferPointer(rebasing: o[((n * g.outputChannels + c) * plane)...].prefix(plane))
+                    if let bias {
+                        let b = bias[c]
+                        for i in 0..<plane { channel[i] += b }
                     }
+                    if let batchNorm {
+                        Normalization.affine(channel, into: channel, batchNorm.scale[c], batchNorm.shift[c])
+                    }
+                    activation?.applyInPlace(channel)
                 }
             }
         }

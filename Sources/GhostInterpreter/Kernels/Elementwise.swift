@@ -22,34 +22,63 @@ enum UnaryOperator {
     case gelu(tanhApproximation: Bool)
     case clip(min: Double, max: Double)
 
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
+    /// Hands the operator's element function, in the run's precision, to `body`: `apply` maps it
+    /// over a fresh array, `applyInPlace` over a buffer a fused step owns — one definition of each
+    /// activation, so both compute the same bits.
+    @inline(__always)
+    private func withFunction<T: InterpreterScalar, R>(_: T.Type, _ body: ((T) -> T) -> R) -> R {
         switch self {
-        case .relu: return elementwise(values) { $0 > 0 ? $0 : 0 }
-        case .identity: return values
-        case .sigmoid: return elementwise(values) { 1 / (1 + T.exponential(-$0)) }
-        case .tanh: return elementwise(values) { T.hyperbolicTangent($0) }
-        case .erf: return elementwise(values) { T.errorFunction($0) }
-        case .sqrt: return elementwise(values) { $0.squareRoot() }
+        case .relu: return body { $0 > 0 ? $0 : 0 }
+        case .identity: return body { $0 }
+        case .sigmoid: return body { 1 / (1 + T.exponential(-$0)) }
+        case .tanh: return body { T.hyperbolicTangent($0) }
+        case .erf: return body { T.errorFunction($0) }
+        case .sqrt: return body { $0.squareRoot() }
         case .leakyRelu(let alpha):
             let a = T(alpha)
-            return elementwise(values) { $0 >= 0 ? $0 : a * $0 }
+            return body { $0 >= 0 ? $0 : a * $0 }
         case .hardSigmoid(let alpha, let beta):
             let a = T(alpha), b = T(beta)
-            return elementwise(values) { Swift.max(0, Swift.min(1, a * $0 + b)) }
+            return body { Swift.max(0, Swift.min(1, a * $0 + b)) }
         case .hardSwish:
-            return elementwise(values) { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
+            return body { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
         case .gelu(let approximate):
             if approximate {
                 let c = T((2 / Double.pi).squareRoot())
-                return elementwise(values) { T(0.5) * $0 * (1 + T.hyperbolicTangent(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
+                return body { T(0.5) * $0 * (1 + T.hyperbolicTangent(c * ($0 + T(0.044715) * $0 * $0 * $0))) }
             }
             let c = T(1 / 2.0.squareRoot())
-            return elementwise(values) { T(0.5) * $0 * (1 + T.errorFunction($0 * c)) }
+            return body { T(0.5) * $0 * (1 + T.errorFunction($0 * c)) }
         case .clip(let low, let high):
             let l = T(low), h = T(high)
-            return elementwise(values) { Swift.min(h, Swift.max(l, $0)) }
+            return body { Swift.min(h, Swift.max(l, $0)) }
+        }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
+        if case .identity = self { return values }
+        return withFunction(T.self) { f in elementwise(values, f) }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func applyInPlace<T: InterpreterScalar>(_ values: UnsafeMutableBufferPointer<T>) {
+        // Through a small scratch copy: written back in place, `x > 0 ? x : 0` would compile to
+        // a conditional store per element (the kept value is already there), which does not
+        // vectorize; from a separate source it is a vector select.
+        withFunction(T.self) { f in
+            withUnsafeTemporaryAllocation(of: T.self, capacity: 256) { scratch in
+                var start = 0
+                while start < values.count {
+                    let count = Swift.min(256, values.count - start)
+                    let destination = values.baseAddress! + start
+                    scratch.baseAddress!.update(from: destination, count: count)
+                    for i in 0..<count { destination[i] = f(scratch[i]) }
+                    start += count
+                }
+            }
         }
     }
 

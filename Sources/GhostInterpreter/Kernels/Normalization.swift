@@ -1,35 +1,104 @@
+/// An inference BatchNormalization's per-channel scale and shift, in the run's precision.
+enum BatchNormCoefficients: Sendable {
+    case float(scale: [Float], shift: [Float])
+    case double(scale: [Double], shift: [Double])
+
+    var channels: Int {
+        switch self {
+        case .float(let scale, _): scale.count
+        case .double(let scale, _): scale.count
+        }
+    }
+
+    /// The coefficients as [T], when T is their precision.
+    func values<T: InterpreterScalar>(as _: T.Type) -> (scale: [T], shift: [T])? {
+        switch self {
+        case .float(let scale, let shift) where T.self == Float.self:
+            (unsafeBitCast(scale, to: [T].self), unsafeBitCast(shift, to: [T].self))
+        case .double(let scale, let shift) where T.self == Double.self:
+            (unsafeBitCast(scale, to: [T].self), unsafeBitCast(shift, to: [T].self))
+        default: nil
+        }
+    }
+}
+
 /// BatchNormalization (inference), LayerNormalization and Softmax.
 enum Normalization {
     static func batchNorm(_ context: NodeContext) throws(InterpreterError) -> Buffer {
-        if try context.int("training_mode", 0) != 0 {
-            throw context.unsupported("training_mode", "1 (only inference BatchNormalization runs here)")
-        }
         let x = try context.input(0)
         guard x.shape.count >= 2 else { throw context.fail("input must be N×C×…, got \(x.shape)") }
-        let epsilon = Double(try context.float("epsilon", 1e-5))
-        let parameters: [[Double]] = try (1...4).map { (index: Int) throws(InterpreterError) -> [Double] in try context.input(index).doubleValues }
+        let coefficients: BatchNormCoefficients
+        if let prepared = context.prepared?.batchNorm {
+            coefficients = prepared
+        } else {
+            coefficients = try batchNormCoefficients(context)
+        }
         let channels = x.shape[1]
-        guard parameters.allSatisfy({ $0.count == channels }) else { throw context.fail("parameters must have \(channels) values") }
+        guard coefficients.channels == channels else { throw context.fail("parameters must have \(channels) values") }
         let plane = x.shape.dropFirst(2).reduce(1, *)
-        func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
-            // In the run's precision and in ONNX Runtime's order: s = γ·(1/√(σ²+ε)), t = β − μ·s,
-            // y = x·s + t, so float32 runs round the way a deployment does.
-            let scale = (0..<channels).map { T(parameters[0][$0]) * (1 / (T(parameters[3][$0]) + T(epsilon)).squareRoot()) }
-            let shift = (0..<channels).map { T(parameters[1][$0]) - T(parameters[2][$0]) * scale[$0] }
-            return [T](unsafeUninitializedCapacity: values.count) { out, initialized in
+        func apply<T: InterpreterScalar>(_ values: [T], _ scale: [T], _ shift: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: values.count) { out, initialized in
                 values.withUnsafeBufferPointer { x in
-                    for block in 0..<(x.count / max(plane, 1)) {
-                        let c = block % channels, s = scale[c], t = shift[c]
-                        for i in (block * plane)..<((block + 1) * plane) { out.initializeElement(at: i, to: x[i] * s + t) }
-                    }
+                    applyBatchNorm(UnsafeMutableBufferPointer(mutating: x), into: out, scale: scale, shift: shift, plane: plane)
                 }
                 initialized = values.count
             }
         }
-        switch x.storage {
-        case .float(let v): return Buffer(shape: x.shape, storage: .float(apply(v)))
-        case .double(let v): return Buffer(shape: x.shape, storage: .double(apply(v)))
+        switch (x.storage, coefficients) {
+        case (.float(let v), .float(let scale, let shift)): return Buffer(shape: x.shape, storage: .float(apply(v, scale, shift)))
+        case (.double(let v), .double(let scale, let shift)): return Buffer(shape: x.shape, storage: .double(apply(v, scale, shift)))
         default: throw context.fail("expects floating-point input")
+        }
+    }
+
+    /// out = x·s[c] + t[c] over planes of `plane` elements, channel c = plane index mod channels;
+    /// `out` may be `x` itself. Shared by the BatchNormalization node and a Conv's fused epilogue,
+    /// so both compute the same bits.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func applyBatchNorm<T: InterpreterScalar>(
+        _ x: UnsafeMutableBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>, scale: [T], shift: [T], plane: Int
+    ) {
+        let channels = scale.count
+        guard plane > 0, channels > 0 else { return }
+        for block in 0..<(x.count / plane) {
+            let c = block % channels
+            affine(UnsafeMutableBufferPointer(rebasing: x[(block * plane)..<((block + 1) * plane)]),
+                   into: UnsafeMutableBufferPointer(rebasing: out[(block * plane)..<((block + 1) * plane)]), scale[c], shift[c])
+        }
+    }
+
+    /// out = x·s + t over one channel's plane.
+    @inline(__always)
+    static func affine<T: InterpreterScalar>(_ x: UnsafeMutableBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>, _ s: T, _ t: T) {
+        for i in 0..<x.count { out[i] = x[i] * s + t }
+    }
+
+    /// The per-channel affine map of an inference BatchNormalization, in the run's precision and
+    /// in ONNX Runtime's order: s = γ·(1/√(σ²+ε)), t = β − μ·s, so float32 runs round the way a
+    /// deployment does. Computed once when the parameters are constants.
+    static func batchNormCoefficients(_ context: NodeContext) throws(InterpreterError) -> BatchNormCoefficients {
+        if try context.int("training_mode", 0) != 0 {
+            throw context.unsupported("training_mode", "1 (only inference BatchNormalization runs here)")
+        }
+        let epsilon = Double(try context.float("epsilon", 1e-5))
+        let parameters: [[Double]] = try (1...4).map { (index: Int) throws(InterpreterError) -> [Double] in try context.input(index).doubleValues }
+        let channels = parameters[0].count
+        guard parameters.allSatisfy({ $0.count == channels }) else {
+            throw context.fail("scale, B, mean and var have different lengths \(parameters.map(\.count))")
+        }
+        func coefficients<T: InterpreterScalar>(_: T.Type) -> ([T], [T]) {
+            let scale = (0..<channels).map { T(parameters[0][$0]) * (1 / (T(parameters[3][$0]) + T(epsilon)).squareRoot()) }
+            let shift = (0..<channels).map { T(parameters[1][$0]) - T(parameters[2][$0]) * scale[$0] }
+            return (scale, shift)
+        }
+        switch context.precision {
+        case .float32:
+            let (scale, shift) = coefficients(Float.self)
+            return .float(scale: scale, shift: shift)
+        case .float64:
+            let (scale, shift) = coefficients(Double.self)
+            return .double(scale: scale, shift: shift)
         }
     }
 
