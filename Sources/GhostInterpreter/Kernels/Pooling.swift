@@ -74,29 +74,58 @@ enum Pooling {
         }
     }
 
+    /// For each output position along one axis: the kernel offsets whose input index lies in the
+    /// image (`first..<end`) and how many lie in the image or its explicit padding.
+    private static func windowRanges(size: Int, output: Int, kernel: Int, stride: Int, dilation: Int,
+                                     padBefore: Int, padAfter: Int) -> [(first: Int, end: Int, padded: Int)] {
+        (0..<output).map { o in
+            var first = kernel, end = 0, padded = 0
+            for k in 0..<kernel {
+                let i = o * stride - padBefore + k * dilation
+                // count_include_pad counts positions in the explicit padding, not past it.
+                if i >= -padBefore, i < size + padAfter { padded += 1 }
+                if i >= 0, i < size {
+                    first = min(first, k)
+                    end = k + 1
+                }
+            }
+            return (first, max(first, end), padded)
+        }
+    }
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
         let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
+        let rows = windowRanges(size: h, output: oh, kernel: w.kernel[0], stride: w.strides[0], dilation: w.dilations[0],
+                                padBefore: w.pads[0], padAfter: w.pads[2])
+        let columns = windowRanges(size: wd, output: ow, kernel: w.kernel[1], stride: w.strides[1], dilation: w.dilations[1],
+                                   padBefore: w.pads[1], padAfter: w.pads[3])
+        let (sy, sx, dy, dx, py, px) = (w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.pads[0], w.pads[1])
         var out = [T](repeating: 0, count: shape[0] * shape[1] * oh * ow)
-        for c in 0..<(shape[0] * shape[1]) {
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var best = -T.infinity, sum: T = 0, count = 0, padded = 0
-                    for ky in 0..<w.kernel[0] {
-                        let iy = oy * w.strides[0] - w.pads[0] + ky * w.dilations[0]
-                        for kx in 0..<w.kernel[1] {
-                            let ix = ox * w.strides[1] - w.pads[1] + kx * w.dilations[1]
-                            // count_include_pad counts positions in the explicit padding, not past it.
-                            if iy >= -w.pads[0], iy < h + w.pads[2], ix >= -w.pads[1], ix < wd + w.pads[3] { padded += 1 }
-                            guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                            let v = x[(c * h + iy) * wd + ix]
-                            best = max(best, v)
-                            sum += v
-                            count += 1
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                for c in 0..<(shape[0] * shape[1]) {
+                    let plane = xp.baseAddress! + c * h * wd
+                    for oy in 0..<oh {
+                        let row = rows[oy]
+                        let target = op.baseAddress! + (c * oh + oy) * ow
+                        for ox in 0..<ow {
+                            let column = columns[ox]
+                            // Every in-image position of the window, rows then columns, as ONNX lists them.
+                            var best = -T.infinity, sum: T = 0
+                            for ky in row.first..<row.end {
+                                let line = plane + (oy * sy - py + ky * dy) * wd + (ox * sx - px)
+                                for kx in column.first..<column.end {
+                                    let v = line[kx * dx]
+                                    best = max(best, v)
+                                    sum += v
+                                }
+                            }
+                            let count = countPadding ? row.padded * column.padded : (row.end - row.first) * (column.end - column.first)
+                            target[ox] = maximum ? best : sum / T(max(count, 1))
                         }
                     }
-                    out[(c * oh + oy) * ow + ox] = maximum ? best : sum / T(max(countPadding ? padded : count, 1))
                 }
             }
         }

@@ -50,7 +50,15 @@ enum ShapeOperators {
         let shape = permutation.map { x.shape[$0] }
         let inputStrides = contiguousStrides(x.shape)
         let strides = permutation.map { inputStrides[$0] }
-        return Buffer(shape: shape, storage: x.storage.picking(walk(shape, strides)), integerType: x.integerType)
+        // Trailing output axes that are still contiguous in the source (the H×W planes of a
+        // channel shuffle) move as blocks; only the axes before them are walked.
+        var block = 1, kept = shape.count
+        while kept > 0, strides[kept - 1] == block {
+            block *= shape[kept - 1]
+            kept -= 1
+        }
+        let starts = walk(Array(shape[..<kept]), Array(strides[..<kept]))
+        return Buffer(shape: shape, storage: x.storage.copyingBlocks(at: starts, length: block), integerType: x.integerType)
     }
 
     /// Element strides of a C-order array of `shape`.
