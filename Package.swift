@@ -52,7 +52,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         // Reference execution of a graph in float32 or float64.
-        .target(name: "GhostInterpreter", dependencies: ["GhostIR", "CBLAS"]),
+        // Vectorized inner loops compiled per x86 vector width, chosen at load time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "GhostInterpreter", dependencies: ["GhostIR", "CBLAS", "CKernels"]),
         // Equivalence checking: run both graphs, compare, localize the first divergence.
         .target(name: "GhostVerify", dependencies: ["GhostIR", "GhostInterpreter"]),
         // Graphviz drawings of graphs (`ghost-convert graph`).

@@ -6,6 +6,8 @@ For each model (default: GhostNet 1.0 at 224², batch 1, and the other bundled f
 the interpreter's peak RSS.
 
 Usage: python Benchmarks/interpreter/vs_ort.py --tool .build/release/ghost-convert [--runs 20] [ids…]
+       [--model path.onnx …]   (any model with one float input of fixed shape; random N(0,1) input,
+                                e.g. the standard-size networks from export_standard.py)
 """
 import argparse
 import json
@@ -42,14 +44,29 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tool", required=True)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("ids", nargs="*", default=DEFAULT)
+    parser.add_argument("--model", action="append", default=[], help="an ONNX file to time (repeatable)")
+    parser.add_argument("ids", nargs="*")
     args = parser.parse_args()
+    if not args.ids and not args.model:
+        args.ids = DEFAULT
     manifest = {e["id"]: e for e in json.loads((ROOT / "Models" / "manifest.json").read_text())}
     print(f"{'model':<26}{'interpreter ms':>15}{'ORT ms':>9}{'ratio':>8}{'peak RSS MB':>13}")
-    for model_id in args.ids:
-        entry = manifest[model_id]
-        model = ROOT / "Models" / entry["file"]
-        inputs = [f"{i['name']}={ROOT / 'Models' / i['file']}" for i in entry["inputs"]]
+    cases = [(model_id, ROOT / "Models" / manifest[model_id]["file"],
+              {i["name"]: np.load(ROOT / "Models" / i["file"]) for i in manifest[model_id]["inputs"]})
+             for model_id in args.ids]
+    for path in map(pathlib.Path, args.model):
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        rng = np.random.default_rng(0)
+        feeds = {i.name: rng.standard_normal(i.shape).astype(np.float32) for i in session.get_inputs()}
+        cases.append((path.stem, path, feeds))
+    scratch = pathlib.Path("/tmp/ghost-bench-inputs")
+    scratch.mkdir(exist_ok=True)
+    for model_id, model, feeds in cases:
+        inputs = []
+        for name, array in feeds.items():
+            file = scratch / f"{model_id}-{name}.npy"
+            np.save(file, array)
+            inputs.append(f"{name}={file}")
         command = [args.tool, "run", str(model), "--output-dir", "/tmp/ghost-bench-out", "--time-runs", str(args.runs)]
         for spec in inputs:
             command += ["--input", spec]
@@ -58,7 +75,6 @@ def main():
                                 check=True, env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
         peak = int(re.search(r"peak-rss-kb (\d+)", result.stderr).group(1)) / 1024
         ours = float(re.search(r"forward median: ([0-9.]+) ms", result.stderr).group(1))
-        feeds = {i["name"]: np.load(ROOT / "Models" / i["file"]) for i in entry["inputs"]}
         theirs = ort_median(model, feeds, args.runs)
         print(f"{model_id:<26}{ours:>15.2f}{theirs:>9.2f}{ours / theirs:>8.2f}{peak:>13.0f}")
     return 0

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Foundation
 
 /// The floating-point types the interpreter computes in, with their BLAS and libm entry points.
@@ -12,6 +13,11 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
     static func hyperbolicTangent(_ x: Self) -> Self
     static func power(_ x: Self, _ y: Self) -> Self
     static func wrap(_ values: [Self]) -> Buffer.Storage
+    /// The depthwise convolution's inner loops (CKernels, vectorized per CPU).
+    static func nineTaps(_ destination: UnsafeMutablePointer<Self>, _ rows: (UnsafePointer<Self>, UnsafePointer<Self>, UnsafePointer<Self>),
+                         _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
+    static func rowTaps(_ destination: UnsafeMutablePointer<Self>, _ row: UnsafePointer<Self>, _ w: UnsafePointer<Self>,
+                        _ count: Int, taps: Int, stride: Int)
 }
 
 extension Float: InterpreterScalar {
@@ -28,6 +34,14 @@ extension Float: InterpreterScalar {
     static func hyperbolicTangent(_ x: Float) -> Float { Foundation.tanh(x) }
     static func power(_ x: Float, _ y: Float) -> Float { Foundation.pow(x, y) }
     static func wrap(_ values: [Float]) -> Buffer.Storage { .float(values) }
+    static func nineTaps(_ destination: UnsafeMutablePointer<Float>, _ rows: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                         _ w: UnsafePointer<Float>, _ count: Int, stride: Int) {
+        gk_nine_taps_f32(destination, rows.0, rows.1, rows.2, w, count, stride)
+    }
+    static func rowTaps(_ destination: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                        _ count: Int, taps: Int, stride: Int) {
+        gk_row_taps_f32(destination, row, w, count, taps, stride)
+    }
 }
 
 extension Double: InterpreterScalar {
@@ -44,5 +58,13 @@ extension Double: InterpreterScalar {
     static func hyperbolicTangent(_ x: Double) -> Double { Foundation.tanh(x) }
     static func power(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
     static func wrap(_ values: [Double]) -> Buffer.Storage { .double(values) }
+    static func nineTaps(_ destination: UnsafeMutablePointer<Double>, _ rows: (UnsafePointer<Double>, UnsafePointer<Double>, UnsafePointer<Double>),
+                         _ w: UnsafePointer<Double>, _ count: Int, stride: Int) {
+        gk_nine_taps_f64(destination, rows.0, rows.1, rows.2, w, count, stride)
+    }
+    static func rowTaps(_ destination: UnsafeMutablePointer<Double>, _ row: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
+                        _ count: Int, taps: Int, stride: Int) {
+        gk_row_taps_f64(destination, row, w, count, taps, stride)
+    }
 }
 

@@ -55,17 +55,11 @@ extension Convolution {
                                     let first = padded + oy * sy * planeWidth
                                     if kh == 3, kw == 3 {
                                         let rows = (UnsafePointer(first), UnsafePointer(first + planeWidth), UnsafePointer(first + 2 * planeWidth))
-                                        if sx == 1 { nineTaps(target, rows, kernel, ow, stride: 1) } else { nineTaps(target, rows, kernel, ow, stride: 2) }
+                                        T.nineTaps(target, rows, UnsafePointer(kernel), ow, stride: sx)
                                         continue
                                     }
                                     for ky in 0..<kh {
-                                        let row = UnsafePointer(first + ky * planeWidth), weights = kernel + ky * kw
-                                        switch (kw, sx) {
-                                        case (3, 1): rowTaps3(target, row, weights, ow, stride: 1)
-                                        case (3, _): rowTaps3(target, row, weights, ow, stride: 2)
-                                        case (_, 1): rowTaps5(target, row, weights, ow, stride: 1)
-                                        default: rowTaps5(target, row, weights, ow, stride: 2)
-                                        }
+                                        T.rowTaps(target, UnsafePointer(first + ky * planeWidth), UnsafePointer(kernel + ky * kw), ow, taps: kw, stride: sx)
                                     }
                                 }
                             }
@@ -117,47 +111,6 @@ extension Convolution {
                     }
                 }
             }
-        }
-    }
-
-    /// destination[i] = Σ over three rows r and three columns k of w[3r + k] · row_r[i·stride + k].
-    @inline(__always)
-    private static func nineTaps<T: InterpreterScalar>(
-        _ destination: UnsafeMutablePointer<T>, _ rows: (UnsafePointer<T>, UnsafePointer<T>, UnsafePointer<T>),
-        _ w: UnsafePointer<T>, _ count: Int, stride: Int
-    ) {
-        let (a, b, c) = rows
-        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
-        for i in 0..<count {
-            let j = i * stride
-            var sum = w0 * a[j] + w1 * a[j + 1] + w2 * a[j + 2]
-            sum += w3 * b[j] + w4 * b[j + 1] + w5 * b[j + 2]
-            sum += w6 * c[j] + w7 * c[j + 1] + w8 * c[j + 2]
-            destination[i] = sum
-        }
-    }
-
-    /// destination[i] += Σ_k w[k] · row[i·stride + k], k < 3.
-    @inline(__always)
-    private static func rowTaps3<T: InterpreterScalar>(
-        _ destination: UnsafeMutablePointer<T>, _ row: UnsafePointer<T>, _ w: UnsafePointer<T>, _ count: Int, stride: Int
-    ) {
-        let (w0, w1, w2) = (w[0], w[1], w[2])
-        for i in 0..<count {
-            let j = i * stride
-            destination[i] += w0 * row[j] + w1 * row[j + 1] + w2 * row[j + 2]
-        }
-    }
-
-    /// destination[i] += Σ_k w[k] · row[i·stride + k], k < 5.
-    @inline(__always)
-    private static func rowTaps5<T: InterpreterScalar>(
-        _ destination: UnsafeMutablePointer<T>, _ row: UnsafePointer<T>, _ w: UnsafePointer<T>, _ count: Int, stride: Int
-    ) {
-        let (w0, w1, w2, w3, w4) = (w[0], w[1], w[2], w[3], w[4])
-        for i in 0..<count {
-            let j = i * stride
-            destination[i] += w0 * row[j] + w1 * row[j + 1] + w2 * row[j + 2] + w3 * row[j + 3] + w4 * row[j + 4]
         }
     }
 }

@@ -53,11 +53,14 @@ struct Fuse: ParsableCommand {
     func run() throws {
         let progress = Progress(label: "fuse", quiet: quiet)
         var timer = StepTimer(enabled: timings)
-        // The source's SHA-256 (recorded in .gwt metadata) is computed on the other core meanwhile.
-        let input = self.input
-        let sourceDigest = BackgroundWork { try FileDigest.sha256(path: input) }
         let loaded = try ModelFile.load(input)
         timer.mark("load")
+        // The source's SHA-256 (recorded in .gwt metadata) is computed on the other core while the
+        // passes run. Every way out of this function waits for it: exiting while libcrypto is in
+        // use on another thread would crash in its exit-time cleanup.
+        let input = self.input
+        let sourceDigest = BackgroundWork { try FileDigest.sha256(path: input) }
+        defer { _ = try? sourceDigest.value() }
         progress.update("loaded \(loaded.graph.nodes.count) nodes; running the passes")
         let pipeline = try PassPipeline.default.disabling(disabledPasses)
         let result = try pipeline.run(loaded.graph)

@@ -1,0 +1,71 @@
+// See ghost_kernels.h. Each exported function dispatches to a loop specialized for its stride
+// (and tap count), which the compiler vectorizes; target_clones builds it three times.
+#include "ghost_kernels.h"
+
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) && defined(__linux__)
+#define GK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GK_CLONES
+#endif
+
+#define NINE_TAPS(T, SUFFIX)                                                                       \
+    static inline void nine_taps_##SUFFIX(T *restrict dst, const T *a, const T *b, const T *c,     \
+                                          const T *w, ptrdiff_t count, ptrdiff_t s) {              \
+        const T w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];                 \
+        const T w6 = w[6], w7 = w[7], w8 = w[8];                                                   \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            const ptrdiff_t j = i * s;                                                             \
+            T sum = w0 * a[j] + w1 * a[j + 1] + w2 * a[j + 2];                                     \
+            sum += w3 * b[j] + w4 * b[j + 1] + w5 * b[j + 2];                                      \
+            sum += w6 * c[j] + w7 * c[j + 1] + w8 * c[j + 2];                                      \
+            dst[i] = sum;                                                                          \
+        }                                                                                          \
+    }                                                                                              \
+    GK_CLONES void gk_nine_taps_##SUFFIX(T *dst, const T *a, const T *b, const T *c, const T *w,   \
+                                         ptrdiff_t count, ptrdiff_t stride) {                      \
+        if (stride == 1) {                                                                         \
+            nine_taps_##SUFFIX(dst, a, b, c, w, count, 1);                                         \
+        } else if (stride == 2) {                                                                  \
+            nine_taps_##SUFFIX(dst, a, b, c, w, count, 2);                                         \
+        } else {                                                                                   \
+            nine_taps_##SUFFIX(dst, a, b, c, w, count, stride);                                    \
+        }                                                                                          \
+    }
+
+#define ROW_TAPS(T, SUFFIX)                                                                        \
+    static inline void row3_##SUFFIX(T *restrict dst, const T *row, const T *w, ptrdiff_t count,  \
+                                     ptrdiff_t s) {                                                \
+        const T w0 = w[0], w1 = w[1], w2 = w[2];                                                   \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            const ptrdiff_t j = i * s;                                                             \
+            dst[i] += w0 * row[j] + w1 * row[j + 1] + w2 * row[j + 2];                             \
+        }                                                                                          \
+    }                                                                                              \
+    static inline void row5_##SUFFIX(T *restrict dst, const T *row, const T *w, ptrdiff_t count,  \
+                                     ptrdiff_t s) {                                                \
+        const T w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];                             \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            const ptrdiff_t j = i * s;                                                             \
+            dst[i] += w0 * row[j] + w1 * row[j + 1] + w2 * row[j + 2] + w3 * row[j + 3] +          \
+                      w4 * row[j + 4];                                                             \
+        }                                                                                          \
+    }                                                                                              \
+    GK_CLONES void gk_row_taps_##SUFFIX(T *dst, const T *row, const T *w, ptrdiff_t count,         \
+                                        ptrdiff_t taps, ptrdiff_t stride) {                        \
+        if (taps == 3) {                                                                           \
+            if (stride == 1) row3_##SUFFIX(dst, row, w, count, 1);                                 \
+            else if (stride == 2) row3_##SUFFIX(dst, row, w, count, 2);                            \
+            else row3_##SUFFIX(dst, row, w, count, stride);                                        \
+        } else {                                                                                   \
+            if (stride == 1) row5_##SUFFIX(dst, row, w, count, 1);                                 \
+            else if (stride == 2) row5_##SUFFIX(dst, row, w, count, 2);                            \
+            else row5_##SUFFIX(dst, row, w, count, stride);                                        \
+        }                                                                                          \
+    }
+
+NINE_TAPS(float, f32)
+NINE_TAPS(double, f64)
+ROW_TAPS(float, f32)
+ROW_TAPS(double, f64)

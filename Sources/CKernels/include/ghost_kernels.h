@@ -1,0 +1,23 @@
+// Inner loops of the interpreter's depthwise convolution, in C so that each is compiled for
+// several x86 vector widths (AVX-512, AVX2, baseline) with the best one chosen when the program
+// loads (target_clones). Floating-point contraction is off: every variant rounds after each
+// multiply and add, in the same order, so results do not depend on the CPU.
+#ifndef GHOST_KERNELS_H
+#define GHOST_KERNELS_H
+
+#include <stddef.h>
+
+// dst[i] = Σ_{r<3} (w[3r]·row_r[i·s] + w[3r+1]·row_r[i·s+1] + w[3r+2]·row_r[i·s+2]),
+// summed row by row; s is the stride (1 or 2).
+void gk_nine_taps_f32(float *dst, const float *row0, const float *row1, const float *row2,
+                      const float *w, ptrdiff_t count, ptrdiff_t stride);
+void gk_nine_taps_f64(double *dst, const double *row0, const double *row1, const double *row2,
+                      const double *w, ptrdiff_t count, ptrdiff_t stride);
+
+// dst[i] += Σ_{k<taps} w[k]·row[i·s + k] (left to right), for taps 3 or 5 and stride 1 or 2.
+void gk_row_taps_f32(float *dst, const float *row, const float *w, ptrdiff_t count, ptrdiff_t taps,
+                     ptrdiff_t stride);
+void gk_row_taps_f64(double *dst, const double *row, const double *w, ptrdiff_t count, ptrdiff_t taps,
+                     ptrdiff_t stride);
+
+#endif
