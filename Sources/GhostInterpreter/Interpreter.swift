@@ -29,8 +29,12 @@ public struct Interpreter: Sendable {
     /// Every value name has a slot; a run keeps its values in an array indexed by slot.
     private let slotNames: [String]
     private let slots: [String: Int]
-    /// Constants in their slots (nil elsewhere): the starting state of every run.
+    /// Constants in their slots (nil elsewhere): the starting state of every run that keeps
+    /// intermediates.
     private let constantSlots: [Buffer?]
+    /// The same plus the outputs of nodes that read only constants (Constant nodes, shape
+    /// arithmetic on them), computed once: the starting state of `fusedSteps`.
+    private let foldedConstantSlots: [Buffer?]
     private let opset: Int64
 
     /// One node to evaluate, resolved once.
@@ -49,7 +53,9 @@ public struct Interpreter: Sendable {
 
     /// How many nodes an ordinary run computes inside a Conv's epilogue (a BatchNormalization or
     /// activation that only that Conv feeds) instead of as nodes of their own.
-    public var nodesFusedIntoConvs: Int { steps.count - fusedSteps.count }
+    public let nodesFusedIntoConvs: Int
+    /// How many nodes read only constants and were computed once, when the interpreter was made.
+    public let nodesComputedAhead: Int
 
     /// - Parameter threads: OpenBLAS threads for convolutions and matrix products (a process-wide
     ///   setting; 1 by default, for reproducible timings and numbers).
@@ -111,8 +117,44 @@ public struct Interpreter: Sendable {
         for (index, buffer) in constants { template[index] = buffer }
         constantSlots = template
         self.steps = Self.withReleases(steps, constants: constants, graphOutputs: graphOutputs)
-        let fused = Self.fusingConvEpilogues(steps, constants: constants, graphOutputs: graphOutputs, opset: opset, precision: precision)
-        fusedSteps = Self.withReleases(fused, constants: constants, graphOutputs: graphOutputs)
+        let (remaining, folded) = Self.computingConstantNodes(steps, constants: constants, opset: opset, precision: precision)
+        for (index, buffer) in folded { template[index] = buffer }
+        foldedConstantSlots = template
+        let allConstants = constants.merging(folded) { first, _ in first }
+        let fused = Self.fusingConvEpilogues(remaining, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
+        fusedSteps = Self.withReleases(fused, constants: allConstants, graphOutputs: graphOutputs)
+        nodesComputedAhead = steps.count - remaining.count
+        nodesFusedIntoConvs = remaining.count - fused.count
+    }
+
+    /// Evaluates, in order, every node whose inputs are all constants (or computed here before
+    /// it) and whose outputs are small: their values are the same on every run. A node that
+    /// fails is left in place, so the run reports its error as usual.
+    private static func computingConstantNodes(
+        _ steps: [Step], constants: [Int: Buffer], opset: Int64, precision: Precision
+    ) -> (remaining: [Step], computed: [Int: Buffer]) {
+        var known = constants
+        var computed: [Int: Buffer] = [:]
+        var remaining: [Step] = []
+        for step in steps {
+            guard step.inputs.allSatisfy({ $0 < 0 || known[$0] != nil }), step.outputs.allSatisfy({ $0 >= 0 }) else {
+                remaining.append(step)
+                continue
+            }
+            var context = NodeContext(node: step.node, name: step.name, inputs: step.inputs.map { $0 < 0 ? nil : known[$0] },
+                                      opset: opset, precision: precision)
+            context.prepared = step.prepared
+            guard let results = try? Operators.evaluate(step.kind, context), results.count >= step.outputs.count,
+                  results.allSatisfy({ $0.count <= 1 << 16 }) else {
+                remaining.append(step)
+                continue
+            }
+            for (slot, value) in zip(step.outputs, results) {
+                known[slot] = value
+                computed[slot] = value
+            }
+        }
+        return (remaining, computed)
     }
 
     /// Marks, on each step, the values it reads last (never constants or graph outputs).
@@ -196,7 +238,7 @@ public struct Interpreter: Sendable {
     /// two graphs diverge. Floating-point values are float32 or float64 by the run's precision;
     /// integer values keep their ONNX integer type.
     public func run(_ inputs: [String: Tensor], keepingIntermediates: Bool) throws(InterpreterError) -> [String: Tensor] {
-        var values = constantSlots
+        var values = keepingIntermediates ? constantSlots : foldedConstantSlots
         for (name, buffer) in try bind(inputs) {
             guard let index = slots[name] else { continue }
             values[index] = buffer

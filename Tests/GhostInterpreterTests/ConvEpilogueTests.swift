@@ -4,7 +4,7 @@ import Testing
 
 /// x[1,2,4,4] → Conv 3×3 (2→3, pad 1, bias) → `c` → BatchNormalization → `b` → `activation` → `y`,
 /// plus what each case adds: a second reader or graph output in the middle, BN parameters that are
-/// graph inputs, Clip bounds computed at run time.
+/// graph inputs, a Clip bound that is a graph input.
 private struct EpilogueCase {
     var convOutputIsGraphOutput = false
     var batchNormOutputHasTwoReaders = false
@@ -25,14 +25,14 @@ private struct EpilogueCase {
         initializers["high"] = try f32([0.75], [])
         var inputs = [Value(name: "x", elementType: .float32, shape: [1, 2, 4, 4].map(ShapeDimension.fixed))]
         if batchNormMeanIsInput { inputs.append(Value(name: "mean", elementType: .float32, shape: [.fixed(3)])) }
+        if clipBoundsComputed { inputs.append(Value(name: "lowInput", elementType: .float32, shape: [])) }
         var nodes = [
             Node(name: "conv", opType: "Conv", inputs: ["x", "w", "bias"], outputs: ["c"],
                  attributes: [attribute("pads", [1, 1, 1, 1])]),
             Node(name: "bn", opType: "BatchNormalization", inputs: ["c", "gamma", "beta", "mean", "var"], outputs: ["b"]),
         ]
         if clipBoundsComputed {
-            nodes.append(Node(name: "lowCopy", opType: "Identity", inputs: ["low"], outputs: ["lowRuntime"]))
-            nodes.append(Node(name: "act", opType: "Clip", inputs: ["b", "lowRuntime", "high"], outputs: ["y"]))
+            nodes.append(Node(name: "act", opType: "Clip", inputs: ["b", "lowInput", "high"], outputs: ["y"]))
         } else if activation == "Clip" {
             nodes.append(Node(name: "act", opType: "Clip", inputs: ["b", "low", "high"], outputs: ["y"]))
         } else {
@@ -52,6 +52,7 @@ private struct EpilogueCase {
         var random = SeededValues(seed: 11)
         var feeds = ["x": try f32(random.values(32).map { Float($0 * 3) }, [1, 2, 4, 4])]
         if batchNormMeanIsInput { feeds["mean"] = try f32([0.2, -0.1, 0.05], [3]) }
+        if clipBoundsComputed { feeds["lowInput"] = try f32([-0.25], []) }
         return feeds
     }
 }

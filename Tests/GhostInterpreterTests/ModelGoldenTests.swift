@@ -102,3 +102,13 @@ func fusedEpiloguesAreBitIdenticalToSeparateNodes(_ model: BundledModel) throws 
     #expect(interpreter.nodesFusedIntoConvs > batchNorms / 2)
     #expect(interpreter.nodesFusedIntoConvs < graph.nodes.count)
 }
+
+@Test func constantShapeArithmeticIsComputedOnce() throws {
+    // ShuffleNetV2's channel shuffle reshapes with shapes built from Constant nodes.
+    let model = try #require(BundledModel.all().first { $0.id == "shufflenet_v2_x1_0" })
+    let graph = try ONNXModelLoader.load(path: model.path(model.file)).graph
+    let constantNodes = graph.nodes.filter { $0.opType == "Constant" }.count
+    let interpreter = try Interpreter(graph: graph)
+    #expect(constantNodes > 0)
+    #expect(interpreter.nodesComputedAhead >= constantNodes)
+}

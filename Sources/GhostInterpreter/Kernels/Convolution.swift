@@ -111,11 +111,16 @@ enum Convolution {
     @_specialize(where T == Double)
     static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, _ epilogue: ConvEpilogue? = nil) -> [T] {
         let plane = g.outputHeight * g.outputWidth
-        var out = [T](repeating: 0, count: g.batch * g.outputChannels * plane)
-        guard !out.isEmpty else { return out }
+        let count = g.batch * g.outputChannels * plane
+        var out: [T]
         if g.inputPerGroup == 1 {
+            out = [T](repeating: 0, count: count)  // some depthwise loops accumulate into it
+            guard !out.isEmpty else { return out }
             depthwise(x, w, &out, g)
         } else {
+            // Every element is written by a GEMM with beta = 0 (which never reads C).
+            out = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+            guard !out.isEmpty else { return out }
             grouped(x, w, &out, g)
         }
         let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
@@ -147,7 +152,8 @@ enum Convolution {
         let k = g.inputPerGroup * g.kernelHeight * g.kernelWidth
         let outPerGroup = g.outputChannels / g.groups
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strides == [1, 1] && g.pads == [0, 0, 0, 0]
-        var col = [T](repeating: 0, count: pointwise ? 0 : k * plane)
+        // im2col writes every element, zeros included.
+        var col = [T](unsafeUninitializedCapacity: pointwise ? 0 : k * plane) { _, initialized in initialized = pointwise ? 0 : k * plane }
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in

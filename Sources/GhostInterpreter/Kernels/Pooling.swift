@@ -96,6 +96,7 @@ enum Pooling {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
+        if maximum, w.dilations == [1, 1] { return maxPoolPadded(x, shape, w) }
         let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
         let rows = windowRanges(size: h, output: oh, kernel: w.kernel[0], stride: w.strides[0], dilation: w.dilations[0],
                                 padBefore: w.pads[0], padAfter: w.pads[2])
@@ -124,6 +125,52 @@ enum Pooling {
                             }
                             let count = countPadding ? row.padded * column.padded : (row.end - row.first) * (column.end - column.first)
                             target[ox] = maximum ? best : sum / T(max(count, 1))
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// MaxPool without dilation: each channel is copied into a plane padded with −∞ (as far as
+    /// the windows reach), then every window tap is one branch-free pass over an output row.
+    /// The taps are visited in the order of the general loop and −∞ never wins a comparison, so
+    /// the result is the same.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private static func maxPoolPadded<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window) -> [T] {
+        let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
+        let (kh, kw, sy, sx) = (w.kernel[0], w.kernel[1], w.strides[0], w.strides[1])
+        let (top, left) = (w.pads[0], w.pads[1])
+        let planeHeight = (oh - 1) * sy + kh, planeWidth = (ow - 1) * sx + kw
+        let rows = max(0, min(h, planeHeight - top)), columns = max(0, min(wd, planeWidth - left))
+        var plane = [T](repeating: -T.infinity, count: planeHeight * planeWidth)
+        let count = shape[0] * shape[1] * oh * ow
+        var out = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                plane.withUnsafeMutableBufferPointer { pp in
+                    let padded = pp.baseAddress!
+                    for c in 0..<(shape[0] * shape[1]) {
+                        let image = xp.baseAddress! + c * h * wd
+                        for r in 0..<rows {
+                            (padded + (top + r) * planeWidth + left).update(from: image + r * wd, count: columns)
+                        }
+                        for oy in 0..<oh {
+                            let target = op.baseAddress! + (c * oh + oy) * ow
+                            target.update(repeating: -T.infinity, count: ow)
+                            for ky in 0..<kh {
+                                let row = UnsafePointer(padded + (oy * sy + ky) * planeWidth)
+                                for kx in 0..<kw {
+                                    let source = row + kx
+                                    if sx == 2 {
+                                        for i in 0..<ow { target[i] = max(target[i], source[2 * i]) }
+                                    } else {
+                                        for i in 0..<ow { target[i] = max(target[i], source[i * sx]) }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
