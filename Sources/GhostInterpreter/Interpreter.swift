@@ -39,10 +39,11 @@ public struct Interpreter: Sendable {
 
     /// One node to evaluate, resolved once.
     private struct Step: Sendable {
-        let node: Node
+        /// The node, and its name or "OpType #index" (its position in the file) when it has none.
+        let source: NodeSource
         let kind: OperatorKind
-        /// The node's name, or "OpType #index" (its position in the file) when it has none.
-        let name: String
+        var node: Node { source.node }
+        var name: String { source.name }
         /// Slots of the inputs and outputs; -1 for an omitted optional one.
         let inputs: [Int]
         var outputs: [Int]
@@ -108,7 +109,7 @@ public struct Interpreter: Sendable {
                     prepared = PreparedNode(batchNorm: coefficients)
                 }
             }
-            steps.append(Step(node: node, kind: kind, name: name, inputs: inputs, outputs: outputs, prepared: prepared))
+            steps.append(Step(source: NodeSource(node: node, name: name), kind: kind, inputs: inputs, outputs: outputs, prepared: prepared))
         }
         let graphOutputs = Set(graph.outputs.compactMap { slots[$0.name] })
         self.slots = slots
@@ -141,9 +142,8 @@ public struct Interpreter: Sendable {
                 remaining.append(step)
                 continue
             }
-            var context = NodeContext(node: step.node, name: step.name, inputs: step.inputs.map { $0 < 0 ? nil : known[$0] },
-                                      opset: opset, precision: precision)
-            context.prepared = step.prepared
+            let context = NodeContext(source: step.source, inputs: step.inputs.map { $0 < 0 ? nil : known[$0] },
+                                      opset: opset, precision: precision, prepared: step.prepared)
             guard let results = try? Operators.evaluate(step.kind, context), results.count >= step.outputs.count,
                   results.allSatisfy({ $0.count <= 1 << 16 }) else {
                 remaining.append(step)
@@ -207,7 +207,7 @@ public struct Interpreter: Sendable {
             if output >= 0, let next = soleReader(of: output), steps[next].inputs.first == output, steps[next].outputs.count == 1,
                steps[next].inputs.dropFirst().allSatisfy({ $0 < 0 || constants[$0] != nil }) {
                 let candidate = steps[next]
-                let context = NodeContext(node: candidate.node, name: candidate.name, inputs: candidate.inputs.map { constants[$0] },
+                let context = NodeContext(source: candidate.source, inputs: candidate.inputs.map { constants[$0] },
                                           opset: opset, precision: precision)
                 if let activation = try? Operators.activation(candidate.kind, context) {
                     epilogue.activation = activation
@@ -255,8 +255,7 @@ public struct Interpreter: Sendable {
                     throw .graph(problem: "node '\(step.name)' reads '\(step.node.inputs[position])', which has no value")
                 }
             }
-            var context = NodeContext(node: step.node, name: step.name, inputs: operands, opset: opset, precision: precision)
-            context.prepared = step.prepared
+            let context = NodeContext(source: step.source, inputs: operands, opset: opset, precision: precision, prepared: step.prepared)
             let results = try Operators.evaluate(step.kind, context)
             for (position, output) in step.outputs.enumerated() where output >= 0 {
                 guard position < results.count else {

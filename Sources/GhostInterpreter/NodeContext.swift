@@ -3,8 +3,9 @@ import GhostIR
 /// One node being evaluated: its inputs and typed access to its attributes, with errors that
 /// name the node.
 struct NodeContext {
-    let node: Node
-    let name: String
+    /// The node and its display name, shared by reference: a context is made for every node on
+    /// every run, and copying a `Node` would retain each of its strings and arrays.
+    let source: NodeSource
     let inputs: [Buffer?]
     let opset: Int64
     let precision: Precision
@@ -12,7 +13,21 @@ struct NodeContext {
     /// epilogue), if anything.
     var prepared: PreparedNode? = nil
 
-    var op: String { node.opType }
+    init(source: NodeSource, inputs: [Buffer?], opset: Int64, precision: Precision, prepared: PreparedNode? = nil) {
+        self.source = source
+        self.inputs = inputs
+        self.opset = opset
+        self.precision = precision
+        self.prepared = prepared
+    }
+
+    init(node: Node, name: String, inputs: [Buffer?], opset: Int64, precision: Precision) {
+        self.init(source: NodeSource(node: node, name: name), inputs: inputs, opset: opset, precision: precision)
+    }
+
+    var node: Node { source.node }
+    var name: String { source.name }
+    var op: String { source.node.opType }
 
     func fail(_ problem: String) -> InterpreterError {
         .invalidNode(node: name, op: op, problem: problem)
@@ -34,26 +49,26 @@ struct NodeContext {
     }
 
     func int(_ name: String, _ fallback: Int) throws(InterpreterError) -> Int {
-        guard let attribute = node.attribute(name) else { return fallback }
+        guard let attribute = source.node.attribute(name) else { return fallback }
         guard let value = attribute.intValue else { throw fail("attribute \(name) is not an INT") }
         return Int(clamping: value)
     }
 
     func ints(_ name: String) throws(InterpreterError) -> [Int]? {
-        guard let attribute = node.attribute(name) else { return nil }
+        guard let attribute = source.node.attribute(name) else { return nil }
         guard let values = attribute.intsValue else { throw fail("attribute \(name) is not INTS") }
         return values.map { Int(clamping: $0) }
     }
 
     func float(_ name: String, _ fallback: Float) throws(InterpreterError) -> Float {
-        guard let attribute = node.attribute(name) else { return fallback }
+        guard let attribute = source.node.attribute(name) else { return fallback }
         if let value = attribute.floatValue { return value }
         if let value = attribute.intValue { return Float(value) }
         throw fail("attribute \(name) is not a FLOAT")
     }
 
     func string(_ name: String, _ fallback: String) throws(InterpreterError) -> String {
-        guard let attribute = node.attribute(name) else { return fallback }
+        guard let attribute = source.node.attribute(name) else { return fallback }
         guard let value = attribute.stringValue else { throw fail("attribute \(name) is not a STRING") }
         return value
     }
@@ -82,12 +97,28 @@ struct NodeContext {
     }
 }
 
+/// A node and its display name (the name, or "OpType #index").
+final class NodeSource: Sendable {
+    let node: Node
+    let name: String
+
+    init(node: Node, name: String) {
+        self.node = node
+        self.name = name
+    }
+}
+
 /// What the interpreter works out about a node once, when it is created.
-struct PreparedNode: Sendable {
+final class PreparedNode: Sendable {
     /// A BatchNormalization's coefficients, when its parameters are constants.
-    var batchNorm: BatchNormCoefficients?
+    let batchNorm: BatchNormCoefficients?
     /// For a Conv: the nodes after it that it computes on its own output (see `ConvEpilogue`).
-    var epilogue: ConvEpilogue?
+    let epilogue: ConvEpilogue?
+
+    init(batchNorm: BatchNormCoefficients? = nil, epilogue: ConvEpilogue? = nil) {
+        self.batchNorm = batchNorm
+        self.epilogue = epilogue
+    }
 }
 
 /// Elementwise nodes a Conv applies to its own output, plane by plane while it is in cache,
