@@ -18,9 +18,22 @@ public enum GWTWriter {
         let dataLength = encoder.dataSectionLength
         let fileLength = dataOffset + dataLength
 
-        // One pass: sections are appended through a buffer that coalesces small tensors into
-        // large writes, the data section's crc32 is computed as its bytes go by, and the header
-        // and section table, which hold that crc32, are written over their placeholder last.
+        // The data section's crc32 is computed on another core while the file is written; the
+        // header and section table, which hold it, are written over their placeholder last.
+        let records = document.initializers + document.attributeTensors
+        let tensors = encoder.dataTensors
+        let dataChecksum = BackgroundWork {
+            var checksum = StreamingCRC32()
+            var position = 0
+            for (tensor, record) in zip(tensors, records) {
+                checksum.update(zeros: Int(record.offset) - position)
+                checksum.update(tensor.storage.bytes)
+                position = Int(record.offset) + tensor.byteCount
+            }
+            return checksum.value
+        }
+        defer { _ = try? dataChecksum.value() }
+        // Sections are appended through a buffer that coalesces small tensors into large writes.
         do {
             let file = try PendingFile(destination: path)
             var output = CoalescingWriter(file: file)
@@ -29,22 +42,18 @@ public enum GWTWriter {
             try output.append(zeros: graphOffset - output.position)
             try output.append(graphJSON)
             try output.append(zeros: dataOffset - output.position)
-            var dataCRC = StreamingCRC32()
-            let records = document.initializers + document.attributeTensors
-            for (tensor, record) in zip(encoder.dataTensors, records) {
-                let gap = dataOffset + Int(record.offset) - output.position
-                dataCRC.update(zeros: gap)
-                try output.append(zeros: gap)
-                dataCRC.update(tensor.storage.bytes)
+            for (tensor, record) in zip(tensors, records) {
+                try output.append(zeros: dataOffset + Int(record.offset) - output.position)
                 try output.append(tensor.storage.bytes)
             }
             try output.flush()
+            let dataCRC = (try? dataChecksum.value()) ?? 0
 
             var table = LittleEndianWriter()
             for (kind, offset, length, crc) in [
                 (GWTLayout.Kind.metadata, metadataOffset, metadataJSON.count, GWTLayout.crc32(metadataJSON)),
                 (.graph, graphOffset, graphJSON.count, GWTLayout.crc32(graphJSON)),
-                (.tensorData, dataOffset, dataLength, dataCRC.value),
+                (.tensorData, dataOffset, dataLength, dataCRC),
             ] {
                 table.append(kind.rawValue)
                 table.append(UInt32(0))

@@ -64,7 +64,7 @@ enum DimensionRecord: Codable {
     }
 }
 
-struct TensorRecord: Codable {
+struct TensorRecord: Codable, Sendable {
     var name: String
     var dtype: String
     var shape: [Int64]

@@ -55,24 +55,3 @@ struct StepTimer {
         return String(format: "%9.1f ms", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
     }
 }
-
-
-/// Work started on another core now and collected later (hashing the source while the passes run).
-final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: `result` is written once before `done` is signalled and read only after it.
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<Value, any Error>?
-
-    init(_ work: @escaping @Sendable () throws -> Value) {
-        DispatchQueue.global().async {
-            self.result = Result { try work() }
-            self.done.signal()
-        }
-    }
-
-    func value() throws -> Value {
-        done.wait()
-        done.signal()
-        return try result!.get()
-    }
-}
