@@ -1,4 +1,4 @@
-import CBLAS
+import CKernels
 import GhostIR
 
 /// Runs a graph on concrete inputs: the reference against which fused graphs are verified.
@@ -65,7 +65,9 @@ public struct Interpreter: Sendable {
     public init(graph: Graph, precision: Precision = .float32, threads: Int = 1) throws(InterpreterError) {
         self.graph = graph
         self.precision = precision
-        openblas_set_num_threads(Int32(clamping: max(1, threads)))
+        guard gk_blas_load(Int32(clamping: max(1, threads))) else {
+            throw .blasUnavailable(reason: String(cString: gk_blas_error()))
+        }
         Interpreter.keepFreedMemoryInTheHeap()
         let opset = graph.onnxOpsetVersion ?? 17
         self.opset = opset

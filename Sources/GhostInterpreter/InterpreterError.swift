@@ -13,6 +13,8 @@ public enum InterpreterError: Error, Equatable, Sendable {
     /// A shape computed from the graph's data would need more than `limit` elements.
     case tensorTooLarge(node: String, op: String, shape: [Int], limit: Int)
     case graph(problem: String)
+    /// OpenBLAS could not be loaded: a problem with this machine, not with the input.
+    case blasUnavailable(reason: String)
 
     public var code: String {
         switch self {
@@ -25,6 +27,7 @@ public enum InterpreterError: Error, Equatable, Sendable {
         case .invalidNode: "invalid-node"
         case .tensorTooLarge: "tensor-too-large"
         case .graph: "invalid-graph"
+        case .blasUnavailable: "blas-unavailable"
         }
     }
 }
@@ -44,6 +47,7 @@ extension InterpreterError: LocalizedError {
         case .tensorTooLarge(let node, let op, let shape, let limit):
             "node '\(node)' (\(op)): a tensor of shape \(shape) would exceed the interpreter's limit of \(limit) elements"
         case .graph(let problem): "the graph cannot be run: \(problem)"
+        case .blasUnavailable(let reason): reason
         }
     }
 }

@@ -21,6 +21,9 @@ struct ExitStatus {
 
     init(for error: Error) {
         switch error {
+        case InterpreterError.blasUnavailable(let reason):
+            // The machine lacks a library: not the user's input.
+            self.init(code: ExitStatus.internalError, message: "error: \(reason) [blas-unavailable]")
         case let error as CodedInputError:
             // A problem with what the user gave us: the sentence, then the stable code.
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")

@@ -1,0 +1,3 @@
+// Umbrella header of the CKernels module.
+#include "ghost_blas.h"
+#include "ghost_kernels.h"
