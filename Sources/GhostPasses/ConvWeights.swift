@@ -115,40 +115,64 @@ struct ConvWeights {
     }
 
     /// The kernel, one output channel at a time: each term's values times its factor, summed in
-    /// Float64 at their centred positions, then rounded once.
+    /// Float64 at their centred positions, then rounded once. (A single term of the final size —
+    /// every fold — is scaled straight into the output, which is the same arithmetic.)
     private func materialize<Element: BinaryFloatingPoint>(as _: Element.Type) -> TensorStorage {
         let channels = outputChannels, perChannel = perChannel, inner = shape[1]
         let largeSpatial = Array(shape.dropFirst(2))
         let largeSize = largeSpatial.reduce(1, *)
-        // For each term, where each of its spatial positions lands in the large kernel.
-        let placements = terms.map { Self.centredOffsets(of: $0.spatial, in: largeSpatial) }
         let identityOffset = Self.centredOffsets(of: largeSpatial.map { _ in 1 }, in: largeSpatial)[0]
-        var sum = [Double](repeating: 0, count: perChannel)
+        // Per term, resolved once: its source, where its positions land, and its factors.
+        let plans = terms.map { term in
+            (source: term.source, offsets: Self.centredOffsets(of: term.spatial, in: largeSpatial),
+             factor: term.factor ?? [Double](repeating: 1, count: channels))
+        }
         return TensorStorage(byteCount: channels * perChannel * MemoryLayout<Element>.stride) { raw in
             let output = raw.bindMemory(to: Element.self)
+            if plans.count == 1, case .tensor(let tensor) = plans[0].source, plans[0].offsets.count == largeSize {
+                let factor = plans[0].factor
+                if tensor.elementType == .float64 {
+                    Self.scale(tensor.storage.bytes.bindMemory(to: Double.self), by: factor, perChannel: perChannel, into: output)
+                } else {
+                    Self.scale(tensor.storage.bytes.bindMemory(to: Float.self), by: factor, perChannel: perChannel, into: output)
+                }
+                return
+            }
+            var sum = [Double](repeating: 0, count: perChannel)
             sum.withUnsafeMutableBufferPointer { sum in
                 for channel in 0..<channels {
                     for position in 0..<perChannel { sum[position] = 0 }
-                    for (term, offsets) in zip(terms, placements) {
-                        let factor = term.factor?[channel] ?? 1
-                        switch term.source {
+                    for plan in plans {
+                        let factor = plan.factor[channel]
+                        switch plan.source {
                         case .identity:
                             sum[(channel % inner) * largeSize + identityOffset] += factor
                         case .tensor(let tensor):
-                            let smallSize = offsets.count
-                            let base = channel * inner * smallSize
+                            let base = channel * inner * plan.offsets.count
                             if tensor.elementType == .float64 {
                                 Self.accumulate(tensor.storage.bytes.bindMemory(to: Double.self), from: base, inner: inner,
-                                                offsets: offsets, largeSize: largeSize, factor: factor, into: sum)
+                                                offsets: plan.offsets, largeSize: largeSize, factor: factor, into: sum)
                             } else {
                                 Self.accumulate(tensor.storage.bytes.bindMemory(to: Float.self), from: base, inner: inner,
-                                                offsets: offsets, largeSize: largeSize, factor: factor, into: sum)
+                                                offsets: plan.offsets, largeSize: largeSize, factor: factor, into: sum)
                             }
                         }
                     }
                     let destination = channel * perChannel
                     for position in 0..<perChannel { output[destination + position] = Element(sum[position]) }
                 }
+            }
+        }
+    }
+
+    /// output[o·perChannel + j] = round(factor[o] · source[o·perChannel + j]), in Float64.
+    private static func scale<Source: BinaryFloatingPoint, Element: BinaryFloatingPoint>(
+        _ source: UnsafeBufferPointer<Source>, by factor: [Double], perChannel: Int, into output: UnsafeMutableBufferPointer<Element>
+    ) {
+        factor.withUnsafeBufferPointer { factor in
+            for channel in 0..<factor.count {
+                let f = factor[channel], base = channel * perChannel
+                for position in base..<(base + perChannel) { output[position] = Element(Double(source[position]) * f) }
             }
         }
     }
