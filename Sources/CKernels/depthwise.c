@@ -11,7 +11,7 @@
 #endif
 
 #define NINE_TAPS(T, SUFFIX)                                                                       \
-    static inline void nine_taps_##SUFFIX(T *restrict dst, const T *a, const T *b, const T *c,     \
+    static inline __attribute__((always_inline)) void nine_taps_##SUFFIX(T *restrict dst, const T *a, const T *b, const T *c,     \
                                           const T *w, ptrdiff_t count, ptrdiff_t s) {              \
         const T w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];                 \
         const T w6 = w[6], w7 = w[7], w8 = w[8];                                                   \
@@ -35,7 +35,7 @@
     }
 
 #define ROW_TAPS(T, SUFFIX)                                                                        \
-    static inline void row3_##SUFFIX(T *restrict dst, const T *row, const T *w, ptrdiff_t count,  \
+    static inline __attribute__((always_inline)) void row3_##SUFFIX(T *restrict dst, const T *row, const T *w, ptrdiff_t count,  \
                                      ptrdiff_t s) {                                                \
         const T w0 = w[0], w1 = w[1], w2 = w[2];                                                   \
         for (ptrdiff_t i = 0; i < count; i++) {                                                    \
@@ -43,7 +43,7 @@
             dst[i] += w0 * row[j] + w1 * row[j + 1] + w2 * row[j + 2];                             \
         }                                                                                          \
     }                                                                                              \
-    static inline void row5_##SUFFIX(T *restrict dst, const T *row, const T *w, ptrdiff_t count,  \
+    static inline __attribute__((always_inline)) void row5_##SUFFIX(T *restrict dst, const T *row, const T *w, ptrdiff_t count,  \
                                      ptrdiff_t s) {                                                \
         const T w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];                             \
         for (ptrdiff_t i = 0; i < count; i++) {                                                    \
@@ -65,6 +65,33 @@
         }                                                                                          \
     }
 
+#define TAPS_5X5(T, SUFFIX)                                                                        \
+    static inline __attribute__((always_inline)) void taps5x5_##SUFFIX(T *restrict dst, const T *first, ptrdiff_t rs, const T *w, \
+                                        ptrdiff_t count, ptrdiff_t s) {                            \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            const ptrdiff_t j = i * s;                                                             \
+            T sum = 0;                                                                             \
+            for (int r = 0; r < 5; r++) {                                                          \
+                const T *row = first + r * rs + j;                                                 \
+                const T *k = w + 5 * r;                                                            \
+                sum += k[0] * row[0] + k[1] * row[1] + k[2] * row[2] + k[3] * row[3] + k[4] * row[4]; \
+            }                                                                                      \
+            dst[i] = sum;                                                                          \
+        }                                                                                          \
+    }                                                                                              \
+    GK_CLONES void gk_taps5x5_##SUFFIX(T *dst, const T *first, ptrdiff_t row_stride, const T *w,   \
+                                       ptrdiff_t count, ptrdiff_t stride) {                        \
+        if (stride == 1) {                                                                         \
+            taps5x5_##SUFFIX(dst, first, row_stride, w, count, 1);                                 \
+        } else if (stride == 2) {                                                                  \
+            taps5x5_##SUFFIX(dst, first, row_stride, w, count, 2);                                 \
+        } else {                                                                                   \
+            taps5x5_##SUFFIX(dst, first, row_stride, w, count, stride);                            \
+        }                                                                                          \
+    }
+
+TAPS_5X5(float, f32)
+TAPS_5X5(double, f64)
 NINE_TAPS(float, f32)
 NINE_TAPS(double, f64)
 ROW_TAPS(float, f32)

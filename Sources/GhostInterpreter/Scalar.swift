@@ -17,6 +17,8 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
                          _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
     static func rowTaps(_ destination: UnsafeMutablePointer<Self>, _ row: UnsafePointer<Self>, _ w: UnsafePointer<Self>,
                         _ count: Int, taps: Int, stride: Int)
+    static func taps5x5(_ destination: UnsafeMutablePointer<Self>, _ first: UnsafePointer<Self>, rowStride: Int,
+                        _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
 }
 
 extension Float: InterpreterScalar {
@@ -40,6 +42,10 @@ extension Float: InterpreterScalar {
                         _ count: Int, taps: Int, stride: Int) {
         gk_row_taps_f32(destination, row, w, count, taps, stride)
     }
+    static func taps5x5(_ destination: UnsafeMutablePointer<Float>, _ first: UnsafePointer<Float>, rowStride: Int,
+                        _ w: UnsafePointer<Float>, _ count: Int, stride: Int) {
+        gk_taps5x5_f32(destination, first, rowStride, w, count, stride)
+    }
 }
 
 extension Double: InterpreterScalar {
@@ -62,6 +68,10 @@ extension Double: InterpreterScalar {
     static func rowTaps(_ destination: UnsafeMutablePointer<Double>, _ row: UnsafePointer<Double>, _ w: UnsafePointer<Double>,
                         _ count: Int, taps: Int, stride: Int) {
         gk_row_taps_f64(destination, row, w, count, taps, stride)
+    }
+    static func taps5x5(_ destination: UnsafeMutablePointer<Double>, _ first: UnsafePointer<Double>, rowStride: Int,
+                        _ w: UnsafePointer<Double>, _ count: Int, stride: Int) {
+        gk_taps5x5_f64(destination, first, rowStride, w, count, stride)
     }
 }
 

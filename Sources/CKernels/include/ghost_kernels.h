@@ -14,6 +14,13 @@ void gk_nine_taps_f32(float *dst, const float *row0, const float *row1, const fl
 void gk_nine_taps_f64(double *dst, const double *row0, const double *row1, const double *row2,
                       const double *w, ptrdiff_t count, ptrdiff_t stride);
 
+// dst[i] = 0 + Σ_{r<5} (w[5r]·row_r[i·s] + … + w[5r+4]·row_r[i·s+4]), summed row by row, where
+// row_r = first + r·row_stride: a 5×5 window in one pass (the sum the row-by-row form computes).
+void gk_taps5x5_f32(float *dst, const float *first, ptrdiff_t row_stride, const float *w,
+                    ptrdiff_t count, ptrdiff_t stride);
+void gk_taps5x5_f64(double *dst, const double *first, ptrdiff_t row_stride, const double *w,
+                    ptrdiff_t count, ptrdiff_t stride);
+
 // dst[i] += Σ_{k<taps} w[k]·row[i·s + k] (left to right), for taps 3 or 5 and stride 1 or 2.
 void gk_row_taps_f32(float *dst, const float *row, const float *w, ptrdiff_t count, ptrdiff_t taps,
                      ptrdiff_t stride);

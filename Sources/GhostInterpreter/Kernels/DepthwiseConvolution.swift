@@ -58,6 +58,10 @@ extension Convolution {
                                         T.nineTaps(target, rows, UnsafePointer(kernel), ow, stride: sx)
                                         continue
                                     }
+                                    if kh == 5, kw == 5 {
+                                        T.taps5x5(target, UnsafePointer(first), rowStride: planeWidth, UnsafePointer(kernel), ow, stride: sx)
+                                        continue
+                                    }
                                     for ky in 0..<kh {
                                         T.rowTaps(target, UnsafePointer(first + ky * planeWidth), UnsafePointer(kernel + ky * kw), ow, taps: kw, stride: sx)
                                     }
