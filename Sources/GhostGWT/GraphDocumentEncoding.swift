@@ -122,48 +122,36 @@ extension GraphDocument {
         writer.object { json in
             json.key("attribute_tensors")
             json.array(attributeTensors) { $1.write(to: &$0) }
-            json.key("doc_string")
-            json.string(docString)
-            json.key("domain")
-            json.string(domain)
+            json.field("doc_string", docString)
+            json.field("domain", domain)
             json.key("initializers")
             json.array(initializers) { $1.write(to: &$0) }
             json.key("inputs")
             json.array(inputs) { $1.write(to: &$0) }
-            json.key("ir_version")
-            json.integer(irVersion)
+            json.field("ir_version", irVersion)
             json.key("metadata_props")
             json.array(metadataProps) { json, pair in
                 json.object { json in
-                    json.key("key")
-                    json.string(pair.key)
-                    json.key("value")
-                    json.string(pair.value)
+                    json.field("key", pair.key)
+                    json.field("value", pair.value)
                 }
             }
-            json.key("model_doc_string")
-            json.string(modelDocString)
-            json.key("model_version")
-            json.integer(modelVersion)
-            json.key("name")
-            json.string(name)
+            json.field("model_doc_string", modelDocString)
+            json.field("model_version", modelVersion)
+            json.field("name", name)
             json.key("nodes")
             json.array(nodes) { $1.write(to: &$0) }
             json.key("opsets")
             json.array(opsets) { json, opset in
                 json.object { json in
-                    json.key("domain")
-                    json.string(opset.domain)
-                    json.key("version")
-                    json.integer(opset.version)
+                    json.field("domain", opset.domain)
+                    json.field("version", opset.version)
                 }
             }
             json.key("outputs")
             json.array(outputs) { $1.write(to: &$0) }
-            json.key("producer_name")
-            json.string(producerName)
-            json.key("producer_version")
-            json.string(producerVersion)
+            json.field("producer_name", producerName)
+            json.field("producer_version", producerVersion)
             json.key("value_info")
             json.array(valueInfo) { $1.write(to: &$0) }
         }
@@ -174,11 +162,9 @@ extension ValueRecord {
     func write(to writer: inout JSONWriter) {
         writer.object { json in
             if let dtype {
-                json.key("dtype")
-                json.string(dtype)
+                json.field("dtype", dtype)
             }
-            json.key("name")
-            json.string(name)
+            json.field("name", name)
             if let shape {
                 json.key("shape")
                 json.array(shape) { json, dimension in
@@ -196,14 +182,10 @@ extension ValueRecord {
 extension TensorRecord {
     func write(to writer: inout JSONWriter) {
         writer.object { json in
-            json.key("dtype")
-            json.string(dtype)
-            json.key("length")
-            json.integer(length)
-            json.key("name")
-            json.string(name)
-            json.key("offset")
-            json.integer(offset)
+            json.field("dtype", dtype)
+            json.field("length", length)
+            json.field("name", name)
+            json.field("offset", offset)
             json.key("shape")
             json.array(shape) { $0.integer($1) }
         }
@@ -215,18 +197,14 @@ extension NodeRecord {
         writer.object { json in
             json.key("attributes")
             json.array(attributes) { $1.write(to: &$0) }
-            json.key("doc_string")
-            json.string(docString)
-            json.key("domain")
-            json.string(domain)
+            json.field("doc_string", docString)
+            json.field("domain", domain)
             json.key("fused_from")
             json.array(fusedFrom) { $0.string($1) }
             json.key("inputs")
             json.array(inputs) { $0.string($1) }
-            json.key("name")
-            json.string(name)
-            json.key("op_type")
-            json.string(opType)
+            json.field("name", name)
+            json.field("op_type", opType)
             json.key("outputs")
             json.array(outputs) { $0.string($1) }
         }
@@ -236,10 +214,8 @@ extension NodeRecord {
 extension AttributeRecord {
     func write(to writer: inout JSONWriter) {
         writer.object { json in
-            json.key("name")
-            json.string(name)
-            json.key("type")
-            json.string(type)
+            json.field("name", name)
+            json.field("type", type)
             json.key("value")
             switch payload {
             case .float(let value): json.float(value)
@@ -259,23 +235,17 @@ extension GWTMetadata {
     func json() -> [UInt8] {
         var json = JSONWriter()
         json.object { json in
-            json.key("format")
-            json.string(format)
+            json.field("format", format)
             json.key("passes")
             json.array(passes) { json, pass in
                 json.object { json in
-                    json.key("name")
-                    json.string(pass.name)
-                    json.key("rewrites")
-                    json.integer(pass.rewrites)
+                    json.field("name", pass.name)
+                    json.field("rewrites", pass.rewrites)
                 }
             }
-            json.key("source_file")
-            json.string(sourceFile)
-            json.key("source_sha256")
-            json.string(sourceSha256)
-            json.key("tool")
-            json.string(tool)
+            json.field("source_file", sourceFile)
+            json.field("source_sha256", sourceSha256)
+            json.field("tool", tool)
         }
         return json.bytes
     }

@@ -44,6 +44,18 @@ struct JSONWriter {
         afterKey = true
     }
 
+    /// `"name":"value"` in the open object.
+    mutating func field(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    /// `"name":value` in the open object.
+    mutating func field<Integer: BinaryInteger>(_ name: String, _ value: Integer) {
+        key(name)
+        integer(value)
+    }
+
     // MARK: Values
 
     mutating func string(_ value: String) {
