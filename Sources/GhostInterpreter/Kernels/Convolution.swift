@@ -114,7 +114,11 @@ enum Convolution {
         let count = g.batch * g.outputChannels * plane
         var out: [T]
         if g.inputPerGroup == 1 {
-            out = [T](repeating: 0, count: count)  // some depthwise loops accumulate into it
+            if depthwiseWritesEveryOutput(g) {
+                out = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+            } else {
+                out = [T](repeating: 0, count: count)  // these depthwise loops accumulate into it
+            }
             guard !out.isEmpty else { return out }
             depthwise(x, w, &out, g)
         } else {

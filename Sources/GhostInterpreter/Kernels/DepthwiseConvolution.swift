@@ -7,11 +7,22 @@
 /// the compiler vectorizes (for 3×3, all nine taps in one pass). Other geometries add one tap at
 /// a time over the output columns where that tap reads inside the image.
 extension Convolution {
+    /// Whether the padded path takes this geometry (3×3, 5×5 or mixed, undilated, column stride ≤ 2).
+    static func depthwiseIsPadded(_ g: Geometry) -> Bool {
+        let taps: Set<Int> = [3, 5]
+        return g.dilations == [1, 1] && taps.contains(g.kernelHeight) && taps.contains(g.kernelWidth) && g.strides[1] <= 2
+    }
+
+    /// Whether `depthwise` assigns every output element rather than adding into it (square 3×3 and
+    /// 5×5 windows on the padded path), so the output need not start at zero.
+    static func depthwiseWritesEveryOutput(_ g: Geometry) -> Bool {
+        depthwiseIsPadded(g) && g.kernelHeight == g.kernelWidth
+    }
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func depthwise<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
-        let taps: Set<Int> = [3, 5]
-        if g.dilations == [1, 1], taps.contains(g.kernelHeight), taps.contains(g.kernelWidth), g.strides[1] <= 2 {
+        if depthwiseIsPadded(g) {
             depthwisePadded(x, w, &out, g)
         } else {
             depthwiseByTap(x, w, &out, g)
