@@ -290,8 +290,10 @@ public struct Interpreter: Sendable {
     private static func keepFreedMemoryInTheHeap() {
         #if os(Linux)
         // glibc's <malloc.h> parameter numbers; Swift's Glibc module does not export mallopt.
+        // The mmap threshold cannot exceed 32 MiB on 64-bit glibc (a larger value is refused and
+        // changes nothing); activations above it are rare and large enough to amortize a fault.
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
-        _ = glibcMallopt(mmapThreshold, 1 << 30)
+        _ = glibcMallopt(mmapThreshold, 32 << 20)
         _ = glibcMallopt(trimThreshold, 1 << 30)
         #endif
     }
