@@ -79,11 +79,10 @@ extension Tensor {
         let stride = MemoryLayout<T>.stride
         let count = storage.bytes.count / stride
         let bytes = storage.bytes
-        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return [T](filling: count) { buffer in
             if count > 0, let base = bytes.baseAddress {
                 UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: count * stride)
             }
-            initialized = count
         }
     }
 

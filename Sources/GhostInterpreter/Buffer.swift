@@ -145,14 +145,13 @@ extension Buffer.Storage {
     /// The elements `start ..< start + length` for each start, concatenated (Slice, Split).
     func copyingBlocks(at starts: [Int], length: Int) -> Buffer.Storage {
         func copy<T>(_ values: [T]) -> [T] {
-            [T](unsafeUninitializedCapacity: starts.count * length) { out, initialized in
+            [T](filling: starts.count * length) { out in
                 values.withUnsafeBufferPointer { source in
                     guard length > 0 else { return }
                     for (index, start) in starts.enumerated() {
                         (out.baseAddress! + index * length).initialize(from: source.baseAddress! + start, count: length)
                     }
                 }
-                initialized = starts.count * length
             }
         }
         return switch self {

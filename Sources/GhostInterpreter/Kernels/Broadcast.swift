@@ -81,7 +81,7 @@ enum Broadcast {
     static func apply<C: Combination>(_ a: [C.Left], _ aShape: [Int], _ b: [C.Right], _ bShape: [Int], into shape: [Int],
                                       _ operation: C.Type) -> [C.Result] {
         let count = shape.reduce(1, *)
-        return [C.Result](unsafeUninitializedCapacity: count) { out, initialized in
+        return [C.Result](filling: count) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     forEachRun(aShape, bShape, into: shape) { aOffset, bOffset, outOffset, run in
@@ -95,7 +95,6 @@ enum Broadcast {
                     }
                 }
             }
-            initialized = count
         }
     }
 
@@ -104,7 +103,7 @@ enum Broadcast {
     static func apply<T, U, R>(_ a: [T], _ aShape: [Int], _ b: [U], _ bShape: [Int], into shape: [Int],
                                _ combine: (T, U) -> R) -> [R] {
         let count = shape.reduce(1, *)
-        return [R](unsafeUninitializedCapacity: count) { out, initialized in
+        return [R](filling: count) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     forEachRun(aShape, bShape, into: shape) { aOffset, bOffset, outOffset, run in
@@ -114,7 +113,6 @@ enum Broadcast {
                     }
                 }
             }
-            initialized = count
         }
     }
 }

@@ -115,7 +115,7 @@ enum Convolution {
         var out: [T]
         if g.inputPerGroup == 1 {
             if depthwiseWritesEveryOutput(g) {
-                out = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+                out = [T](filling: count) { _ in }
             } else {
                 out = [T](repeating: 0, count: count)  // these depthwise loops accumulate into it
             }
@@ -123,7 +123,7 @@ enum Convolution {
             depthwise(x, w, &out, g)
         } else {
             // Every element is written by a GEMM with beta = 0 (which never reads C).
-            out = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+            out = [T](filling: count) { _ in }
             guard !out.isEmpty else { return out }
             grouped(x, w, &out, g)
         }
@@ -157,7 +157,7 @@ enum Convolution {
         let outPerGroup = g.outputChannels / g.groups
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strides == [1, 1] && g.pads == [0, 0, 0, 0]
         // im2col writes every element, zeros included.
-        var col = [T](unsafeUninitializedCapacity: pointwise ? 0 : k * plane) { _, initialized in initialized = pointwise ? 0 : k * plane }
+        var col = [T](filling: pointwise ? 0 : k * plane) { _ in }
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in

@@ -17,7 +17,7 @@ enum DataMovement {
         // Output block o is part 0's block o, then part 1's block o, …: copy whole blocks.
         func interleave<T>(_ arrays: [[T]]) -> [T] {
             let total = arrays.reduce(0) { $0 + $1.count }
-            return [T](unsafeUninitializedCapacity: total) { out, initialized in
+            return [T](filling: total) { out in
                 var written = 0
                 for o in 0..<outer {
                     for (p, array) in arrays.enumerated() {
@@ -29,7 +29,6 @@ enum DataMovement {
                         written += block
                     }
                 }
-                initialized = total
             }
         }
         func mismatch() -> InterpreterError { context.fail("inputs have different element types (\(parts.map(\.typeName)))") }

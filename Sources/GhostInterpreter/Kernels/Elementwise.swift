@@ -5,11 +5,10 @@ import GhostIR
 /// compiler inlines and vectorizes (`Array.map` appends one element at a time).
 @inline(__always)
 func elementwise<T, R>(_ values: [T], _ f: (T) -> R) -> [R] {
-    [R](unsafeUninitializedCapacity: values.count) { out, initialized in
+    [R](filling: values.count) { out in
         values.withUnsafeBufferPointer { source in
             for i in 0..<source.count { out.initializeElement(at: i, to: f(source[i])) }
         }
-        initialized = values.count
     }
 }
 

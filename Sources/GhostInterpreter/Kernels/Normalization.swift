@@ -37,11 +37,10 @@ enum Normalization {
         guard coefficients.channels == channels else { throw context.fail("parameters must have \(channels) values") }
         let plane = x.shape.dropFirst(2).reduce(1, *)
         func apply<T: InterpreterScalar>(_ values: [T], _ scale: [T], _ shift: [T]) -> [T] {
-            [T](unsafeUninitializedCapacity: values.count) { out, initialized in
+            [T](filling: values.count) { out in
                 values.withUnsafeBufferPointer { x in
                     applyBatchNorm(UnsafeMutableBufferPointer(mutating: x), into: out, scale: scale, shift: shift, plane: plane)
                 }
-                initialized = values.count
             }
         }
         switch (x.storage, coefficients) {

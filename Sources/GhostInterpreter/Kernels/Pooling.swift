@@ -147,7 +147,7 @@ enum Pooling {
         let rows = max(0, min(h, planeHeight - top)), columns = max(0, min(wd, planeWidth - left))
         var plane = [T](repeating: -T.infinity, count: planeHeight * planeWidth)
         let count = shape[0] * shape[1] * oh * ow
-        var out = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        var out = [T](filling: count) { _ in }
         x.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
                 plane.withUnsafeMutableBufferPointer { pp in

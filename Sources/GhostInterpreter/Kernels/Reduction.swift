@@ -54,7 +54,7 @@ enum Reduction {
     @_specialize(where T == Double)
     static func blockMeans<T: InterpreterScalar>(_ values: [T], block: Int) -> [T] {
         let blocks = values.count / block
-        return [T](unsafeUninitializedCapacity: blocks) { out, initialized in
+        return [T](filling: blocks) { out in
             values.withUnsafeBufferPointer { v in
                 for b in 0..<blocks {
                     let start = v.baseAddress! + b * block
@@ -68,7 +68,6 @@ enum Reduction {
                     out.initializeElement(at: b, to: ((s0 + s1) + (s2 + s3)) / T(block))
                 }
             }
-            initialized = blocks
         }
     }
 }
