@@ -56,6 +56,10 @@ public final class TensorStorage: @unchecked Sendable {
     deinit {
         if ownsAllocation, let base = bytes.baseAddress {
             UnsafeMutableRawPointer(mutating: base).deallocate()
+        } else if let file = owner as? MappedFile {
+            // This view is gone (a weight a pass replaced): its pages may go; any other view of
+            // them reads them back from the file.
+            file.releasePages(of: bytes)
         }
     }
 }

@@ -36,6 +36,23 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Drops the whole pages inside `range` (a part of this mapping nothing will read again soon)
+    /// from the process's memory. The mapping is private and never written, so a later read
+    /// faults the same bytes back in from the file: this changes memory use, never contents.
+    /// When a large model is fused, the folded originals' pages go as the new weights appear.
+    public func releasePages(of range: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, let start = range.baseAddress, range.count >= MappedFile.releaseThreshold else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lower = max(Int(bitPattern: start), Int(bitPattern: base))
+        let upper = min(Int(bitPattern: start) + range.count, Int(bitPattern: base) + bytes.count)
+        let first = (lower + page - 1) / page * page, last = upper / page * page
+        guard last > first, let address = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        madvise(address, last - first, MADV_DONTNEED)
+    }
+
+    /// Smaller views are not worth a system call.
+    static let releaseThreshold = 1 << 20
+
     deinit {
         if let base = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
