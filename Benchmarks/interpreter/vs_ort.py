@@ -2,7 +2,8 @@
 
 For each model (default: GhostNet 1.0 at 224², batch 1, and the other bundled families), times
 `ghost-convert run --time-runs N` (median forward pass, model loading excluded) and ONNX Runtime
-(intra_op_num_threads=1, ORT_ENABLE_ALL, median of N), prints both, the ratio (goal ≤ 1.5×) and
+(intra_op_num_threads=1, ORT_ENABLE_ALL, median of N), alternating the two --rounds times and
+taking the median of each, prints both, the ratio (goal ≤ 1.5×) and
 the interpreter's peak RSS.
 
 Usage: python Benchmarks/interpreter/vs_ort.py --tool .build/release/ghost-convert [--runs 20] [ids…]
@@ -44,6 +45,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tool", required=True)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternate the two measurements this many times and take the median of each, "
+                             "so that drift in the machine's speed affects both alike")
     parser.add_argument("--model", action="append", default=[], help="an ONNX file to time (repeatable)")
     parser.add_argument("ids", nargs="*")
     args = parser.parse_args()
@@ -70,12 +74,15 @@ def main():
         command = [args.tool, "run", str(model), "--output-dir", "/tmp/ghost-bench-out", "--time-runs", str(args.runs)]
         for spec in inputs:
             command += ["--input", spec]
-        # /usr/bin/time reports this child's own peak RSS (getrusage would give the maximum so far).
-        result = subprocess.run(["/usr/bin/time", "-f", "peak-rss-kb %M"] + command, capture_output=True, text=True,
-                                check=True, env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
-        peak = int(re.search(r"peak-rss-kb (\d+)", result.stderr).group(1)) / 1024
-        ours = float(re.search(r"forward median: ([0-9.]+) ms", result.stderr).group(1))
-        theirs = ort_median(model, feeds, args.runs)
+        ours_rounds, theirs_rounds, peak = [], [], 0
+        for _ in range(args.rounds):
+            # /usr/bin/time reports this child's own peak RSS (getrusage would give the maximum so far).
+            result = subprocess.run(["/usr/bin/time", "-f", "peak-rss-kb %M"] + command, capture_output=True, text=True,
+                                    check=True, env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+            peak = max(peak, int(re.search(r"peak-rss-kb (\d+)", result.stderr).group(1)) / 1024)
+            ours_rounds.append(float(re.search(r"forward median: ([0-9.]+) ms", result.stderr).group(1)))
+            theirs_rounds.append(ort_median(model, feeds, args.runs))
+        ours, theirs = statistics.median(ours_rounds), statistics.median(theirs_rounds)
         print(f"{model_id:<26}{ours:>15.2f}{theirs:>9.2f}{ours / theirs:>8.2f}{peak:>13.0f}")
     return 0
 

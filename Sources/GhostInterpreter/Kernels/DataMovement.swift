@@ -127,6 +127,9 @@ enum DataMovement {
             begin[axis] = first
             step[axis] = s
         }
+        // A slice that keeps everything (GhostNet's `cat(x1, x2)[:, :out]` when the halves add up
+        // to `out`) is the input itself: buffers are values, so no copy is needed.
+        if shape == x.shape, begin.allSatisfy({ $0 == 0 }), step.allSatisfy({ $0 == 1 }) { return x }
         let strides = ShapeOperators.contiguousStrides(x.shape)
         let start = zip(begin, strides).reduce(0) { $0 + $1.0 * $1.1 }
         guard !shape.contains(0) else { return Buffer(shape: shape, storage: x.storage.picking([]), integerType: x.integerType) }
