@@ -20,8 +20,8 @@ public struct ModelSource: Sendable, Equatable {
 
 /// Reads ONNX files through libprotobuf-c.
 ///
-/// Data flow: the file is memory-mapped, protobuf-c unpacks it (copying each bytes field once),
-/// and the mapping is released straight away. Tensors then view the unpacked message's buffers,
+/// Data flow: the file is memory-mapped, protobuf-c unpacks it into an arena of large mappings
+/// (copying each bytes field once), and the file's mapping is released straight away. Tensors then view the unpacked message's buffers,
 /// or the memory-mapped external data files, so weights exist once in memory.
 public enum ONNXModelLoader {
     public static func load(contentsOf url: URL) throws(ONNXLoadError) -> LoadedModel {
@@ -29,7 +29,7 @@ public enum ONNXModelLoader {
     }
 
     public static func load(path: String) throws(ONNXLoadError) -> LoadedModel {
-        let message: UnsafeMutablePointer<Onnx__ModelProto>
+        let arena: OpaquePointer
         let fileBytes: Int
         do {
             let mapping: MappedFile
@@ -47,9 +47,9 @@ public enum ONNXModelLoader {
                     file: path, offset: problem?.offset,
                     detail: problem?.detail ?? "protobuf-c could not decode it as a ModelProto")
             }
-            message = unpacked
+            arena = unpacked
         }  // the mapping is released here, before the IR is built
-        let owner = UnpackedModel(message: message)
+        let owner = UnpackedModel(arena: arena)
         let resolver = ExternalDataResolver(modelPath: path)
         let graph = try GraphDecoder(file: path, owner: owner, externalData: resolver).decodeModel()
         return LoadedModel(graph: graph, source: ModelSource(path: path, fileBytes: fileBytes, externalData: resolver.referencedBytes))

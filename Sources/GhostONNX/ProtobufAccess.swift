@@ -6,13 +6,16 @@ import CProtobufC
 final class UnpackedModel: @unchecked Sendable {
     // Sendable is sound: after loading, the message is only read (through tensor views).
     let message: UnsafeMutablePointer<Onnx__ModelProto>
+    /// The arena holding the message and every buffer it points to.
+    private let arena: OpaquePointer
 
-    init(message: UnsafeMutablePointer<Onnx__ModelProto>) {
-        self.message = message
+    init(arena: OpaquePointer) {
+        self.arena = arena
+        message = ghost_onnx_model_message(arena)
     }
 
     deinit {
-        ghost_onnx_free_model(message)
+        ghost_onnx_free_model(arena)
     }
 }
 

@@ -11,9 +11,14 @@
 /// failing write.
 int ghost_onnx_pack_to_fd(const ProtobufCMessage *message, int fd);
 
+/// A ModelProto unpacked into its own arena (large mappings backed by huge pages where the
+/// system allows): its message and everything it points to live until ghost_onnx_free_model.
+typedef struct GhostUnpackedModel GhostUnpackedModel;
+
 /// Unpacks a ModelProto from `length` bytes at `data`; NULL when the bytes are not a valid
-/// encoding. Free the result with ghost_onnx_free_model.
-Onnx__ModelProto *ghost_onnx_unpack_model(const uint8_t *data, size_t length);
-void ghost_onnx_free_model(Onnx__ModelProto *model);
+/// encoding (or memory ran out). Free the result with ghost_onnx_free_model.
+GhostUnpackedModel *ghost_onnx_unpack_model(const uint8_t *data, size_t length);
+Onnx__ModelProto *ghost_onnx_model_message(GhostUnpackedModel *model);
+void ghost_onnx_free_model(GhostUnpackedModel *model);
 
 #endif
