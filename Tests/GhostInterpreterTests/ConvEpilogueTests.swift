@@ -95,3 +95,54 @@ func convAbsorbsBatchNormAndActivation(_ activation: String) throws {
 @Test func clipWithRuntimeBoundsIsNotAbsorbed() throws {
     #expect(try checkEpilogue(EpilogueCase(clipBoundsComputed: true)) == 1)
 }
+
+/// x[1,2,4,4] → Conv 3×3 (2→3, pad 1) → BN → Relu → Add(·, r) → Relu → y, with r either a graph
+/// input of the same shape, one that broadcasts ([1,3,1,1]), or a second Conv of x (an Add
+/// of two Conv chains, which only one of them may absorb).
+private func residualGraph(_ kind: String) throws -> (Graph, [String: Tensor]) {
+    var random = SeededValues(seed: 5)
+    var initializers = InitializerTable()
+    initializers["w"] = try f32(random.values(3 * 2 * 9).map(Float.init), [3, 2, 3, 3])
+    initializers["w2"] = try f32(random.values(3 * 2 * 9).map(Float.init), [3, 2, 3, 3])
+    initializers["gamma"] = try f32([1.5, -0.5, 2], [3])
+    initializers["beta"] = try f32([0.1, 0.2, -0.3], [3])
+    initializers["mean"] = try f32([0.2, -0.1, 0.05], [3])
+    initializers["var"] = try f32([0.5, 2, 0.25], [3])
+    var inputs = [Value(name: "x", elementType: .float32, shape: [1, 2, 4, 4].map(ShapeDimension.fixed))]
+    var feeds = ["x": try f32(random.values(32).map { Float($0 * 3) }, [1, 2, 4, 4])]
+    var nodes = [
+        Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"], attributes: [attribute("pads", [1, 1, 1, 1])]),
+        Node(name: "bn", opType: "BatchNormalization", inputs: ["c", "gamma", "beta", "mean", "var"], outputs: ["b"]),
+        Node(name: "relu", opType: "Relu", inputs: ["b"], outputs: ["a"]),
+    ]
+    switch kind {
+    case "same":
+        inputs.append(Value(name: "r", elementType: .float32, shape: [1, 3, 4, 4].map(ShapeDimension.fixed)))
+        feeds["r"] = try f32(random.values(48).map(Float.init), [1, 3, 4, 4])
+    case "broadcast":
+        inputs.append(Value(name: "r", elementType: .float32, shape: [1, 3, 1, 1].map(ShapeDimension.fixed)))
+        feeds["r"] = try f32([0.5, -2, 1], [1, 3, 1, 1])
+    default:
+        nodes.append(Node(name: "conv2", opType: "Conv", inputs: ["x", "w2"], outputs: ["r"], attributes: [attribute("pads", [1, 1, 1, 1])]))
+    }
+    nodes.append(Node(name: "add", opType: "Add", inputs: kind == "broadcast" ? ["r", "a"] : ["a", "r"], outputs: ["s"]))
+    nodes.append(Node(name: "relu2", opType: "Relu", inputs: ["s"], outputs: ["y"]))
+    let graph = Graph(inputs: inputs, outputs: [Value(name: "y")], initializers: initializers, nodes: nodes,
+                      opsetImports: [OpsetImport(domain: "", version: 17)])
+    return (graph, feeds)
+}
+
+@Test(arguments: [("same", 4), ("broadcast", 4), ("two convs", 4)])
+func convAbsorbsAResidualAddAndTheActivationAfterIt(_ kind: String, fused expected: Int) throws {
+    let (graph, feeds) = try residualGraph(kind)
+    for precision in Precision.allCases {
+        let interpreter = try Interpreter(graph: graph, precision: precision)
+        #expect(interpreter.nodesFusedIntoConvs == expected)
+        let fused = try #require(try interpreter.run(feeds)["y"])
+        let separate = try interpreter.run(feeds, keepingIntermediates: true)
+        let y = try #require(separate["y"])
+        #expect(Array(fused.storage.bytes) == Array(y.storage.bytes), "\(kind) \(precision)")
+        // The residual really was added: y differs from relu(a).
+        #expect(y.doubleValues() != separate["a"]?.doubleValues())
+    }
+}
