@@ -177,9 +177,3 @@ extension Buffer.Storage {
 public enum Precision: String, Sendable, CaseIterable {
     case float32, float64
 }
-
-extension Buffer.Storage {
-    /// The elements when they are Float / Double, else nil.
-    var floats: [Float]? { if case .float(let v) = self { v } else { nil } }
-    var doubles: [Double]? { if case .double(let v) = self { v } else { nil } }
-}

@@ -183,32 +183,22 @@ public struct Interpreter: Sendable {
         for (position, step) in steps.enumerated() {
             for input in Set(step.inputs) where input >= 0 { readers[input, default: []].append(position) }
         }
-        var absorbed = Set<Int>()
-        /// The step that alone reads `value`, if `value` is not a graph output and that step is
-        /// not already part of another Conv's epilogue (an Add of two Conv chains goes to the first).
+        /// The step that alone reads `value`, if `value` is not a graph output.
         func soleReader(of value: Int) -> Int? {
-            guard !graphOutputs.contains(value), let list = readers[value], list.count == 1, !absorbed.contains(list[0]) else { return nil }
+            guard !graphOutputs.contains(value), let list = readers[value], list.count == 1 else { return nil }
             return list[0]
         }
-        /// The activation the step reading `value` applies to it, if it is a unary elementwise node.
-        func activation(after value: Int) -> (position: Int, function: UnaryOperator)? {
-            guard value >= 0, let next = soleReader(of: value), steps[next].inputs.first == value, steps[next].outputs.count == 1,
-                  steps[next].outputs[0] >= 0, steps[next].inputs.dropFirst().allSatisfy({ $0 < 0 || constants[$0] != nil }) else {
-                return nil
+        var absorbed = Set<Int>()
+        var result: [Step] = []
+        result.reserveCapacity(steps.count)
+        for (position, step) in steps.enumerated() where !absorbed.contains(position) {
+            guard step.kind == .conv, step.outputs.count == 1, step.outputs[0] >= 0 else {
+                result.append(step)
+                continue
             }
-            let candidate = steps[next]
-            let context = NodeContext(source: candidate.source, inputs: candidate.inputs.map { constants[$0] },
-                                      opset: opset, precision: precision)
-            guard let function = try? Operators.activation(candidate.kind, context) else { return nil }
-            return (next, function)
-        }
-        var placed: [Int: Step] = [:]  // fused steps, by the position of the last node they absorb
-        for (position, step) in steps.enumerated() where step.kind == .conv && !absorbed.contains(position) {
-            guard step.outputs.count == 1, step.outputs[0] >= 0 else { continue }
             var epilogue = ConvEpilogue()
             var output = step.outputs[0]
             var taken: [Int] = []
-            var residual = -1
             if let next = soleReader(of: output), steps[next].kind == .batchNormalization, steps[next].inputs.first == output,
                let coefficients = steps[next].prepared?.batchNorm,
                steps[next].outputs.dropFirst().allSatisfy({ $0 < 0 || (readers[$0] == nil && !graphOutputs.contains($0)) }) {
@@ -216,43 +206,26 @@ public struct Interpreter: Sendable {
                 output = steps[next].outputs[0]
                 taken.append(next)
             }
-            if let (next, function) = activation(after: output) {
-                epilogue.activation = function
-                output = steps[next].outputs[0]
-                taken.append(next)
-            }
-            if output >= 0, let next = soleReader(of: output), steps[next].kind == .add, steps[next].inputs.count == 2,
-               steps[next].outputs.count == 1, steps[next].outputs[0] >= 0 {
-                let inputs = steps[next].inputs
-                let other = inputs[0] == output ? inputs[1] : inputs[0]
-                if other >= 0, other != output {
-                    epilogue.residual = ConvEpilogue.Residual(source: steps[next].source, convOnLeft: inputs[0] == output)
-                    residual = other
-                    output = steps[next].outputs[0]
+            if output >= 0, let next = soleReader(of: output), steps[next].inputs.first == output, steps[next].outputs.count == 1,
+               steps[next].inputs.dropFirst().allSatisfy({ $0 < 0 || constants[$0] != nil }) {
+                let candidate = steps[next]
+                let context = NodeContext(source: candidate.source, inputs: candidate.inputs.map { constants[$0] },
+                                          opset: opset, precision: precision)
+                if let activation = try? Operators.activation(candidate.kind, context) {
+                    epilogue.activation = activation
+                    output = candidate.outputs[0]
                     taken.append(next)
-                    if let (after, function) = activation(after: output) {
-                        epilogue.activationAfterResidual = function
-                        output = steps[after].outputs[0]
-                        taken.append(after)
-                    }
                 }
             }
-            guard let last = taken.max(), output >= 0 else { continue }
-            let convInputs = step.inputs + [Int](repeating: -1, count: max(0, 3 - step.inputs.count))
-            let fused = Step(source: step.source, kind: .conv, inputs: residual >= 0 ? convInputs + [residual] : step.inputs,
-                             outputs: [output], prepared: PreparedNode(epilogue: epilogue))
-            absorbed.insert(position)
-            absorbed.formUnion(taken)
-            placed[last] = fused
-        }
-        var result: [Step] = []
-        result.reserveCapacity(steps.count)
-        for (position, step) in steps.enumerated() {
-            if let fused = placed[position] {
-                result.append(fused)
-            } else if !absorbed.contains(position) {
+            guard !taken.isEmpty, output >= 0 else {
                 result.append(step)
+                continue
             }
+            var fused = step
+            fused.outputs = [output]
+            fused.prepared = PreparedNode(epilogue: epilogue)
+            absorbed.formUnion(taken)
+            result.append(fused)
         }
         return result
     }

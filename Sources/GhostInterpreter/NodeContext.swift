@@ -122,21 +122,11 @@ final class PreparedNode: Sendable {
 }
 
 /// Elementwise nodes a Conv applies to its own output, plane by plane while it is in cache,
-/// instead of as separate nodes: a BatchNormalization with constant parameters, a unary
-/// activation, an Add of another value (a residual, given to the Conv as input 3), a unary
-/// activation. Each is the very computation its node would do (`Normalization.affine`,
-/// `UnaryOperator.applyInPlace`, an IEEE addition, which is commutative), in the same order, so
-/// the result is bit-identical; only the intermediate tensors are never materialized (runs that
-/// keep intermediates do not fuse).
+/// instead of as separate nodes: a BatchNormalization with constant parameters, then a unary
+/// activation. Each is the very computation its node would do (`Normalization.applyBatchNorm`,
+/// `UnaryOperator.applyInPlace`), in the same order, so the result is bit-identical; only the
+/// intermediate tensors are never materialized (runs that keep intermediates do not fuse).
 struct ConvEpilogue: Sendable {
-    /// The Add: its node (for its errors) and which side the Conv's chain was on.
-    struct Residual: Sendable {
-        let source: NodeSource
-        let convOnLeft: Bool
-    }
-
     var batchNorm: BatchNormCoefficients?
     var activation: UnaryOperator?
-    var residual: Residual?
-    var activationAfterResidual: UnaryOperator?
 }

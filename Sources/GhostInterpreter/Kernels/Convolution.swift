@@ -30,30 +30,13 @@ enum Convolution {
         if let channels = epilogue?.batchNorm?.channels, channels != g.outputChannels {
             throw context.fail("the BatchNormalization after it has \(channels) channels for \(g.outputChannels) outputs")
         }
-        // A fused residual Add of the same shape and precision is applied in the epilogue;
-        // otherwise (broadcasting) the Add runs as its own node would, after the Conv.
-        let residual = epilogue?.residual == nil ? nil : try context.input(3)
-        let sameShape = residual?.shape == shape
-        let result: Buffer
-        var addedInPlace = false
-        switch (x.storage, w.storage) {
-        case (.float(let xv), .float(let wv)):
-            let b = bias?.storage.floats, r = sameShape ? residual?.storage.floats : nil
-            guard bias == nil || b != nil else { throw context.fail("input, weight and bias must all be floating point of one precision") }
-            addedInPlace = r != nil
-            result = Buffer(shape: shape, storage: .float(run(xv, wv, b, g, epilogue, residual: r)))
-        case (.double(let xv), .double(let wv)):
-            let b = bias?.storage.doubles, r = sameShape ? residual?.storage.doubles : nil
-            guard bias == nil || b != nil else { throw context.fail("input, weight and bias must all be floating point of one precision") }
-            addedInPlace = r != nil
-            result = Buffer(shape: shape, storage: .double(run(xv, wv, b, g, epilogue, residual: r)))
+        switch (x.storage, w.storage, bias?.storage) {
+        case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g, epilogue)))
+        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g, epilogue)))
+        case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g, epilogue)))
+        case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g, epilogue)))
         default: throw context.fail("input, weight and bias must all be floating point of one precision")
         }
-        guard let added = epilogue?.residual, let residual, !addedInPlace else { return result }
-        let operands = added.convOnLeft ? [result, residual] : [residual, result]
-        let addContext = NodeContext(source: added.source, inputs: operands, opset: context.opset, precision: context.precision)
-        let sum = try BinaryOperator.add.evaluate(operands[0], operands[1], addContext)
-        return try epilogue?.activationAfterResidual?.evaluate(sum, addContext) ?? sum
     }
 
     /// Reads a spatial attribute; for a 1-D op (`lifted`) puts the neutral value for the added
@@ -126,9 +109,7 @@ enum Convolution {
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func run<T: InterpreterScalar>(
-        _ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, _ epilogue: ConvEpilogue? = nil, residual: [T]? = nil
-    ) -> [T] {
+    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, _ epilogue: ConvEpilogue? = nil) -> [T] {
         let plane = g.outputHeight * g.outputWidth
         let count = g.batch * g.outputChannels * plane
         var out: [T]
@@ -147,8 +128,7 @@ enum Convolution {
             grouped(x, w, &out, g)
         }
         let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
-        let afterResidual = residual == nil ? nil : epilogue?.activationAfterResidual
-        guard bias != nil || batchNorm != nil || activation != nil || residual != nil else { return out }
+        guard bias != nil || batchNorm != nil || activation != nil else { return out }
         // Bias, then the fused nodes, one output plane at a time while it is in cache.
         out.withUnsafeMutableBufferPointer { o in
             for n in 0..<g.batch {
@@ -162,13 +142,6 @@ enum Convolution {
                         Normalization.affine(channel, into: channel, batchNorm.scale[c], batchNorm.shift[c])
                     }
                     activation?.applyInPlace(channel)
-                    if let residual {
-                        let base = (n * g.outputChannels + c) * plane
-                        residual.withUnsafeBufferPointer { r in
-                            for i in 0..<plane { channel[i] = channel[i] + r[base + i] }
-                        }
-                        afterResidual?.applyInPlace(channel)
-                    }
                 }
             }
         }
