@@ -19,6 +19,11 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
                         _ count: Int, taps: Int, stride: Int)
     static func taps5x5(_ destination: UnsafeMutablePointer<Self>, _ first: UnsafePointer<Self>, rowStride: Int,
                         _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
+    /// A convolution's elementwise tail over one plane, and the activations alone (CKernels).
+    static func epilogue(_ x: UnsafeMutablePointer<Self>, _ count: Int, bias: Self?, affine: (scale: Self, shift: Self)?,
+                         _ activation: ActivationKernel)
+    static func activation(_ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, _ count: Int,
+                           _ activation: ActivationKernel)
 }
 
 extension Float: InterpreterScalar {
@@ -46,6 +51,15 @@ extension Float: InterpreterScalar {
                         _ w: UnsafePointer<Float>, _ count: Int, stride: Int) {
         gk_taps5x5_f32(destination, first, rowStride, w, count, stride)
     }
+    static func epilogue(_ x: UnsafeMutablePointer<Float>, _ count: Int, bias: Float?, affine: (scale: Float, shift: Float)?,
+                         _ activation: ActivationKernel) {
+        gk_epilogue_f32(x, count, bias != nil, bias ?? 0, affine != nil, affine?.scale ?? 1, affine?.shift ?? 0,
+                        activation.code, activation.p0, activation.p1)
+    }
+    static func activation(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int,
+                           _ activation: ActivationKernel) {
+        gk_activation_f32(destination, source, count, activation.code, activation.p0, activation.p1)
+    }
 }
 
 extension Double: InterpreterScalar {
@@ -72,6 +86,15 @@ extension Double: InterpreterScalar {
     static func taps5x5(_ destination: UnsafeMutablePointer<Double>, _ first: UnsafePointer<Double>, rowStride: Int,
                         _ w: UnsafePointer<Double>, _ count: Int, stride: Int) {
         gk_taps5x5_f64(destination, first, rowStride, w, count, stride)
+    }
+    static func epilogue(_ x: UnsafeMutablePointer<Double>, _ count: Int, bias: Double?, affine: (scale: Double, shift: Double)?,
+                         _ activation: ActivationKernel) {
+        gk_epilogue_f64(x, count, bias != nil, bias ?? 0, affine != nil, affine?.scale ?? 1, affine?.shift ?? 0,
+                        activation.code, activation.p0, activation.p1)
+    }
+    static func activation(_ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, _ count: Int,
+                           _ activation: ActivationKernel) {
+        gk_activation_f64(destination, source, count, activation.code, activation.p0, activation.p1)
     }
 }
 

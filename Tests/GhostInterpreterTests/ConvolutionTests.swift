@@ -77,6 +77,16 @@ private let convCases: [ConvCase] = [
     ConvCase(name: "depthwise multiplier 2", input: [1, 3, 6, 6], outputChannels: 6, kernel: [3, 3], group: 3, pads: [1, 1, 1, 1]),
     ConvCase(name: "strides 1 × 2, 1×7 kernel", input: [1, 2, 5, 12], outputChannels: 3, kernel: [1, 7], strides: [1, 2],
              pads: [0, 3, 0, 3]),
+    // Depthwise 3×3/5×5 with equal strides computes rows shorter than 16 (and every stride-1
+    // plane) as one long row; stride-2 rows of 16 or more outputs go row by row.
+    ConvCase(name: "depthwise 3×3 stride 1 on 7×7 (one long row)", input: [1, 3, 7, 7], outputChannels: 3, kernel: [3, 3], group: 3,
+             pads: [1, 1, 1, 1]),
+    ConvCase(name: "depthwise 5×5 stride 2, batch 2, multiplier 2 (one long row)", input: [2, 2, 13, 14], outputChannels: 4,
+             kernel: [5, 5], group: 2, strides: [2, 2], pads: [2, 2, 2, 2]),
+    ConvCase(name: "depthwise 3×3 stride 2, 18 outputs wide (row by row)", input: [1, 2, 7, 36], outputChannels: 2, kernel: [3, 3],
+             group: 2, strides: [2, 2], pads: [1, 1, 1, 1]),
+    ConvCase(name: "depthwise 3×3 stride 2, 15 outputs wide, pads 0 (one long row)", input: [1, 2, 9, 31], outputChannels: 2,
+             kernel: [3, 3], group: 2, strides: [2, 2]),
     ConvCase(name: "kernel larger than the input with padding", input: [1, 2, 2, 2], outputChannels: 2, kernel: [3, 3],
              pads: [1, 1, 1, 1]),
 ]

@@ -38,6 +38,60 @@ func activationMatchesItsFormula(_ activation: Activation) throws {
                              expected: samples.map(activation.formula), shape: [3, 4], float32Tolerance: 2e-7)
 }
 
+/// The vectorized activation loops (CKernels) against the Swift expressions that define them,
+/// bit for bit, on the values where definitions of min, max and comparisons part ways: NaN,
+/// signed zeros, infinities and the corners of the hard functions.
+@Test(arguments: [Precision.float32, .float64])
+func activationLoopsMatchTheirDefinitionsBitForBit(precision: Precision) throws {
+    let special: [Double] = [.nan, -.nan, 0, -0.0, .infinity, -.infinity, -3, 3, -2.5, 2.5, 1e-30, -1e-30, 6, -6, 0.5, -0.5,
+                             Double(Float.greatestFiniteMagnitude), 1e300]
+    // Swift's min and max, as the interpreter's definitions use them.
+    func hardSwish(_ x: Double) -> Double { x * Swift.max(0, Swift.min(1, x / 6 + 0.5)) }
+    let cases: [(String, [Attribute], [Double]?, (Double) -> Double)] = [
+        ("Relu", [], nil, { $0 > 0 ? $0 : 0 }),
+        ("LeakyRelu", [floatAttribute("alpha", Float(0.25))], nil, { $0 >= 0 ? $0 : 0.25 * $0 }),
+        ("HardSigmoid", [floatAttribute("alpha", Float(0.25)), floatAttribute("beta", Float(0.5))], nil,
+         { Swift.max(0, Swift.min(1, 0.25 * $0 + 0.5)) }),
+        ("HardSwish", [], nil, hardSwish),
+        ("Clip", [], [-2, 3], { Swift.min(3, Swift.max(-2, $0)) }),
+    ]
+    for (op, attributes, bounds, definition) in cases {
+        var constants: [(String, Tensor)] = []
+        if let bounds {
+            constants = precision == .float32
+                ? [("low", try f32([Float(bounds[0])], [])), ("high", try f32([Float(bounds[1])], []))]
+                : [("low", try f64([bounds[0]], [])), ("high", try f64([bounds[1]], []))]
+        }
+        let nodeInputs = bounds == nil ? ["x"] : ["x", "low", "high"]
+        if precision == .float32 {
+            let x = special.map { Float($0) }
+            let out = try runSingle(op, inputs: [("x", try f32(x, [x.count]))], constants: constants, attributes: attributes,
+                                    nodeInputs: nodeInputs, precision: .float32).floats
+            // The same expression in Float (the definition's constants are exact in Float).
+            let expected = x.map { Float(definition(Double($0))) }
+            for (index, value) in out.enumerated() where op != "HardSwish" && op != "HardSigmoid" {
+                #expect(value.bitPattern == expected[index].bitPattern, "\(op)(\(x[index])) = \(value), expected \(expected[index])")
+            }
+            // Float rounding inside the hard functions differs from Double's: compare those by
+            // the Float expression written out.
+            if op == "HardSwish" {
+                let exact = x.map { v in v * Swift.max(0, Swift.min(1, v / 6 + 0.5)) }
+                for index in x.indices { #expect(out[index].bitPattern == exact[index].bitPattern, "HardSwish(\(x[index]))") }
+            }
+            if op == "HardSigmoid" {
+                let exact = x.map { v in Swift.max(0, Swift.min(1, Float(0.25) * v + 0.5)) }
+                for index in x.indices { #expect(out[index].bitPattern == exact[index].bitPattern, "HardSigmoid(\(x[index]))") }
+            }
+        } else {
+            let out = try runSingle(op, inputs: [("x", try f64(special, [special.count]))], constants: constants, attributes: attributes,
+                                    nodeInputs: nodeInputs, precision: .float64).doubles
+            for (index, value) in out.enumerated() {
+                #expect(value.bitPattern == definition(special[index]).bitPattern, "\(op)(\(special[index])) = \(value)")
+            }
+        }
+    }
+}
+
 @Test func sqrtAndPow() throws {
     let positive = samples.map(abs)
     try expectBothPrecisions("Sqrt", inputs: [("x", positive, [12])], expected: positive.map { $0.squareRoot() }, shape: [12],

@@ -1,3 +1,4 @@
 // Umbrella header of the CKernels module.
+#include "ghost_activation.h"
 #include "ghost_blas.h"
 #include "ghost_kernels.h"

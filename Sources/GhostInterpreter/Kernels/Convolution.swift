@@ -1,3 +1,5 @@
+import CKernels
+
 /// 1-D and 2-D convolution, NCW/NCHW, with groups, strides, dilations, pads and auto_pad. Grouped
 /// convolutions with several input channels per group go through im2col and one GEMM per group
 /// and image; depthwise convolutions (one input channel per group) through a direct loop.
@@ -129,19 +131,18 @@ enum Convolution {
         }
         let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
         guard bias != nil || batchNorm != nil || activation != nil else { return out }
-        // Bias, then the fused nodes, one output plane at a time while it is in cache.
+        // Bias, then the fused nodes, one output plane at a time while it is in cache: one C loop
+        // for all three, or (for an activation without one) the C loop for the first two and
+        // the activation's own loop after it.
+        let none = ActivationKernel(code: Int32(GK_ACT_NONE))
+        let kernel = activation == nil ? none : activation?.kernel  // nil: the activation has no C loop
         out.withUnsafeMutableBufferPointer { o in
             for n in 0..<g.batch {
                 for c in 0..<g.outputChannels {
-                    let channel = UnsafeMutableBufferPointer(rebasing: o[((n * g.outputChannels + c) * plane)...].prefix(plane))
-                    if let bias {
-                        let b = bias[c]
-                        for i in 0..<plane { channel[i] += b }
-                    }
-                    if let batchNorm {
-                        Normalization.affine(channel, into: channel, batchNorm.scale[c], batchNorm.shift[c])
-                    }
-                    activation?.applyInPlace(channel)
+                    let channel = o.baseAddress! + (n * g.outputChannels + c) * plane
+                    T.epilogue(channel, plane, bias: bias?[c], affine: batchNorm.map { ($0.scale[c], $0.shift[c]) },
+                               kernel ?? none)
+                    if kernel == nil { activation?.applyInPlace(UnsafeMutableBufferPointer(start: channel, count: plane)) }
                 }
             }
         }

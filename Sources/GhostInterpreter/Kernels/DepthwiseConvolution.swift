@@ -43,10 +43,21 @@ extension Convolution {
         let (top, left) = (g.pads[0], g.pads[1])
         // Image rows and columns that land in the plane.
         let rows = max(0, min(g.height, planeHeight - top)), columns = max(0, min(g.width, planeWidth - left))
+        // Square windows with equal strides on short rows compute the plane as one long row
+        // (`wide`): a row of a 7- or 14-wide output is too short for vector loops, a plane is
+        // not. Output (oy, ox) reads plane element (oy·s + ky)·planeWidth + ox·s + kx, which is
+        // wide index t = oy·planeWidth + ox read at t·s + ky·planeWidth + kx — the same loop with
+        // a longer count. The columns past each row's end are computed and dropped (for stride
+        // 2 about half the row, so only rows under 16 outputs go this way).
+        let flat = kh == kw && sy == sx && (sx == 1 || ow < 16)
+        let wideCount = (oh - 1) * planeWidth + ow
+        var wideBuffer = [T](repeating: 0, count: flat ? wideCount : 0)
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in
                     plane.withUnsafeMutableBufferPointer { pp in
+                      wideBuffer.withUnsafeMutableBufferPointer { wideScratch in
+                        let widePointer = flat ? wideScratch.baseAddress : nil
                         let padded = pp.baseAddress!
                         var loaded = -1  // the input channel now in the plane
                         for n in 0..<g.batch {
@@ -61,6 +72,18 @@ extension Convolution {
                                 }
                                 let output = op.baseAddress! + (n * g.outputChannels + o) * oh * ow
                                 let kernel = wp.baseAddress! + o * kh * kw
+                                if let wide = widePointer {
+                                    // Output (oy, ox) is wide[oy·planeWidth + ox]: the whole plane
+                                    // is one row of the same loop, then the valid columns move out.
+                                    let rows = (UnsafePointer(padded), UnsafePointer(padded + planeWidth), UnsafePointer(padded + 2 * planeWidth))
+                                    if kh == 3 {
+                                        T.nineTaps(wide, rows, UnsafePointer(kernel), wideCount, stride: sx)
+                                    } else {
+                                        T.taps5x5(wide, UnsafePointer(padded), rowStride: planeWidth, UnsafePointer(kernel), wideCount, stride: sx)
+                                    }
+                                    for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * planeWidth, count: ow) }
+                                    continue
+                                }
                                 for oy in 0..<oh {
                                     let target = output + oy * ow
                                     let first = padded + oy * sy * planeWidth
@@ -79,6 +102,7 @@ extension Convolution {
                                 }
                             }
                         }
+                      }
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import GhostIR
 
@@ -54,16 +55,42 @@ enum UnaryOperator {
         }
     }
 
+    /// The C loop (CKernels' ghost_activation.h) that computes this activation, for those that
+    /// have one: the same expression as `withFunction`'s, vectorized for the CPU.
+    var kernel: ActivationKernel? {
+        switch self {
+        case .identity: return ActivationKernel(code: Int32(GK_ACT_NONE))
+        case .relu: return ActivationKernel(code: Int32(GK_ACT_RELU))
+        case .leakyRelu(let alpha): return ActivationKernel(code: Int32(GK_ACT_LEAKY_RELU), p0: alpha)
+        case .hardSigmoid(let alpha, let beta): return ActivationKernel(code: Int32(GK_ACT_HARD_SIGMOID), p0: alpha, p1: beta)
+        case .hardSwish: return ActivationKernel(code: Int32(GK_ACT_HARD_SWISH))
+        case .clip(let low, let high): return ActivationKernel(code: Int32(GK_ACT_CLIP), p0: low, p1: high)
+        case .sigmoid, .tanh, .erf, .sqrt, .gelu: return nil
+        }
+    }
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func apply<T: InterpreterScalar>(_ values: [T]) -> [T] {
         if case .identity = self { return values }
+        if let kernel {
+            return [T](filling: values.count) { out in
+                values.withUnsafeBufferPointer { source in
+                    T.activation(out.baseAddress!, source.baseAddress!, source.count, kernel)
+                }
+            }
+        }
         return withFunction(T.self) { f in elementwise(values, f) }
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     func applyInPlace<T: InterpreterScalar>(_ values: UnsafeMutableBufferPointer<T>) {
+        guard !values.isEmpty else { return }
+        if let kernel {
+            T.activation(values.baseAddress!, values.baseAddress!, values.count, kernel)
+            return
+        }
         // Through a small scratch copy: written back in place, `x > 0 ? x : 0` would compile to
         // a conditional store per element (the kept value is already there), which does not
         // vectorize; from a separate source it is a vector select.
@@ -97,6 +124,12 @@ enum UnaryOperator {
         case .bool: throw context.fail("expects a numeric input, got bool")
         }
     }
+}
+
+/// An activation as CKernels' `gk_activation_*` and `gk_epilogue_*` take it.
+struct ActivationKernel: Sendable {
+    var code: Int32
+    var p0 = 0.0, p1 = 0.0
 }
 
 private extension Double {

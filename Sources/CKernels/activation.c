@@ -1,0 +1,91 @@
+// See ghost_activation.h. One loop per activation (the switch is outside the loops, so each is
+// a straight elementwise loop the compiler vectorizes); target_clones builds each three times.
+#include "ghost_activation.h"
+
+#pragma clang fp contract(off)
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define GK_SANITIZED 1
+#endif
+#endif
+
+// As in depthwise.c: no ifunc resolvers in sanitized builds.
+#if defined(__x86_64__) && defined(__linux__) && !defined(GK_SANITIZED)
+#define GK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GK_CLONES
+#endif
+
+// Swift's min and max (see the header).
+#define GK_MIN(a, b) ((b) < (a) ? (b) : (a))
+#define GK_MAX(a, b) ((b) >= (a) ? (b) : (a))
+
+// The loop body for each activation, over v (already biased and scaled) into out.
+#define GK_ACTIVATION_LOOP(T, LOAD, STORE)                                                         \
+    switch (activation) {                                                                          \
+    case GK_ACT_RELU:                                                                              \
+        for (ptrdiff_t i = 0; i < count; i++) { T v = LOAD; STORE(v > 0 ? v : (T)0); }            \
+        break;                                                                                     \
+    case GK_ACT_LEAKY_RELU:                                                                        \
+        for (ptrdiff_t i = 0; i < count; i++) { T v = LOAD; STORE(v >= 0 ? v : a * v); }          \
+        break;                                                                                     \
+    case GK_ACT_HARD_SIGMOID:                                                                      \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            T v = LOAD;                                                                            \
+            T u = a * v + b;                                                                       \
+            T m = GK_MIN((T)1, u);                                                                 \
+            STORE(GK_MAX((T)0, m));                                                                \
+        }                                                                                          \
+        break;                                                                                     \
+    case GK_ACT_HARD_SWISH:                                                                        \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            T v = LOAD;                                                                            \
+            T u = v / (T)6 + (T)0.5;                                                               \
+            T m = GK_MIN((T)1, u);                                                                 \
+            STORE(v * GK_MAX((T)0, m));                                                            \
+        }                                                                                          \
+        break;                                                                                     \
+    case GK_ACT_CLIP:                                                                              \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            T v = LOAD;                                                                            \
+            T m = GK_MAX(a, v);                                                                    \
+            STORE(GK_MIN(b, m));                                                                   \
+        }                                                                                          \
+        break;                                                                                     \
+    default:                                                                                       \
+        for (ptrdiff_t i = 0; i < count; i++) { T v = LOAD; STORE(v); }                           \
+        break;                                                                                     \
+    }
+
+#define GK_EPILOGUE(T, SUFFIX)                                                                     \
+    GK_CLONES void gk_epilogue_##SUFFIX(T *restrict x, ptrdiff_t count, bool has_bias, T bias,     \
+                                        bool has_affine, T scale, T shift, int activation,         \
+                                        double p0, double p1) {                                    \
+        const T a = (T)p0, b = (T)p1;                                                              \
+        /* The bias and affine steps are selected outside the loops too. */                       \
+        if (has_bias && has_affine) {                                                              \
+            GK_ACTIVATION_LOOP(T, (x[i] + bias) * scale + shift, x[i] = )                          \
+        } else if (has_bias) {                                                                     \
+            GK_ACTIVATION_LOOP(T, x[i] + bias, x[i] = )                                            \
+        } else if (has_affine) {                                                                   \
+            GK_ACTIVATION_LOOP(T, x[i] * scale + shift, x[i] = )                                   \
+        } else {                                                                                   \
+            GK_ACTIVATION_LOOP(T, x[i], x[i] = )                                                   \
+        }                                                                                          \
+    }                                                                                              \
+    GK_CLONES void gk_activation_##SUFFIX(T *dst, const T *src, ptrdiff_t count, int activation,   \
+                                          double p0, double p1) {                                  \
+        const T a = (T)p0, b = (T)p1;                                                              \
+        if (dst == src) {                                                                          \
+            T *restrict x = dst;                                                                   \
+            GK_ACTIVATION_LOOP(T, x[i], x[i] = )                                                   \
+        } else {                                                                                   \
+            T *restrict out = dst;                                                                 \
+            const T *restrict in = src;                                                            \
+            GK_ACTIVATION_LOOP(T, in[i], out[i] = )                                                \
+        }                                                                                          \
+    }
+
+GK_EPILOGUE(float, f32)
+GK_EPILOGUE(double, f64)

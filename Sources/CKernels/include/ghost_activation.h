@@ -1,0 +1,45 @@
+// The elementwise tail a convolution applies to each output plane (bias, then an inference
+// BatchNormalization's affine map, then an activation), and the activations on their own, in C
+// so that each loop is compiled for several x86 vector widths (AVX-512, AVX2, baseline) and the
+// best is chosen when the program loads. Floating-point contraction is off and every step is the
+// exact expression the interpreter's Swift definition evaluates (same operations, same order,
+// same comparisons), so the bits do not depend on the CPU or on whether a step was fused.
+#ifndef GHOST_ACTIVATION_H
+#define GHOST_ACTIVATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+// Activations with a C loop. p0 and p1 are the operator's parameters, rounded to the precision
+// of the data before use:
+//   GK_ACT_NONE          x
+//   GK_ACT_RELU          x > 0 ? x : 0
+//   GK_ACT_LEAKY_RELU    x >= 0 ? x : p0·x
+//   GK_ACT_HARD_SIGMOID  max(0, min(1, p0·x + p1))
+//   GK_ACT_HARD_SWISH    x · max(0, min(1, x / 6 + 0.5))
+//   GK_ACT_CLIP          min(p1, max(p0, x))
+// where min(a, b) = b < a ? b : a and max(a, b) = b >= a ? b : a (Swift's definitions, which
+// decide what NaN and signed zeros give).
+enum {
+    GK_ACT_NONE = 0,
+    GK_ACT_RELU = 1,
+    GK_ACT_LEAKY_RELU = 2,
+    GK_ACT_HARD_SIGMOID = 3,
+    GK_ACT_HARD_SWISH = 4,
+    GK_ACT_CLIP = 5,
+};
+
+// For i < count: v = x[i]; if has_bias, v = v + bias; if has_affine, v = v·scale + shift;
+// x[i] = activation(v).
+void gk_epilogue_f32(float *x, ptrdiff_t count, bool has_bias, float bias, bool has_affine,
+                     float scale, float shift, int activation, double p0, double p1);
+void gk_epilogue_f64(double *x, ptrdiff_t count, bool has_bias, double bias, bool has_affine,
+                     double scale, double shift, int activation, double p0, double p1);
+
+// dst[i] = activation(src[i]) for i < count (dst may equal src).
+void gk_activation_f32(float *dst, const float *src, ptrdiff_t count, int activation, double p0,
+                       double p1);
+void gk_activation_f64(double *dst, const double *src, ptrdiff_t count, int activation, double p0,
+                       double p1);
+
+#endif
