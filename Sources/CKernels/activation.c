@@ -89,3 +89,32 @@
 
 GK_EPILOGUE(float, f32)
 GK_EPILOGUE(double, f64)
+
+// One loop per (operation, which operand is broadcast): each a plain vectorizable loop.
+#define GK_BINARY_LOOPS(T, OPERATOR)                                                               \
+    if (a_step == 1 && b_step == 1) {                                                              \
+        for (ptrdiff_t i = 0; i < count; i++) out[i] = a[i] OPERATOR b[i];                         \
+    } else if (a_step == 1) {                                                                      \
+        const T v = b[0];                                                                          \
+        for (ptrdiff_t i = 0; i < count; i++) out[i] = a[i] OPERATOR v;                            \
+    } else if (b_step == 1) {                                                                      \
+        const T v = a[0];                                                                          \
+        for (ptrdiff_t i = 0; i < count; i++) out[i] = v OPERATOR b[i];                            \
+    } else {                                                                                       \
+        const T v = a[0] OPERATOR b[0];                                                            \
+        for (ptrdiff_t i = 0; i < count; i++) out[i] = v;                                          \
+    }
+
+#define GK_BINARY(T, SUFFIX)                                                                       \
+    GK_CLONES void gk_binary_##SUFFIX(int op, T *restrict out, const T *a, ptrdiff_t a_step,       \
+                                      const T *b, ptrdiff_t b_step, ptrdiff_t count) {             \
+        switch (op) {                                                                              \
+        case GK_BIN_ADD: GK_BINARY_LOOPS(T, +) break;                                              \
+        case GK_BIN_SUB: GK_BINARY_LOOPS(T, -) break;                                              \
+        case GK_BIN_MUL: GK_BINARY_LOOPS(T, *) break;                                              \
+        default: GK_BINARY_LOOPS(T, /) break;                                                      \
+        }                                                                                          \
+    }
+
+GK_BINARY(float, f32)
+GK_BINARY(double, f64)

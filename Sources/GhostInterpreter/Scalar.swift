@@ -24,6 +24,9 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
                          _ activation: ActivationKernel)
     static func activation(_ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, _ count: Int,
                            _ activation: ActivationKernel)
+    /// out[i] = a[i·aStep] op b[i·bStep], steps 0 or 1 (CKernels' `gk_binary_*`).
+    static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Self>, _ a: UnsafePointer<Self>, aStep: Int,
+                       _ b: UnsafePointer<Self>, bStep: Int, _ count: Int)
 }
 
 extension Float: InterpreterScalar {
@@ -60,6 +63,10 @@ extension Float: InterpreterScalar {
                            _ activation: ActivationKernel) {
         gk_activation_f32(destination, source, count, activation.code, activation.p0, activation.p1)
     }
+    static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, aStep: Int,
+                       _ b: UnsafePointer<Float>, bStep: Int, _ count: Int) {
+        gk_binary_f32(operation, out, a, aStep, b, bStep, count)
+    }
 }
 
 extension Double: InterpreterScalar {
@@ -95,6 +102,10 @@ extension Double: InterpreterScalar {
     static func activation(_ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, _ count: Int,
                            _ activation: ActivationKernel) {
         gk_activation_f64(destination, source, count, activation.code, activation.p0, activation.p1)
+    }
+    static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Double>, _ a: UnsafePointer<Double>, aStep: Int,
+                       _ b: UnsafePointer<Double>, bStep: Int, _ count: Int) {
+        gk_binary_f64(operation, out, a, aStep, b, bStep, count)
     }
 }
 

@@ -1,4 +1,4 @@
-// The elementwise tail a convolution applies to each output plane (bias, then an inference
+// Elementwise loops. The tail a convolution applies to each output plane (bias, then an inference
 // BatchNormalization's affine map, then an activation), and the activations on their own, in C
 // so that each loop is compiled for several x86 vector widths (AVX-512, AVX2, baseline) and the
 // best is chosen when the program loads. Floating-point contraction is off and every step is the
@@ -41,5 +41,13 @@ void gk_activation_f32(float *dst, const float *src, ptrdiff_t count, int activa
                        double p1);
 void gk_activation_f64(double *dst, const double *src, ptrdiff_t count, int activation, double p0,
                        double p1);
+
+// Binary arithmetic over a run of count elements: out[i] = a[i·a_step] OP b[i·b_step], where
+// each step is 0 (one value broadcast along the run) or 1.
+enum { GK_BIN_ADD = 0, GK_BIN_SUB = 1, GK_BIN_MUL = 2, GK_BIN_DIV = 3 };
+void gk_binary_f32(int op, float *out, const float *a, ptrdiff_t a_step, const float *b,
+                   ptrdiff_t b_step, ptrdiff_t count);
+void gk_binary_f64(int op, double *out, const double *a, ptrdiff_t a_step, const double *b,
+                   ptrdiff_t b_step, ptrdiff_t count);
 
 #endif

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Numpy-style broadcasting of two shapes, and elementwise combination over it.
 enum Broadcast {
     /// The broadcast shape, or nil when the shapes are incompatible.
@@ -91,6 +93,38 @@ enum Broadcast {
                         case (1, 0): let v = y[0]; for i in 0..<run.size { (o + i).initialize(to: C.combine(x[i], v)) }
                         case (0, 1): let v = x[0]; for i in 0..<run.size { (o + i).initialize(to: C.combine(v, y[i])) }
                         default: for i in 0..<run.size { (o + i).initialize(to: C.combine(x[i * run.a], y[i * run.b])) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Add, Sub, Mul or Div (`GK_BIN_*`) over the broadcast of the two shapes: each run whose
+    /// operands are contiguous or broadcast is one vectorized C loop (CKernels), any other
+    /// (a transposed-looking broadcast) an element-by-element loop of the same arithmetic.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func arithmetic<T: InterpreterScalar>(_ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], into shape: [Int],
+                                                  _ operation: Int32) -> [T] {
+        let count = shape.reduce(1, *)
+        return [T](filling: count) { out in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    forEachRun(aShape, bShape, into: shape) { aOffset, bOffset, outOffset, run in
+                        let x = pa.baseAddress! + aOffset, y = pb.baseAddress! + bOffset, o = out.baseAddress! + outOffset
+                        if run.a <= 1, run.b <= 1 {
+                            T.binary(operation, o, x, aStep: run.a, y, bStep: run.b, run.size)
+                            return
+                        }
+                        for i in 0..<run.size {
+                            let (u, v) = (x[i * run.a], y[i * run.b])
+                            switch operation {
+                            case Int32(GK_BIN_ADD): (o + i).initialize(to: u + v)
+                            case Int32(GK_BIN_SUB): (o + i).initialize(to: u - v)
+                            case Int32(GK_BIN_MUL): (o + i).initialize(to: u * v)
+                            default: (o + i).initialize(to: u / v)
+                            }
                         }
                     }
                 }

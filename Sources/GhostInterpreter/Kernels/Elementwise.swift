@@ -172,10 +172,10 @@ enum BinaryOperator: String {
     @_specialize(where T == Double)
     private func combine<T: InterpreterScalar>(_ x: [T], _ xs: [Int], _ y: [T], _ ys: [Int], _ shape: [Int]) -> [T] {
         switch self {
-        case .add: Broadcast.apply(x, xs, y, ys, into: shape, Sum<T>.self)
-        case .sub: Broadcast.apply(x, xs, y, ys, into: shape, Difference<T>.self)
-        case .mul: Broadcast.apply(x, xs, y, ys, into: shape, Product<T>.self)
-        case .div: Broadcast.apply(x, xs, y, ys, into: shape, Quotient<T>.self)
+        case .add: Broadcast.arithmetic(x, xs, y, ys, into: shape, Int32(GK_BIN_ADD))
+        case .sub: Broadcast.arithmetic(x, xs, y, ys, into: shape, Int32(GK_BIN_SUB))
+        case .mul: Broadcast.arithmetic(x, xs, y, ys, into: shape, Int32(GK_BIN_MUL))
+        case .div: Broadcast.arithmetic(x, xs, y, ys, into: shape, Int32(GK_BIN_DIV))
         case .pow: Broadcast.apply(x, xs, y, ys, into: shape, Power<T>.self)
         case .prelu: Broadcast.apply(x, xs, y, ys, into: shape, LeakyRectifier<T>.self)
         }
@@ -199,22 +199,6 @@ enum BinaryOperator: String {
     private func integerPower(_ x: [Int64], _ xs: [Int], _ y: [Double], _ ys: [Int], _ shape: [Int]) -> [Int64] {
         Broadcast.apply(x, xs, y, ys, into: shape) { Buffer.truncated(Foundation.pow(Double($0), $1)) }
     }
-}
-
-private enum Sum<T: InterpreterScalar>: Combination {
-    static func combine(_ a: T, _ b: T) -> T { a + b }
-}
-
-private enum Difference<T: InterpreterScalar>: Combination {
-    static func combine(_ a: T, _ b: T) -> T { a - b }
-}
-
-private enum Product<T: InterpreterScalar>: Combination {
-    static func combine(_ a: T, _ b: T) -> T { a * b }
-}
-
-private enum Quotient<T: InterpreterScalar>: Combination {
-    static func combine(_ a: T, _ b: T) -> T { a / b }
 }
 
 private enum Power<T: InterpreterScalar>: Combination {

@@ -1,3 +1,4 @@
+import CKernels
 /// An inference BatchNormalization's per-channel scale and shift, in the run's precision.
 enum BatchNormCoefficients: Sendable {
     case float(scale: [Float], shift: [Float])
@@ -60,18 +61,16 @@ enum Normalization {
     ) {
         let channels = scale.count
         guard plane > 0, channels > 0 else { return }
+        let none = ActivationKernel(code: Int32(GK_ACT_NONE))
         for block in 0..<(x.count / plane) {
             let c = block % channels
-            affine(UnsafeMutableBufferPointer(rebasing: x[(block * plane)..<((block + 1) * plane)]),
-                   into: UnsafeMutableBufferPointer(rebasing: out[(block * plane)..<((block + 1) * plane)]), scale[c], shift[c])
+            let target = out.baseAddress! + block * plane
+            if target != x.baseAddress! + block * plane { target.update(from: x.baseAddress! + block * plane, count: plane) }
+            // x·s + t, by the Conv epilogue's C loop (so a fused BN computes the same bits).
+            T.epilogue(target, plane, bias: nil, affine: (scale[c], shift[c]), none)
         }
     }
 
-    /// out = x·s + t over one channel's plane.
-    @inline(__always)
-    static func affine<T: InterpreterScalar>(_ x: UnsafeMutableBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>, _ s: T, _ t: T) {
-        for i in 0..<x.count { out[i] = x[i] * s + t }
-    }
 
     /// The per-channel affine map of an inference BatchNormalization, in the run's precision and
     /// in ONNX Runtime's order: s = γ·(1/√(σ²+ε)), t = β − μ·s, so float32 runs round the way a
