@@ -111,6 +111,21 @@ public struct Interpreter: Sendable {
                     prepared = PreparedNode(batchNorm: coefficients)
                 }
             }
+            // One BLAS thread (the default): float32 convolutions multiply by weights packed
+            // here, with CKernels' GEMM; with more threads BLAS does, in parallel.
+            if kind == .conv, threads <= 1, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
+               let weight = constants[inputs[1]], case .float(let values) = weight.storage,
+               let groups = (try? NodeContext(node: node, name: name, inputs: [], opset: opset, precision: precision).int("group", 1)),
+               let packed = PackedWeights(weight: values, shape: weight.shape, groups: groups) {
+                prepared = PreparedNode(packedWeights: packed)
+            }
+            // Likewise a float32 Gemm's constant B (a classifier's weights), packed transposed.
+            if kind == .gemm, threads <= 1, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
+               let matrix = constants[inputs[1]], case .float(let values) = matrix.storage,
+               let transB = (try? NodeContext(node: node, name: name, inputs: [], opset: opset, precision: precision).int("transB", 0)),
+               let packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0) {
+                prepared = PreparedNode(packedWeights: packed)
+            }
             steps.append(Step(source: NodeSource(node: node, name: name), kind: kind, inputs: inputs, outputs: outputs, prepared: prepared))
         }
         let graphOutputs = Set(graph.outputs.compactMap { slots[$0.name] })
@@ -223,7 +238,7 @@ public struct Interpreter: Sendable {
             }
             var fused = step
             fused.outputs = [output]
-            fused.prepared = PreparedNode(epilogue: epilogue)
+            fused.prepared = PreparedNode(epilogue: epilogue, packedWeights: step.prepared?.packedWeights)
             absorbed.formUnion(taken)
             result.append(fused)
         }

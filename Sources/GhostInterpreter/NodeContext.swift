@@ -114,10 +114,13 @@ final class PreparedNode: Sendable {
     let batchNorm: BatchNormCoefficients?
     /// For a Conv: the nodes after it that it computes on its own output (see `ConvEpilogue`).
     let epilogue: ConvEpilogue?
+    /// For a float32 Conv with a constant weight: the weight packed for the GEMM kernel.
+    let packedWeights: PackedWeights?
 
-    init(batchNorm: BatchNormCoefficients? = nil, epilogue: ConvEpilogue? = nil) {
+    init(batchNorm: BatchNormCoefficients? = nil, epilogue: ConvEpilogue? = nil, packedWeights: PackedWeights? = nil) {
         self.batchNorm = batchNorm
         self.epilogue = epilogue
+        self.packedWeights = packedWeights
     }
 }
 

@@ -13,9 +13,10 @@ private func transposed(_ a: [Double], rows: Int, columns: Int) -> [Double] {
     (0..<(rows * columns)).map { index in a[(index % rows) * columns + index / rows] }
 }
 
-@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
-func gemmWithTranspositionsScalesAndBroadcastBias(transA: Bool, transB: Bool) throws {
-    let (m, k, n) = (3, 5, 4)
+// m = 1 (a classifier on one image) and 3; a constant B goes through the packed float32 kernel.
+@Test(arguments: [(false, false, 3), (true, false, 3), (false, true, 3), (true, true, 3), (false, true, 1), (true, false, 1)])
+func gemmWithTranspositionsScalesAndBroadcastBias(transA: Bool, transB: Bool, m: Int) throws {
+    let (k, n) = (5 + 4 * m, 4 + 7 * m)
     var random = SeededValues(seed: transA ? 1 : 2)
     let a = random.values(m * k), b = random.values(k * n), c = random.values(n)
     let (alpha, beta) = (Double(Float(0.75)), Double(Float(-1.5)))

@@ -1,4 +1,5 @@
 // Umbrella header of the CKernels module.
 #include "ghost_activation.h"
 #include "ghost_blas.h"
+#include "ghost_gemm.h"
 #include "ghost_kernels.h"

@@ -32,9 +32,11 @@ enum Convolution {
         if let channels = epilogue?.batchNorm?.channels, channels != g.outputChannels {
             throw context.fail("the BatchNormalization after it has \(channels) channels for \(g.outputChannels) outputs")
         }
+        let packed = context.prepared?.packedWeights.flatMap { $0.fits(g) ? $0 : nil }
         switch (x.storage, w.storage, bias?.storage) {
-        case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g, epilogue)))
-        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g, epilogue)))
+        case (.float(let xv), .float(let wv), .float(let bv)?):
+            return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g, epilogue, packed: packed)))
+        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g, epilogue, packed: packed)))
         case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g, epilogue)))
         case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g, epilogue)))
         default: throw context.fail("input, weight and bias must all be floating point of one precision")
@@ -111,7 +113,8 @@ enum Convolution {
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, _ epilogue: ConvEpilogue? = nil) -> [T] {
+    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, _ epilogue: ConvEpilogue? = nil,
+                                          packed: PackedWeights? = nil) -> [T] {
         let plane = g.outputHeight * g.outputWidth
         let count = g.batch * g.outputChannels * plane
         var out: [T]
@@ -127,7 +130,7 @@ enum Convolution {
             // Every element is written by a GEMM with beta = 0 (which never reads C).
             out = [T](filling: count) { _ in }
             guard !out.isEmpty else { return out }
-            grouped(x, w, &out, g)
+            grouped(x, w, &out, g, packed: T.self == Float.self ? packed : nil)
         }
         let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
         guard bias != nil || batchNorm != nil || activation != nil else { return out }
@@ -149,10 +152,11 @@ enum Convolution {
         return out
     }
 
-    /// One GEMM per image and group: W_g [M/g × K] · col [K × OH·OW], K = C/g · kh · kw.
+    /// One GEMM per image and group: W_g [M/g × K] · col [K × OH·OW], K = C/g · kh · kw — by
+    /// the packed-weight kernel when `packed` is given (float32 only), else by BLAS.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    private static func grouped<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
+    private static func grouped<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry, packed: PackedWeights?) {
         let plane = g.outputHeight * g.outputWidth
         let k = g.inputPerGroup * g.kernelHeight * g.kernelWidth
         let outPerGroup = g.outputChannels / g.groups
@@ -168,6 +172,12 @@ enum Convolution {
                             let weights = wp.baseAddress! + group * outPerGroup * k
                             let target = op.baseAddress! + (n * g.outputChannels + group * outPerGroup) * plane
                             func multiply(_ columns: UnsafePointer<T>) {
+                                if let packed {
+                                    let raw = UnsafeRawPointer(columns), result = UnsafeMutableRawPointer(target)
+                                    packed.multiply(group: group, raw.assumingMemoryBound(to: Float.self), ldb: plane, n: plane,
+                                                    into: result.assumingMemoryBound(to: Float.self), ldc: plane)
+                                    return
+                                }
                                 T.gemm(transA: false, transB: false, m: outPerGroup, n: plane, k: k, alpha: 1,
                                        a: weights, lda: k, b: columns, ldb: plane, beta: 0, c: target, ldc: plane)
                             }

@@ -28,6 +28,33 @@ enum MatrixProduct {
             }
             return out
         }
+        // B constant and packed when the interpreter was made (float32, one thread): Yᵀ = Bᵀ·Aᵀ
+        // by the packed kernel, then Y = alpha·Y + beta·C as BLAS would combine them.
+        if let packed = context.prepared?.packedWeights, packed.rows == n, packed.columns == k, m > 0,
+           case .float(let av) = a.storage, c == nil || c?.typeName == a.typeName {
+            var out = [Float](repeating: 0, count: m * n)
+            if let c, case .float(let cv) = c.storage, beta != 0 {
+                out = Broadcast.apply(cv, c.shape, out, [m, n], into: [m, n]) { $0 * Float(beta) + $1 }
+            }
+            // Aᵀ [k × m]: A itself when transA, or when A is one row; else a transposed copy.
+            let columns = transA || m == 1 ? av : [Float](filling: k * m) { t in
+                for row in 0..<m { for column in 0..<k { t.initializeElement(at: column * m + row, to: av[row * k + column]) } }
+            }
+            var product = [Float](filling: n * m) { _ in }
+            columns.withUnsafeBufferPointer { ap in
+                product.withUnsafeMutableBufferPointer { pp in
+                    packed.multiply(group: 0, ap.baseAddress!, ldb: m, n: m, into: pp.baseAddress!, ldc: m)
+                }
+            }
+            let scale = Float(alpha), accumulate = c != nil && beta != 0
+            for row in 0..<m {
+                for column in 0..<n {
+                    let value = scale * product[column * m + row]
+                    out[row * n + column] = accumulate ? value + out[row * n + column] : value
+                }
+            }
+            return Buffer(shape: [m, n], storage: .float(out))
+        }
         switch (a.storage, b.storage, c?.storage) {
         case (.float(let av), .float(let bv), .float(let cv)?): return Buffer(shape: [m, n], storage: .float(run(av, bv, cv)))
         case (.float(let av), .float(let bv), nil): return Buffer(shape: [m, n], storage: .float(run(av, bv, nil)))

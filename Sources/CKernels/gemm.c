@@ -1,0 +1,402 @@
+// See ghost_gemm.h.
+//
+// Design. A is packed in panels of GK_MR = 8 rows, interleaved per k (panel[k·8 + r]), the same
+// layout for both kernels; B is read in place, never copied. The main microkernels broadcast A and
+// load B as vectors ("row" kernels):
+//   AVX-512: 8 rows × 48 columns (3 zmm per row, 24 accumulators),
+//   AVX2:    4 rows × 24 columns (3 ymm per row, 12 accumulators), run on each half of a panel.
+// Each runs over the full K, so a C tile is written once and never read (no K blocking: even at
+// K = 960 a 48-column strip of B is 184 KB, which streams from L2 fast enough). Columns are swept
+// in strips (48 or 24 wide) in the outer loop and panels in the inner loop, so a strip of B is
+// reused from cache by every panel and A (small) stays in L1/L2; on a strip's last panel the
+// kernel prefetches the same rows of the next strip. After the whole strips come whole vectors
+// (16 or 8 columns), then, on AVX-512, one masked vector if at least GK_COL_THRESHOLD_512 columns
+// are left; the last few columns go to a "column" kernel that loads 8 rows of A as a vector and broadcasts elements of
+// B, which wastes no lanes on a narrow remainder (n = 49 = 3·16 + 1, n = 196 = 4·48 + 4, n = 1).
+// Every kernel accumulates each element in the same order with FMAs from +0, so all paths (and
+// both CPUs) agree bit for bit.
+#include "ghost_gemm.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define GK_MR 8
+
+size_t gk_gemm_packed_count(int m, int k) {
+    if (m <= 0 || k <= 0) return 0;
+    return (size_t)((m + GK_MR - 1) / GK_MR) * GK_MR * (size_t)k;
+}
+
+void gk_gemm_pack_a(const float *a, int lda, int m, int k, float *packed) {
+    if (m <= 0 || k <= 0) return;
+    const int panels = (m + GK_MR - 1) / GK_MR;
+    for (int p = 0; p < panels; p++) {
+        float *dst = packed + (size_t)p * GK_MR * (size_t)k;
+        for (int r = 0; r < GK_MR; r++) {
+            const int row = p * GK_MR + r;
+            if (row < m) {
+                const float *src = a + (size_t)row * (size_t)lda;
+                for (int kk = 0; kk < k; kk++) dst[(size_t)kk * GK_MR + r] = src[kk];
+            } else {
+                for (int kk = 0; kk < k; kk++) dst[(size_t)kk * GK_MR + r] = 0.0f;
+            }
+        }
+    }
+}
+
+// Portable fallback (no kernel on this CPU); callers are expected to use BLAS instead.
+static void gemm_scalar(const float *packed, int m, int k, const float *b, size_t ldb, int n,
+                        float *c, size_t ldc) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+    for (int i = 0; i < m; i++) {
+        const float *panel = packed + (size_t)(i / GK_MR) * GK_MR * (size_t)k;
+        const int r = i % GK_MR;
+        float *crow = c + (size_t)i * ldc;
+        for (int j = 0; j < n; j++) crow[j] = 0.0f;
+        for (int kk = 0; kk < k; kk++) {
+            const float a = panel[(size_t)kk * GK_MR + r];
+            const float *brow = b + (size_t)kk * ldb;
+            for (int j = 0; j < n; j++) crow[j] = crow[j] + a * brow[j];
+        }
+    }
+}
+
+static void gemm_zero(int m, int n, float *c, size_t ldc) {
+    for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define GK_INLINE static inline __attribute__((always_inline))
+// Each microkernel instance stays a function of its own, so its register allocation does not
+// depend on the code around the call.
+#define GK_NOINLINE static __attribute__((noinline))
+#define GK_AVX2 __attribute__((target("avx2,fma")))
+#define GK_AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+// AVX-512: a remainder of fewer than this many columns (after whole vectors) goes to the column
+// kernel; a wider one gets a masked vector.
+#ifndef GK_COL_THRESHOLD_512
+#define GK_COL_THRESHOLD_512 8
+#endif
+#define GK_PF_ALL_PANELS_K 64
+
+// The address `floats` floats after p, for a prefetch hint: computed as an integer, because it may
+// lie past the end of B (no pointer arithmetic outside the object).
+GK_INLINE const char *gk_ahead(const float *p, size_t floats) {
+    return (const char *)((uintptr_t)p + floats * sizeof(float));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column kernel (AVX2; also used by the AVX-512 path): P panels (8·P rows) × NC columns.
+// acc[p][c] holds C[8p .. 8p+7][j+c]; per k: P vector loads of A, NC broadcasts of B.
+// `rows` = valid rows counted from the first panel's first row (may be less than 8·P).
+GK_INLINE GK_AVX2 void col_tile(const float *restrict pa, size_t pstride, const float *restrict b,
+                                size_t ldb, float *restrict c, size_t ldc, int k, const int P,
+                                const int NC, int rows) {
+    __m256 acc[6][4];
+    for (int p = 0; p < P; p++)
+        for (int q = 0; q < NC; q++) acc[p][q] = _mm256_setzero_ps();
+    for (int kk = 0; kk < k; kk++) {
+        const float *br = b + (size_t)kk * ldb;
+        __m256 bc[4];
+        for (int q = 0; q < NC; q++) bc[q] = _mm256_broadcast_ss(br + q);
+        for (int p = 0; p < P; p++) {
+            const __m256 av = _mm256_loadu_ps(pa + (size_t)p * pstride + (size_t)kk * GK_MR);
+            for (int q = 0; q < NC; q++) acc[p][q] = _mm256_fmadd_ps(av, bc[q], acc[p][q]);
+        }
+    }
+    for (int p = 0; p < P; p++) {
+        for (int q = 0; q < NC; q++) {
+            float tmp[8];
+            _mm256_storeu_ps(tmp, acc[p][q]);
+            for (int r = 0; r < GK_MR; r++) {
+                const int row = p * GK_MR + r;
+                if (row < rows) c[(size_t)row * ldc + q] = tmp[r];
+            }
+        }
+    }
+}
+
+// The (P, NC) pairs used (P·NC accumulators + NC broadcasts + 1 vector of A fit in 16 registers):
+// NC = 4 with P ≤ 2, NC = 3 with P ≤ 3, NC = 2 with P ≤ 4, NC = 1 with P ≤ 6.
+#define COL_FN(P, NC)                                                                              \
+    GK_NOINLINE GK_AVX2 void col_tile_##P##_##NC(const float *pa, size_t pstride, const float *b,  \
+                                                 size_t ldb, float *c, size_t ldc, int k,          \
+                                                 int rows) {                                       \
+        col_tile(pa, pstride, b, ldb, c, ldc, k, P, NC, rows);                                     \
+    }
+COL_FN(1, 1) COL_FN(2, 1) COL_FN(3, 1) COL_FN(4, 1) COL_FN(5, 1) COL_FN(6, 1)
+COL_FN(1, 2) COL_FN(2, 2) COL_FN(3, 2) COL_FN(4, 2)
+COL_FN(1, 3) COL_FN(2, 3) COL_FN(3, 3)
+COL_FN(1, 4) COL_FN(2, 4)
+#undef COL_FN
+
+typedef void (*col_fn)(const float *, size_t, const float *, size_t, float *, size_t, int, int);
+static const col_fn col_table[5][7] = {
+    {0},
+    {0, col_tile_1_1, col_tile_2_1, col_tile_3_1, col_tile_4_1, col_tile_5_1, col_tile_6_1},
+    {0, col_tile_1_2, col_tile_2_2, col_tile_3_2, col_tile_4_2, 0, 0},
+    {0, col_tile_1_3, col_tile_2_3, col_tile_3_3, 0, 0, 0},
+    {0, col_tile_1_4, col_tile_2_4, 0, 0, 0, 0},
+};
+static const int col_max_panels[5] = {0, 6, 4, 3, 2};
+
+// Columns j0 ..< n of C, all rows.
+static GK_AVX2 void col_block(const float *pa, int m, int k, const float *b, size_t ldb, int j0,
+                              int n, float *c, size_t ldc) {
+    const int panels = (m + GK_MR - 1) / GK_MR;
+    const size_t pstride = (size_t)GK_MR * (size_t)k;
+    int j = j0;
+    while (j < n) {
+        const int left = n - j;
+        const int nc = left >= 4 ? 4 : left;
+        for (int p = 0; p < panels;) {
+            int np = panels - p;
+            if (np > col_max_panels[nc]) np = col_max_panels[nc];
+            col_table[nc][np](pa + (size_t)p * pstride, pstride, b + j, ldb,
+                              c + (size_t)p * GK_MR * ldc + j, ldc, k, m - p * GK_MR);
+            p += np;
+        }
+        j += nc;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 row kernel: 8 rows × NV·16 columns; the last vector is masked when MASKED. With PF it
+// also prefetches the same rows of B for the next 48 columns: used on a strip's last panel, so the
+// next strip is in L1 when its first panel starts (helps when B comes from memory: large n, small
+// k), and on every panel when k ≤ GK_PF_ALL_PANELS_K (both strips then fit in L1 together; with
+// a larger k that would evict the current strip).
+GK_INLINE GK_AVX512 void row_tile512(const float *restrict pa, const float *restrict b, size_t ldb,
+                                     float *restrict c, size_t ldc, int k, const int NV,
+                                     const int MASKED, const int PF, __mmask16 mask, int rows) {
+    __m512 acc[GK_MR][3];
+    for (int r = 0; r < GK_MR; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int kk = 0; kk < k; kk++) {
+        const float *br = b + (size_t)kk * ldb;
+        __m512 bv[3];
+        for (int v = 0; v < NV; v++) {
+            if (MASKED && v == NV - 1)
+                bv[v] = _mm512_maskz_loadu_ps(mask, br + 16 * v);
+            else
+                bv[v] = _mm512_loadu_ps(br + 16 * v);
+        }
+        if (PF) { // a hint: prefetches never fault, even past the end of B
+            _mm_prefetch(gk_ahead(br, 48), _MM_HINT_T0);
+            _mm_prefetch(gk_ahead(br, 64), _MM_HINT_T0);
+            _mm_prefetch(gk_ahead(br, 80), _MM_HINT_T0);
+        }
+        const float *ak = pa + (size_t)kk * GK_MR;
+        for (int r = 0; r < GK_MR; r++) {
+            const __m512 ar = _mm512_set1_ps(ak[r]);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < GK_MR; r++) {
+        if (r >= rows) break;
+        float *cr = c + (size_t)r * ldc;
+        for (int v = 0; v < NV; v++) {
+            if (MASKED && v == NV - 1)
+                _mm512_mask_storeu_ps(cr + 16 * v, mask, acc[r][v]);
+            else
+                _mm512_storeu_ps(cr + 16 * v, acc[r][v]);
+        }
+    }
+}
+
+#define ROW512_FN(NAME, NV, MASKED, PF)                                                            \
+    GK_NOINLINE GK_AVX512 void NAME(const float *pa, const float *b, size_t ldb, float *c,         \
+                                    size_t ldc, int k, __mmask16 mask, int rows) {                 \
+        row_tile512(pa, b, ldb, c, ldc, k, NV, MASKED, PF, mask, rows);                            \
+    }
+ROW512_FN(row512_3_pf, 3, 0, 1)
+ROW512_FN(row512_3_0, 3, 0, 0) ROW512_FN(row512_2_0, 2, 0, 0) ROW512_FN(row512_1_0, 1, 0, 0)
+ROW512_FN(row512_3_1, 3, 1, 0) ROW512_FN(row512_2_1, 2, 1, 0) ROW512_FN(row512_1_1, 1, 1, 0)
+#undef ROW512_FN
+
+typedef void (*row512_fn)(const float *, const float *, size_t, float *, size_t, int, __mmask16,
+                          int);
+
+static GK_AVX512 void gemm_avx512(const float *pa, int m, int k, const float *b, size_t ldb,
+                                  int n, float *c, size_t ldc) {
+    const int panels = (m + GK_MR - 1) / GK_MR;
+    const size_t pstride = (size_t)GK_MR * (size_t)k;
+    int j = 0;
+    for (; j + 48 <= n; j += 48) {
+        for (int p = 0; p < panels; p++) {
+            const bool pf = j + 48 < n && (p == panels - 1 || k <= GK_PF_ALL_PANELS_K);
+            const row512_fn fn = pf ? row512_3_pf : row512_3_0;
+            fn(pa + (size_t)p * pstride, b + j, ldb, c + (size_t)p * GK_MR * ldc + j, ldc, k,
+               0xFFFF, m - p * GK_MR);
+        }
+    }
+    const int left = n - j;
+    if (left == 0) return;
+    int nv = left / 16;
+    const int tail = left % 16;
+    int masked = 0;
+    __mmask16 mask = 0xFFFF;
+    if (tail >= GK_COL_THRESHOLD_512) {
+        nv++;
+        masked = 1;
+        mask = (__mmask16)((1u << tail) - 1u);
+    }
+    if (nv > 0) {
+        static const row512_fn table[4][2] = {
+            {0, 0}, {row512_1_0, row512_1_1}, {row512_2_0, row512_2_1}, {row512_3_0, row512_3_1}};
+        const row512_fn fn = table[nv][masked];
+        for (int p = 0; p < panels; p++)
+            fn(pa + (size_t)p * pstride, b + j, ldb, c + (size_t)p * GK_MR * ldc + j, ldc, k, mask,
+               m - p * GK_MR);
+        j = masked ? n : j + nv * 16;
+    }
+    if (j < n) col_block(pa, m, k, b, ldb, j, n, c, ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX2 row kernel: 4 rows × NV·8 columns, for the half of a panel whose first element is at `pa`.
+// No masked variant: a remainder narrower than 8 columns goes to the column kernel, which costs
+// fewer FMAs than a masked vector would.
+// PF: prefetch the next 24 columns, as in row_tile512.
+GK_INLINE GK_AVX2 void row_tile256(const float *restrict pa, const float *restrict b, size_t ldb,
+                                   float *restrict c, size_t ldc, int k, const int NV, const int PF,
+                                   int rows) {
+    __m256 acc[4][3];
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
+    for (int kk = 0; kk < k; kk++) {
+        const float *br = b + (size_t)kk * ldb;
+        __m256 bv[3];
+        for (int v = 0; v < NV; v++) bv[v] = _mm256_loadu_ps(br + 8 * v);
+        if (PF) {
+            _mm_prefetch(gk_ahead(br, 24), _MM_HINT_T0);
+            _mm_prefetch(gk_ahead(br, 40), _MM_HINT_T0);
+        }
+        const float *ak = pa + (size_t)kk * GK_MR;
+        for (int r = 0; r < 4; r++) {
+            const __m256 ar = _mm256_broadcast_ss(ak + r);
+            for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
+            // 12 accumulators + 3 vectors of B + 1 broadcast take all 16 registers, and clang,
+            // left alone, hoists the next row's broadcast above this row's FMAs and spills an
+            // accumulator in the loop (half speed). This empty asm (no instruction) makes the
+            // next broadcast's address depend on this row's results, which keeps that order.
+            if (NV == 3) __asm__("" : "+r"(ak) : "x"(acc[r][0]), "x"(acc[r][1]), "x"(acc[r][2]));
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        if (r >= rows) break;
+        float *cr = c + (size_t)r * ldc;
+        for (int v = 0; v < NV; v++) _mm256_storeu_ps(cr + 8 * v, acc[r][v]);
+    }
+}
+
+#define ROW256_FN(NAME, NV, PF)                                                                    \
+    GK_NOINLINE GK_AVX2 void NAME(const float *pa, const float *b, size_t ldb, float *c,           \
+                                  size_t ldc, int k, int rows) {                                   \
+        row_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows);                                          \
+    }
+ROW256_FN(row256_3_pf, 3, 1) ROW256_FN(row256_3, 3, 0) ROW256_FN(row256_2, 2, 0)
+ROW256_FN(row256_1, 1, 0)
+#undef ROW256_FN
+
+typedef void (*row256_fn)(const float *, const float *, size_t, float *, size_t, int, int);
+
+// Columns j ..< j + 8·nv of every panel (two 4-row halves per panel; the second is skipped when
+// it has no valid rows), with `fn`, or `last` on the last panel.
+static GK_AVX2 void row256_cols(row256_fn fn, row256_fn last, const float *pa, int m, int k,
+                                const float *b, size_t ldb, int j, float *c, size_t ldc) {
+    const int panels = (m + GK_MR - 1) / GK_MR;
+    const size_t pstride = (size_t)GK_MR * (size_t)k;
+    for (int p = 0; p < panels; p++) {
+        const float *panel = pa + (size_t)p * pstride;
+        float *cp = c + (size_t)p * GK_MR * ldc + j;
+        const int rows = m - p * GK_MR;
+        const row256_fn f = p == panels - 1 ? last : fn;
+        f(panel, b + j, ldb, cp, ldc, k, rows);
+        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4);
+    }
+}
+
+static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, const float *b, size_t ldb, int n,
+                              float *c, size_t ldc) {
+    int j = 0;
+    for (; j + 24 <= n; j += 24) {
+        const row256_fn last = j + 24 < n ? row256_3_pf : row256_3;
+        row256_cols(k <= GK_PF_ALL_PANELS_K ? last : row256_3, last, pa, m, k, b, ldb, j, c, ldc);
+    }
+    const int nv = (n - j) / 8;
+    if (nv > 0) {
+        const row256_fn fn = nv == 2 ? row256_2 : row256_1;
+        row256_cols(fn, fn, pa, m, k, b, ldb, j, c, ldc);
+        j += 8 * nv;
+    }
+    if (j < n) col_block(pa, m, k, b, ldb, j, n, c, ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU choice: -1 not yet known, else 0 (none), 1 (AVX2+FMA), 2 (AVX-512F).
+static int gk_isa_cached = -1;
+
+static int gk_isa_detect(void) {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    return __builtin_cpu_supports("avx512f") ? 2 : 1;
+}
+
+static int gk_isa(void) {
+    int isa = __atomic_load_n(&gk_isa_cached, __ATOMIC_RELAXED);
+    if (isa < 0) {
+        isa = gk_isa_detect();
+        __atomic_store_n(&gk_isa_cached, isa, __ATOMIC_RELAXED);
+    }
+    return isa;
+}
+
+int gk_gemm_force_isa(int isa) {
+    const int best = gk_isa_detect();
+    const int chosen = (isa <= 0 || isa > best) ? best : isa;
+    __atomic_store_n(&gk_isa_cached, chosen, __ATOMIC_RELAXED);
+    return chosen;
+}
+
+bool gk_gemm_available(void) { return gk_isa() > 0; }
+
+void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, int n, float *c,
+                    int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        gemm_zero(m, n, c, (size_t)ldc);
+        return;
+    }
+    switch (gk_isa()) {
+    case 2: gemm_avx512(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    case 1: gemm_avx2(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    default: gemm_scalar(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    }
+}
+
+#else // not x86-64
+
+bool gk_gemm_available(void) { return false; }
+
+int gk_gemm_force_isa(int isa) {
+    (void)isa;
+    return 0;
+}
+
+void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, int n, float *c,
+                    int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        gemm_zero(m, n, c, (size_t)ldc);
+        return;
+    }
+    gemm_scalar(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc);
+}
+
+#endif
