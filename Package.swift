@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "GhostIRTests", dependencies: ["GhostIR"]),
         .testTarget(name: "GhostONNXTests", dependencies: ["GhostONNX", "GhostIR"]),
         .testTarget(name: "GhostInterpreterTests",
-                    dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR"]),
+                    dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR", "CKernels"]),
         .testTarget(name: "GhostPassesTests",
                     dependencies: ["GhostPasses", "GhostInterpreter", "GhostONNX", "GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
