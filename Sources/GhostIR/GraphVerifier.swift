@@ -10,42 +10,67 @@ public enum GraphVerifier {
     /// Returns every defect found, in rule order; empty when the graph is well formed.
     public static func defects(in graph: Graph) -> [GraphValidationError] {
         var defects: [GraphValidationError] = []
-        var definers: [String: [String]] = [:]
-        var definitionOrder: [String] = []
-        func define(_ value: String, by definer: String) {
-            if definers[value] == nil { definitionOrder.append(value) }
-            definers[value, default: []].append(definer)
+        // Who defines each value: the first definer, in order of definition, and any further
+        // ones. Descriptions are made only for a value defined twice (this runs after every
+        // pass, so the common case must not build a string per node).
+        enum Definer {
+            case graphInput, initializer, node(Int)
+        }
+        func describe(_ definer: Definer) -> String {
+            switch definer {
+            case .graphInput: return "graph input"
+            case .initializer: return "initializer"
+            case .node(let index): return "node '\(graph.nodes[index].displayName(index: index))'"
+            }
+        }
+        var definers: [String: (order: Int, first: Definer)] = [:]
+        definers.reserveCapacity(graph.inputs.count + graph.initializers.count + graph.nodes.count * 2)
+        var redefinitions: [String: [Definer]] = [:]
+        func define(_ value: String, by definer: Definer) {
+            if definers[value] == nil {
+                definers[value] = (definers.count, definer)
+            } else {
+                redefinitions[value, default: []].append(definer)
+            }
         }
         for input in graph.inputs where !graph.initializers.contains(input.name) {
-            define(input.name, by: "graph input")
+            define(input.name, by: .graphInput)
         }
         for entry in graph.initializers {
-            define(entry.name, by: "initializer")
+            define(entry.name, by: .initializer)
         }
         for (index, node) in graph.nodes.enumerated() {
             for output in node.outputs where !output.isEmpty {
-                define(output, by: "node '\(node.displayName(index: index))'")
+                define(output, by: .node(index))
             }
         }
-        for value in definitionOrder {
-            if let list = definers[value], list.count > 1 {
-                defects.append(.duplicateDefinition(value: value, definedBy: list))
-            }
+        for (value, later) in redefinitions.sorted(by: { definers[$0.key]!.order < definers[$1.key]!.order }) {
+            defects.append(.duplicateDefinition(value: value, definedBy: ([definers[value]!.first] + later).map(describe)))
         }
 
+        // A list in which every node's inputs come from earlier nodes is a topological order, so
+        // the graph is acyclic without sorting it (passes keep lists in order); only a list out of
+        // order needs the full sort, which finds a cycle if there is one.
+        var inOrder = true
         for (index, node) in graph.nodes.enumerated() {
-            for input in node.inputs where !input.isEmpty && definers[input] == nil {
-                defects.append(.undefinedInput(node: node.displayName(index: index), value: input))
+            for input in node.inputs where !input.isEmpty {
+                guard let definer = definers[input] else {
+                    defects.append(.undefinedInput(node: node.displayName(index: index), value: input))
+                    continue
+                }
+                if case .node(let producer) = definer.first, producer >= index { inOrder = false }
             }
         }
         for output in graph.outputs where definers[output.name] == nil {
             defects.append(.undefinedOutput(value: output.name))
         }
 
-        do {
-            _ = try graph.topologicalOrder()
-        } catch {
-            defects.append(error)
+        if !inOrder {
+            do {
+                _ = try graph.topologicalOrder()
+            } catch {
+                defects.append(error)
+            }
         }
 
         for declared in graph.inputs + graph.valueInfo {

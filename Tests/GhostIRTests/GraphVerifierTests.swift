@@ -86,3 +86,23 @@ func declaredTypeMustMatchInitializer(declared: Value, text: String) throws {
     graph.valueInfo.append(Value(name: "w", elementType: .float32, shape: [.symbolic("K")]))
     #expect(GraphVerifier.defects(in: graph).isEmpty)
 }
+
+/// The verifier takes a list whose nodes read only earlier outputs as acyclic without sorting;
+/// a list out of order is sorted, and accepted when it has no cycle.
+@Test func nodesOutOfOrderButAcyclicAreAccepted() throws {
+    var graph = try wellFormed()
+    graph.nodes.insert(Node(name: "Late", opType: "Relu", inputs: ["y"], outputs: ["z"]), at: 0)
+    graph.outputs.append(Value(name: "z"))
+    #expect(GraphVerifier.defects(in: graph).isEmpty)
+}
+
+@Test func nodeReadingItsOwnOutputIsACycle() throws {
+    var graph = try wellFormed()
+    graph.nodes.append(Node(name: "Loop", opType: "Add", inputs: ["y", "loop"], outputs: ["loop"]))
+    let cycle = GraphVerifier.defects(in: graph).first { $0.code == "cycle" }
+    guard case .cycle(let names) = cycle else {
+        Issue.record("no cycle reported")
+        return
+    }
+    #expect(names == ["Loop"])
+}
