@@ -4,18 +4,7 @@
 
 #pragma clang fp contract(off)
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define GK_SANITIZED 1
-#endif
-#endif
-
-// As in depthwise.c: no ifunc resolvers in sanitized builds.
-#if defined(__x86_64__) && defined(__linux__) && !defined(GK_SANITIZED)
-#define GK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GK_CLONES
-#endif
+#include "clones.h"
 
 // Swift's min and max (see the header).
 #define GK_MIN(a, b) ((b) < (a) ? (b) : (a))

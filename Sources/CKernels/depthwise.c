@@ -4,20 +4,7 @@
 
 #pragma clang fp contract(off)
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define GK_SANITIZED 1
-#endif
-#endif
-
-// target_clones dispatches through an ifunc resolver, which runs while the program is being
-// relocated; a sanitizer-instrumented resolver runs before the sanitizer's runtime exists and
-// crashes, so sanitized builds (scripts/sanitizers.sh, fuzzing) use the baseline loop only.
-#if defined(__x86_64__) && defined(__linux__) && !defined(GK_SANITIZED)
-#define GK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GK_CLONES
-#endif
+#include "clones.h"
 
 #define NINE_TAPS(T, SUFFIX)                                                                       \
     static inline __attribute__((always_inline)) void nine_taps_##SUFFIX(T *restrict dst, const T *a, const T *b, const T *c,     \

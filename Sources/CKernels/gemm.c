@@ -357,6 +357,14 @@ static int gk_isa(void) {
     return isa;
 }
 
+#else // not x86-64: no vector kernel
+
+static int gk_isa_detect(void) { return 0; }
+static int gk_isa(void) { return 0; }
+static int gk_isa_cached;
+
+#endif
+
 int gk_gemm_force_isa(int isa) {
     const int best = gk_isa_detect();
     const int chosen = (isa <= 0 || isa > best) ? best : isa;
@@ -374,29 +382,10 @@ void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, 
         return;
     }
     switch (gk_isa()) {
+#if defined(__x86_64__)
     case 2: gemm_avx512(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
     case 1: gemm_avx2(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+#endif
     default: gemm_scalar(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
     }
 }
-
-#else // not x86-64
-
-bool gk_gemm_available(void) { return false; }
-
-int gk_gemm_force_isa(int isa) {
-    (void)isa;
-    return 0;
-}
-
-void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, int n, float *c,
-                    int ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {
-        gemm_zero(m, n, c, (size_t)ldc);
-        return;
-    }
-    gemm_scalar(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc);
-}
-
-#endif
