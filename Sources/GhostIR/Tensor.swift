@@ -12,8 +12,8 @@ public struct Tensor: Sendable {
         let count = try Tensor.elementCount(of: shape)
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementType.byteSize)
         guard !overflow else { throw .sizeOverflow(shape: shape) }
-        guard byteCount == storage.bytes.count else {
-            throw .byteCountMismatch(expected: byteCount, actual: storage.bytes.count)
+        guard byteCount == storage.byteCount else {
+            throw .byteCountMismatch(expected: byteCount, actual: storage.byteCount)
         }
         self.elementType = elementType
         self.shape = shape
@@ -32,8 +32,8 @@ public struct Tensor: Sendable {
         return count
     }
 
-    public var elementCount: Int { storage.bytes.count / elementType.byteSize }
-    public var byteCount: Int { storage.bytes.count }
+    public var elementCount: Int { storage.byteCount / elementType.byteSize }
+    public var byteCount: Int { storage.byteCount }
     public var rank: Int { shape.count }
 }
 

@@ -1,20 +1,87 @@
 import Foundation
 
-/// Immutable bytes behind a tensor: either memory this object allocated, or a read-only view
-/// into memory that another object keeps alive (a memory-mapped file, an unpacked protobuf
-/// message). Views are what let a loaded model hold its weights exactly once.
+/// Immutable bytes behind a tensor: memory this object allocated, a read-only view into memory
+/// that another object keeps alive (a memory-mapped file, an unpacked protobuf message), or bytes
+/// computed on first use from a recipe. Views are what let a loaded model hold its weights
+/// exactly once; deferred storage is what lets a chain of rewrites (fold, pad, merge) compute a
+/// weight once, at the end, instead of after every step.
 public final class TensorStorage: @unchecked Sendable {
-    // Sendable is sound: the bytes are never written after initialization, and `owner` is only
-    // retained (for lifetime), never used.
-    public let bytes: UnsafeRawBufferPointer
+    // Sendable is sound: the bytes are never written after they are made available (deferred
+    // bytes are made under a lock, once), and `owner` is only retained (for lifetime), never used.
+    private let immediateBytes: UnsafeRawBufferPointer
+    private let deferred: Deferred?
     private let owner: AnyObject?
     private let ownsAllocation: Bool
 
+    /// The bytes; for deferred storage they are computed by the first access (on any thread).
+    public var bytes: UnsafeRawBufferPointer {
+        guard let deferred else { return immediateBytes }
+        return deferred.resolve()
+    }
+
+    /// How many bytes there are, without computing deferred ones.
+    public var byteCount: Int { deferred?.byteCount ?? immediateBytes.count }
+
+    /// What deferred storage will be computed from (given at creation), until it has been; nil
+    /// for other storage. A rewrite that reads a deferred weight can combine its recipe instead
+    /// of its bytes.
+    public var recipe: (any Sendable)? { deferred?.pendingRecipe }
+
+    /// Whether deferred bytes have been computed (true for every other storage).
+    public var isComputed: Bool { deferred?.isComputed ?? true }
+
     /// A view of `bytes`, valid as long as `owner` is alive; the storage retains `owner`.
     public init(viewing bytes: UnsafeRawBufferPointer, owner: AnyObject) {
-        self.bytes = bytes
+        self.immediateBytes = bytes
+        self.deferred = nil
         self.owner = owner
         self.ownsAllocation = false
+    }
+
+    /// Storage of `byteCount` bytes that `produce` writes, every one of them, on first access
+    /// to `bytes`. `recipe` is what the bytes are made from, readable until then as `recipe`.
+    public init(deferredByteCount byteCount: Int, recipe: any Sendable,
+                produce: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void) {
+        self.immediateBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        self.deferred = Deferred(byteCount: byteCount, recipe: recipe, produce: produce)
+        self.owner = nil
+        self.ownsAllocation = false
+    }
+
+    /// The lazily computed bytes of deferred storage and the lock that makes them once.
+    private final class Deferred: @unchecked Sendable {
+        let byteCount: Int
+        private let lock = NSLock()
+        private var recipe: (any Sendable)?
+        private var produce: (@Sendable (UnsafeMutableRawBufferPointer) -> Void)?
+        private var memory: UnsafeMutableRawBufferPointer?
+
+        init(byteCount: Int, recipe: any Sendable, produce: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void) {
+            self.byteCount = byteCount
+            self.recipe = recipe
+            self.produce = produce
+        }
+
+        var pendingRecipe: (any Sendable)? { lock.withLock { recipe } }
+        var isComputed: Bool { lock.withLock { memory != nil } }
+
+        func resolve() -> UnsafeRawBufferPointer {
+            lock.withLock {
+                if let memory { return UnsafeRawBufferPointer(memory) }
+                let allocation = UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+                let made = UnsafeMutableRawBufferPointer(rebasing: allocation[0..<byteCount])
+                produce?(made)
+                // The recipe may hold the sources (other tensors) alive: let them go.
+                produce = nil
+                recipe = nil
+                memory = made
+                return UnsafeRawBufferPointer(made)
+            }
+        }
+
+        deinit {
+            if let memory, let base = memory.baseAddress { base.deallocate() }
+        }
     }
 
     /// A private copy of `source`.
@@ -24,7 +91,8 @@ public final class TensorStorage: @unchecked Sendable {
         if source.count > 0, let base = source.baseAddress {
             memory.baseAddress!.copyMemory(from: base, byteCount: source.count)
         }
-        self.bytes = UnsafeRawBufferPointer(rebasing: memory[0..<source.count])
+        self.immediateBytes = UnsafeRawBufferPointer(rebasing: memory[0..<source.count])
+        self.deferred = nil
         self.owner = nil
         self.ownsAllocation = true
     }
@@ -38,7 +106,8 @@ public final class TensorStorage: @unchecked Sendable {
             memory.deallocate()
             throw error
         }
-        self.bytes = UnsafeRawBufferPointer(rebasing: memory[0..<byteCount])
+        self.immediateBytes = UnsafeRawBufferPointer(rebasing: memory[0..<byteCount])
+        self.deferred = nil
         self.owner = nil
         self.ownsAllocation = true
     }
@@ -51,15 +120,15 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     /// Whether the bytes are a view into memory owned elsewhere (a mapped file or a message).
-    public var isView: Bool { !ownsAllocation }
+    public var isView: Bool { owner != nil }
 
     deinit {
-        if ownsAllocation, let base = bytes.baseAddress {
+        if ownsAllocation, let base = immediateBytes.baseAddress {
             UnsafeMutableRawPointer(mutating: base).deallocate()
         } else if let file = owner as? MappedFile {
             // This view is gone (a weight a pass replaced): its pages may go; any other view of
             // them reads them back from the file.
-            file.releasePages(of: bytes)
+            file.releasePages(of: immediateBytes)
         }
     }
 }

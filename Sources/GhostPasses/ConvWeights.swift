@@ -3,12 +3,16 @@ import GhostIR
 /// A Conv's weight and bias while a rewrite combines them.
 ///
 /// The bias is a Float64 vector. The kernel is kept as a sum of terms, each a source kernel times
-/// a per-output-channel factor, centred in the final spatial size; it is computed only when the
-/// new initializer is made, one output channel at a time in Float64 and rounded once to the
-/// element type. So a fold reads each weight once and writes it once: no Float64 copy of a whole
-/// kernel, and no zero-padded copy of a small branch before a merge sums it.
-struct ConvWeights {
-    enum Source {
+/// a per-output-channel factor, centred in the final spatial size. The new initializer is
+/// deferred storage with these weights as its recipe (`TensorStorage(deferredByteCount:…)`): its
+/// values are computed when something first reads them (the writer, the interpreter), one output
+/// channel at a time in Float64 and rounded once to the element type. A later rewrite that reads
+/// the Conv takes the recipe's terms instead (`read`), so a fold, then a pad, then a merge
+/// compute the merged kernel once, from the original weights: no Float64 copy of a whole kernel,
+/// no zero-padded copy of a small branch, no folded kernel that only a merge reads, and one
+/// rounding for the whole chain.
+struct ConvWeights: Sendable {
+    enum Source: Sendable {
         /// A Conv's weight, [O, I/g, k…], float32 or float64.
         case tensor(Tensor)
         /// The identity: K[o, o mod I/g, 0…] = 1 with a 1×1… kernel.
@@ -16,7 +20,7 @@ struct ConvWeights {
     }
 
     /// factor[o] · source, centred in the final kernel.
-    struct Term {
+    struct Term: Sendable {
         var source: Source
         /// The source's spatial kernel size (all ones for the identity).
         var spatial: [Int]
@@ -54,6 +58,10 @@ struct ConvWeights {
                 return .failure(Skip("Conv bias has \(tensor.elementCount) values for \(weight.shape[0]) output channels"))
             }
             bias = tensor.doubleValues()
+        }
+        // A weight an earlier rewrite made and nothing has read yet: combine its terms.
+        if let recipe = weight.storage.recipe as? ConvWeights, recipe.shape == weight.shape, recipe.elementType == weight.elementType {
+            return .success(ConvWeights(terms: recipe.terms, bias: bias, shape: recipe.shape, elementType: recipe.elementType))
         }
         let term = Term(source: .tensor(weight), spatial: Array(weight.shape.dropFirst(2)), factor: nil)
         return .success(ConvWeights(terms: [term], bias: bias, shape: weight.shape, elementType: weight.elementType))
@@ -101,23 +109,31 @@ struct ConvWeights {
         for channel in bias.indices { bias[channel] += other.bias[channel] }
     }
 
-    /// Weight and bias tensors, each value rounded once to the element type.
+    /// Weight and bias tensors, each value rounded once to the element type; the weight's values
+    /// are computed when first read (see the type's description).
     func tensors() throws(TensorError) -> (weight: Tensor, bias: Tensor) {
-        let weight: Tensor
+        let recipe = self
+        let (elements, overflow) = outputChannels.multipliedReportingOverflow(by: perChannel)
+        guard !overflow, elements <= Int.max / 8 else { throw .sizeOverflow(shape: shape) }
         switch elementType {
         case .float64:
-            weight = try Tensor(elementType: .float64, shape: shape, storage: materialize(as: Double.self))
-            return (weight, try Tensor(float64: bias, shape: [outputChannels]))
+            let storage = TensorStorage(deferredByteCount: elements * 8, recipe: recipe) { raw in
+                recipe.materialize(into: raw.bindMemory(to: Double.self))
+            }
+            return (try Tensor(elementType: .float64, shape: shape, storage: storage), try Tensor(float64: bias, shape: [outputChannels]))
         default:
-            weight = try Tensor(elementType: .float32, shape: shape, storage: materialize(as: Float.self))
-            return (weight, try Tensor(float32: bias.map { Float($0) }, shape: [outputChannels]))
+            let storage = TensorStorage(deferredByteCount: elements * 4, recipe: recipe) { raw in
+                recipe.materialize(into: raw.bindMemory(to: Float.self))
+            }
+            return (try Tensor(elementType: .float32, shape: shape, storage: storage),
+                    try Tensor(float32: bias.map { Float($0) }, shape: [outputChannels]))
         }
     }
 
     /// The kernel, one output channel at a time: each term's values times its factor, summed in
     /// Float64 at their centred positions, then rounded once. (A single term of the final size —
     /// every fold — is scaled straight into the output, which is the same arithmetic.)
-    private func materialize<Element: BinaryFloatingPoint>(as _: Element.Type) -> TensorStorage {
+    private func materialize<Element: BinaryFloatingPoint>(into output: UnsafeMutableBufferPointer<Element>) {
         let channels = outputChannels, perChannel = perChannel, inner = shape[1]
         let largeSpatial = Array(shape.dropFirst(2))
         let largeSize = largeSpatial.reduce(1, *)
@@ -127,8 +143,7 @@ struct ConvWeights {
             (source: term.source, offsets: Self.centredOffsets(of: term.spatial, in: largeSpatial),
              factor: term.factor ?? [Double](repeating: 1, count: channels))
         }
-        return TensorStorage(byteCount: channels * perChannel * MemoryLayout<Element>.stride) { raw in
-            let output = raw.bindMemory(to: Element.self)
+        do {
             if plans.count == 1, case .tensor(let tensor) = plans[0].source, plans[0].offsets.count == largeSize {
                 let factor = plans[0].factor
                 if tensor.elementType == .float64 {

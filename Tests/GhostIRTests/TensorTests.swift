@@ -1,3 +1,4 @@
+import Foundation
 import GhostIR
 import Testing
 
@@ -59,4 +60,37 @@ import Testing
     #expect(table.names == ["a", "c"])
     #expect(table["a"]?.elements(as: Float.self) == [9])
     #expect(Array(table).map(\.name) == ["a", "c"])
+}
+
+/// Deferred storage: its size is known without computing it, its recipe is readable until the
+/// bytes are made, and the bytes are made exactly once even when many threads read at once.
+@Test func deferredStorageIsComputedOnceOnFirstRead() async throws {
+    final class Counter: @unchecked Sendable {
+        let lock = NSLock()
+        var calls = 0
+    }
+    let counter = Counter()
+    let storage = TensorStorage(deferredByteCount: 16, recipe: "recipe") { raw in
+        counter.lock.withLock { counter.calls += 1 }
+        let floats = raw.bindMemory(to: Float.self)
+        for index in floats.indices { floats[index] = Float(index) + 0.5 }
+    }
+    let tensor = try Tensor(elementType: .float32, shape: [2, 2], storage: storage)
+    #expect(tensor.byteCount == 16 && tensor.elementCount == 4)
+    #expect(!storage.isComputed)
+    #expect(storage.recipe as? String == "recipe")
+    #expect(counter.calls == 0)
+    let addresses = await withTaskGroup(of: Int.self) { group in
+        for _ in 0..<8 { group.addTask { Int(bitPattern: storage.bytes.baseAddress) } }
+        return await group.reduce(into: Set<Int>()) { $0.insert($1) }
+    }
+    #expect(addresses.count == 1)
+    #expect(counter.calls == 1)
+    #expect(storage.isComputed && storage.recipe == nil)
+    #expect(tensor.elements(as: Float.self) == [0.5, 1.5, 2.5, 3.5])
+    // A deferred size that disagrees with the shape is refused without computing anything.
+    let wrong = TensorStorage(deferredByteCount: 12, recipe: 0) { _ in Issue.record("computed") }
+    #expect(throws: TensorError.byteCountMismatch(expected: 16, actual: 12)) {
+        try Tensor(elementType: .float32, shape: [4], storage: wrong)
+    }
 }

@@ -168,3 +168,36 @@ private func skipReason(_ graph: Graph, pass: String = "merge-parallel-convs") t
     #expect(result.report("merge-parallel-convs")?.rewrites.count == 1)
     #expect(try NaiveEvaluator.relativeDifference(builder.graph, result.graph, shape: [1, 4, 6, 6]) <= 1e-12)
 }
+
+/// A RepVGG block's fold, pad and merge leave one kernel whose values are computed once, when
+/// first read, from the original weights: the folded and padded kernels in between are never
+/// made, and a float32 kernel is rounded once for the whole chain.
+@Test func mergedKernelIsComputedOnceFromTheOriginalWeights() throws {
+    var builder = TestGraphBuilder(shape: [1, 4, 5, 5], seed: 5, elementType: .float32)
+    let a = builder.batchNorm("a.bn", builder.conv("a.conv", "x", out: 4, in: 4), channels: 4)
+    let b = builder.batchNorm("b.bn", builder.conv("b.conv", "x", out: 4, in: 4, kernel: 1), channels: 4)
+    let identity = builder.batchNorm("id.bn", "x", channels: 4)
+    builder.output(builder.op("Relu", "Relu", [builder.op("Add", "Add_1", [builder.op("Add", "Add_0", [a, b]), identity])]))
+    let originals = builder.graph.initializers.map(\.tensor.storage)
+    let result = try fuse(builder.graph)
+    #expect(result.graph.nodes.map(\.opType) == ["Conv", "Relu"])
+    let weight = try #require(result.graph.initializers[result.graph.nodes[0].inputs[1]])
+    #expect(!weight.storage.isComputed)
+    let recipe = try #require(weight.storage.recipe as? ConvWeights)
+    // Three terms: the 3×3 and 1×1 kernels as loaded (the very storage), and the identity.
+    #expect(recipe.terms.count == 3)
+    var sources = 0
+    for term in recipe.terms {
+        if case .tensor(let tensor) = term.source {
+            #expect(originals.contains { $0 === tensor.storage })
+            sources += 1
+        }
+    }
+    #expect(sources == 2)
+    #expect(recipe.terms.map(\.spatial).sorted { $0[0] < $1[0] } == [[1, 1], [1, 1], [3, 3]])
+    // Reading computes the values (and lets the recipe go); they match the original graph.
+    _ = weight.elements(as: Float.self)
+    #expect(weight.storage.isComputed)
+    #expect(weight.storage.recipe == nil)
+    #expect(try NaiveEvaluator.relativeDifference(builder.graph, result.graph, shape: [1, 4, 5, 5]) <= 1e-6)
+}
