@@ -58,7 +58,8 @@ public struct Interpreter: Sendable {
     /// How many nodes read only constants and were computed once, when the interpreter was made.
     public let nodesComputedAhead: Int
 
-    /// - Parameter threads: OpenBLAS threads for convolutions and matrix products (a process-wide
+    /// - Parameter threads: threads for convolutions and matrix products: the packed float32 GEMM
+    ///   splits its work this many ways, and OpenBLAS (float64) gets this many (a process-wide
     ///   setting; 1 by default, for reproducible timings and numbers).
     /// - Throws: `unsupportedOperator` for an op outside the supported set (or domain), `graph`
     ///   (code `invalid-graph`) for a cycle.
@@ -111,19 +112,18 @@ public struct Interpreter: Sendable {
                     prepared = PreparedNode(batchNorm: coefficients)
                 }
             }
-            // One BLAS thread (the default): float32 convolutions multiply by weights packed
-            // here, with CKernels' GEMM; with more threads BLAS does, in parallel.
-            if kind == .conv, threads <= 1, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
+            // float32 convolutions multiply by weights packed here, with CKernels' GEMM.
+            if kind == .conv, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
                let weight = constants[inputs[1]], case .float(let values) = weight.storage,
                let groups = (try? NodeContext(node: node, name: name, inputs: [], opset: opset, precision: precision).int("group", 1)),
-               let packed = PackedWeights(weight: values, shape: weight.shape, groups: groups) {
+               let packed = PackedWeights(weight: values, shape: weight.shape, groups: groups, threads: threads) {
                 prepared = PreparedNode(packedWeights: packed)
             }
             // Likewise a float32 Gemm's constant B (a classifier's weights), packed transposed.
-            if kind == .gemm, threads <= 1, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
+            if kind == .gemm, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
                let matrix = constants[inputs[1]], case .float(let values) = matrix.storage,
                let transB = (try? NodeContext(node: node, name: name, inputs: [], opset: opset, precision: precision).int("transB", 0)),
-               let packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0) {
+               let packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0, threads: threads) {
                 prepared = PreparedNode(packedWeights: packed)
             }
             steps.append(Step(source: NodeSource(node: node, name: name), kind: kind, inputs: inputs, outputs: outputs, prepared: prepared))

@@ -36,7 +36,7 @@ struct InterpreterOptions: ParsableArguments {
     @Option(help: "Arithmetic of the interpreter: f32 (as deployed) or f64 (isolates folding error).")
     var precision: InterpreterPrecision = .f32
 
-    @Option(help: "BLAS threads for the interpreter.")
+    @Option(help: "Threads for the interpreter's matrix products: the float32 packed GEMM splits large products (same bits whatever the count), OpenBLAS gets the rest.")
     var threads = 1
 
     var interpreterPrecision: Precision { precision == .f64 ? .float64 : .float32 }

@@ -1,4 +1,5 @@
 import CKernels
+@testable import GhostInterpreter
 import Foundation
 import Testing
 
@@ -66,4 +67,27 @@ private let shapes: [(m: Int, k: Int, n: Int)] = [
         }
         #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern), "\(m)×\(k)×\(n)")
     }
+}
+
+/// A product split over threads (by column blocks when there are many columns, by row panels
+/// when there are few) gives the same bits as one thread: each element is the same k-ordered sum.
+@Test(arguments: [(64, 256, 1031), (2051, 200, 49)])
+func packedProductSplitOverThreadsGivesTheSameBits(rows: Int, columns: Int, n: Int) throws {
+    var random = SeededValues(seed: UInt64(rows))
+    let weight = random.values(rows * columns).map(Float.init), b = random.values(columns * n).map(Float.init)
+    #expect(rows * columns * n >= PackedWeights.parallelWork)  // large enough to be split
+    var results: [[Float]] = []
+    for threads in [1, 2, 3] {
+        guard let packed = PackedWeights(matrix: weight, shape: [rows, columns], transposed: true, threads: threads) else { return }
+        var c = [Float](repeating: .nan, count: rows * n)
+        b.withUnsafeBufferPointer { bp in
+            c.withUnsafeMutableBufferPointer { cp in
+                packed.multiply(group: 0, bp.baseAddress!, ldb: n, n: n, into: cp.baseAddress!, ldc: n)
+            }
+        }
+        #expect(!c.contains { $0.isNaN }, "threads \(threads) left elements unwritten")
+        results.append(c)
+    }
+    #expect(results[1].map(\.bitPattern) == results[0].map(\.bitPattern))
+    #expect(results[2].map(\.bitPattern) == results[0].map(\.bitPattern))
 }
