@@ -47,32 +47,31 @@
         break;                                                                                     \
     }
 
+// Bias and affine steps, selected outside the loops too, over IN[i] into OUT[i].
+#define GK_EPILOGUE_LOOPS(T, IN, OUT)                                                              \
+    if (has_bias && has_affine) {                                                                  \
+        GK_ACTIVATION_LOOP(T, (IN[i] + bias) * scale + shift, OUT[i] = )                           \
+    } else if (has_bias) {                                                                         \
+        GK_ACTIVATION_LOOP(T, IN[i] + bias, OUT[i] = )                                             \
+    } else if (has_affine) {                                                                       \
+        GK_ACTIVATION_LOOP(T, IN[i] * scale + shift, OUT[i] = )                                    \
+    } else {                                                                                       \
+        GK_ACTIVATION_LOOP(T, IN[i], OUT[i] = )                                                    \
+    }
+
 #define GK_EPILOGUE(T, SUFFIX)                                                                     \
-    GK_CLONES void gk_epilogue_##SUFFIX(T *restrict x, ptrdiff_t count, bool has_bias, T bias,     \
-                                        bool has_affine, T scale, T shift, int activation,         \
+    GK_CLONES void gk_epilogue_##SUFFIX(T *dst, const T *src, ptrdiff_t count, bool has_bias,      \
+                                        T bias, bool has_affine, T scale, T shift, int activation, \
                                         double p0, double p1) {                                    \
         const T a = (T)p0, b = (T)p1;                                                              \
-        /* The bias and affine steps are selected outside the loops too. */                       \
-        if (has_bias && has_affine) {                                                              \
-            GK_ACTIVATION_LOOP(T, (x[i] + bias) * scale + shift, x[i] = )                          \
-        } else if (has_bias) {                                                                     \
-            GK_ACTIVATION_LOOP(T, x[i] + bias, x[i] = )                                            \
-        } else if (has_affine) {                                                                   \
-            GK_ACTIVATION_LOOP(T, x[i] * scale + shift, x[i] = )                                   \
-        } else {                                                                                   \
-            GK_ACTIVATION_LOOP(T, x[i], x[i] = )                                                   \
-        }                                                                                          \
-    }                                                                                              \
-    GK_CLONES void gk_activation_##SUFFIX(T *dst, const T *src, ptrdiff_t count, int activation,   \
-                                          double p0, double p1) {                                  \
-        const T a = (T)p0, b = (T)p1;                                                              \
+        /* In place through one pointer, or between two that do not alias. */                     \
         if (dst == src) {                                                                          \
             T *restrict x = dst;                                                                   \
-            GK_ACTIVATION_LOOP(T, x[i], x[i] = )                                                   \
+            GK_EPILOGUE_LOOPS(T, x, x)                                                             \
         } else {                                                                                   \
             T *restrict out = dst;                                                                 \
             const T *restrict in = src;                                                            \
-            GK_ACTIVATION_LOOP(T, in[i], out[i] = )                                                \
+            GK_EPILOGUE_LOOPS(T, in, out)                                                          \
         }                                                                                          \
     }
 

@@ -126,9 +126,10 @@ final class PreparedNode: Sendable {
 
 /// Elementwise nodes a Conv applies to its own output, plane by plane while it is in cache,
 /// instead of as separate nodes: a BatchNormalization with constant parameters, then a unary
-/// activation. Each is the very computation its node would do (`Normalization.applyBatchNorm`,
-/// `UnaryOperator.applyInPlace`), in the same order, so the result is bit-identical; only the
-/// intermediate tensors are never materialized (runs that keep intermediates do not fuse).
+/// activation. The Conv's bias, the BatchNormalization and an activation with a C loop run as one
+/// `gk_epilogue` call per plane — the loop those nodes run on their own too — and any other
+/// activation as `UnaryOperator.applyInPlace`; in the same order, so the result is bit-identical;
+/// only the intermediate tensors are never materialized (runs that keep intermediates do not fuse).
 struct ConvEpilogue: Sendable {
     var batchNorm: BatchNormCoefficients?
     var activation: UnaryOperator?

@@ -19,11 +19,10 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
                         _ count: Int, taps: Int, stride: Int)
     static func taps5x5(_ destination: UnsafeMutablePointer<Self>, _ first: UnsafePointer<Self>, rowStride: Int,
                         _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
-    /// A convolution's elementwise tail over one plane, and the activations alone (CKernels).
-    static func epilogue(_ x: UnsafeMutablePointer<Self>, _ count: Int, bias: Self?, affine: (scale: Self, shift: Self)?,
-                         _ activation: ActivationKernel)
-    static func activation(_ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, _ count: Int,
-                           _ activation: ActivationKernel)
+    /// destination[i] = activation((source[i] + bias)·scale + shift), each step optional
+    /// (CKernels' `gk_epilogue_*`); destination may be source.
+    static func epilogue(_ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, _ count: Int, bias: Self?,
+                         affine: (scale: Self, shift: Self)?, _ activation: ActivationKernel)
     /// out[i] = a[i·aStep] op b[i·bStep], steps 0 or 1 (CKernels' `gk_binary_*`).
     static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Self>, _ a: UnsafePointer<Self>, aStep: Int,
                        _ b: UnsafePointer<Self>, bStep: Int, _ count: Int)
@@ -54,14 +53,10 @@ extension Float: InterpreterScalar {
                         _ w: UnsafePointer<Float>, _ count: Int, stride: Int) {
         gk_taps5x5_f32(destination, first, rowStride, w, count, stride)
     }
-    static func epilogue(_ x: UnsafeMutablePointer<Float>, _ count: Int, bias: Float?, affine: (scale: Float, shift: Float)?,
-                         _ activation: ActivationKernel) {
-        gk_epilogue_f32(x, count, bias != nil, bias ?? 0, affine != nil, affine?.scale ?? 1, affine?.shift ?? 0,
+    static func epilogue(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int, bias: Float?,
+                         affine: (scale: Float, shift: Float)?, _ activation: ActivationKernel) {
+        gk_epilogue_f32(destination, source, count, bias != nil, bias ?? 0, affine != nil, affine?.scale ?? 1, affine?.shift ?? 0,
                         activation.code, activation.p0, activation.p1)
-    }
-    static func activation(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int,
-                           _ activation: ActivationKernel) {
-        gk_activation_f32(destination, source, count, activation.code, activation.p0, activation.p1)
     }
     static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, aStep: Int,
                        _ b: UnsafePointer<Float>, bStep: Int, _ count: Int) {
@@ -94,14 +89,10 @@ extension Double: InterpreterScalar {
                         _ w: UnsafePointer<Double>, _ count: Int, stride: Int) {
         gk_taps5x5_f64(destination, first, rowStride, w, count, stride)
     }
-    static func epilogue(_ x: UnsafeMutablePointer<Double>, _ count: Int, bias: Double?, affine: (scale: Double, shift: Double)?,
-                         _ activation: ActivationKernel) {
-        gk_epilogue_f64(x, count, bias != nil, bias ?? 0, affine != nil, affine?.scale ?? 1, affine?.shift ?? 0,
+    static func epilogue(_ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, _ count: Int, bias: Double?,
+                         affine: (scale: Double, shift: Double)?, _ activation: ActivationKernel) {
+        gk_epilogue_f64(destination, source, count, bias != nil, bias ?? 0, affine != nil, affine?.scale ?? 1, affine?.shift ?? 0,
                         activation.code, activation.p0, activation.p1)
-    }
-    static func activation(_ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, _ count: Int,
-                           _ activation: ActivationKernel) {
-        gk_activation_f64(destination, source, count, activation.code, activation.p0, activation.p1)
     }
     static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Double>, _ a: UnsafePointer<Double>, aStep: Int,
                        _ b: UnsafePointer<Double>, bStep: Int, _ count: Int) {

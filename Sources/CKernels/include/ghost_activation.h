@@ -1,9 +1,10 @@
 // Elementwise loops. The tail a convolution applies to each output plane (bias, then an inference
 // BatchNormalization's affine map, then an activation), and the activations on their own, in C
 // so that each loop is compiled for several x86 vector widths (AVX-512, AVX2, baseline) and the
-// best is chosen when the program loads. Floating-point contraction is off and every step is the
-// exact expression the interpreter's Swift definition evaluates (same operations, same order,
-// same comparisons), so the bits do not depend on the CPU or on whether a step was fused.
+// best is chosen when the program loads. These loops are the interpreter's definition of these
+// steps, fused or not: floating-point contraction is off and every step is the expression written
+// below (same operations, same order, same comparisons), so the bits do not depend on the CPU or
+// on whether a step was fused.
 #ifndef GHOST_ACTIVATION_H
 #define GHOST_ACTIVATION_H
 
@@ -29,18 +30,15 @@ enum {
     GK_ACT_CLIP = 5,
 };
 
-// For i < count: v = x[i]; if has_bias, v = v + bias; if has_affine, v = v·scale + shift;
-// x[i] = activation(v).
-void gk_epilogue_f32(float *x, ptrdiff_t count, bool has_bias, float bias, bool has_affine,
-                     float scale, float shift, int activation, double p0, double p1);
-void gk_epilogue_f64(double *x, ptrdiff_t count, bool has_bias, double bias, bool has_affine,
-                     double scale, double shift, int activation, double p0, double p1);
-
-// dst[i] = activation(src[i]) for i < count (dst may equal src).
-void gk_activation_f32(float *dst, const float *src, ptrdiff_t count, int activation, double p0,
-                       double p1);
-void gk_activation_f64(double *dst, const double *src, ptrdiff_t count, int activation, double p0,
-                       double p1);
+// For i < count: v = src[i]; if has_bias, v = v + bias; if has_affine, v = v·scale + shift;
+// dst[i] = activation(v). dst may equal src (in place); otherwise they must not overlap. With
+// neither bias nor affine this is the activation alone.
+void gk_epilogue_f32(float *dst, const float *src, ptrdiff_t count, bool has_bias, float bias,
+                     bool has_affine, float scale, float shift, int activation, double p0,
+                     double p1);
+void gk_epilogue_f64(double *dst, const double *src, ptrdiff_t count, bool has_bias, double bias,
+                     bool has_affine, double scale, double shift, int activation, double p0,
+                     double p1);
 
 // Binary arithmetic over a run of count elements: out[i] = a[i·a_step] OP b[i·b_step], where
 // each step is 0 (one value broadcast along the run) or 1.

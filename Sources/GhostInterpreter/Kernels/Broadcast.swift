@@ -100,9 +100,9 @@ enum Broadcast {
         }
     }
 
-    /// Add, Sub, Mul or Div (`GK_BIN_*`) over the broadcast of the two shapes: each run whose
-    /// operands are contiguous or broadcast is one vectorized C loop (CKernels), any other
-    /// (a transposed-looking broadcast) an element-by-element loop of the same arithmetic.
+    /// Add, Sub, Mul or Div (`GK_BIN_*`) over the broadcast of the two shapes, one vectorized C loop
+    /// (CKernels) per run. Along a run each operand is contiguous or one value: the run is the
+    /// innermost axis of size > 1, and an operand's stride there is 1, or 0 where it broadcasts.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func arithmetic<T: InterpreterScalar>(_ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int], into shape: [Int],
@@ -112,20 +112,9 @@ enum Broadcast {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     forEachRun(aShape, bShape, into: shape) { aOffset, bOffset, outOffset, run in
-                        let x = pa.baseAddress! + aOffset, y = pb.baseAddress! + bOffset, o = out.baseAddress! + outOffset
-                        if run.a <= 1, run.b <= 1 {
-                            T.binary(operation, o, x, aStep: run.a, y, bStep: run.b, run.size)
-                            return
-                        }
-                        for i in 0..<run.size {
-                            let (u, v) = (x[i * run.a], y[i * run.b])
-                            switch operation {
-                            case Int32(GK_BIN_ADD): (o + i).initialize(to: u + v)
-                            case Int32(GK_BIN_SUB): (o + i).initialize(to: u - v)
-                            case Int32(GK_BIN_MUL): (o + i).initialize(to: u * v)
-                            default: (o + i).initialize(to: u / v)
-                            }
-                        }
+                        precondition(run.a <= 1 && run.b <= 1, "a run steps through its operands by 0 or 1")
+                        T.binary(operation, out.baseAddress! + outOffset, pa.baseAddress! + aOffset, aStep: run.a,
+                                 pb.baseAddress! + bOffset, bStep: run.b, run.size)
                     }
                 }
             }

@@ -143,7 +143,7 @@ enum Convolution {
             for n in 0..<g.batch {
                 for c in 0..<g.outputChannels {
                     let channel = o.baseAddress! + (n * g.outputChannels + c) * plane
-                    T.epilogue(channel, plane, bias: bias?[c], affine: batchNorm.map { ($0.scale[c], $0.shift[c]) },
+                    T.epilogue(channel, channel, plane, bias: bias?[c], affine: batchNorm.map { ($0.scale[c], $0.shift[c]) },
                                kernel ?? none)
                     if kernel == nil { activation?.applyInPlace(UnsafeMutableBufferPointer(start: channel, count: plane)) }
                 }

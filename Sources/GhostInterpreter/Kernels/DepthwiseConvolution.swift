@@ -51,13 +51,13 @@ extension Convolution {
         // 2 about half the row, so only rows under 16 outputs go this way).
         let flat = kh == kw && sy == sx && (sx == 1 || ow < 16)
         let wideCount = (oh - 1) * planeWidth + ow
-        var wideBuffer = [T](repeating: 0, count: flat ? wideCount : 0)
+        // Every element of it is written by the window loop before it is read.
+        let widePointer: UnsafeMutablePointer<T>? = flat ? .allocate(capacity: wideCount) : nil
+        defer { widePointer?.deallocate() }
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in
                     plane.withUnsafeMutableBufferPointer { pp in
-                      wideBuffer.withUnsafeMutableBufferPointer { wideScratch in
-                        let widePointer = flat ? wideScratch.baseAddress : nil
                         let padded = pp.baseAddress!
                         var loaded = -1  // the input channel now in the plane
                         for n in 0..<g.batch {
@@ -102,7 +102,6 @@ extension Convolution {
                                 }
                             }
                         }
-                      }
                     }
                 }
             }

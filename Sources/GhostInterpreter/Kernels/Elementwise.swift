@@ -22,26 +22,18 @@ enum UnaryOperator {
     case gelu(tanhApproximation: Bool)
     case clip(min: Double, max: Double)
 
-    /// Hands the operator's element function, in the run's precision, to `body`: `apply` maps it
-    /// over a fresh array, `applyInPlace` over a buffer a fused step owns — one definition of each
-    /// activation, so both compute the same bits.
+    /// Hands the element function of an activation without a C loop (see `kernel`), in the run's
+    /// precision, to `body`: `apply` maps it over a fresh array, `applyInPlace` over a buffer a
+    /// fused step owns — one definition, so both compute the same bits.
     @inline(__always)
     private func withFunction<T: InterpreterScalar, R>(_: T.Type, _ body: ((T) -> T) -> R) -> R {
         switch self {
-        case .relu: return body { $0 > 0 ? $0 : 0 }
-        case .identity: return body { $0 }
         case .sigmoid: return body { 1 / (1 + T.exponential(-$0)) }
         case .tanh: return body { T.hyperbolicTangent($0) }
         case .erf: return body { T.errorFunction($0) }
         case .sqrt: return body { $0.squareRoot() }
-        case .leakyRelu(let alpha):
-            let a = T(alpha)
-            return body { $0 >= 0 ? $0 : a * $0 }
-        case .hardSigmoid(let alpha, let beta):
-            let a = T(alpha), b = T(beta)
-            return body { Swift.max(0, Swift.min(1, a * $0 + b)) }
-        case .hardSwish:
-            return body { $0 * Swift.max(0, Swift.min(1, $0 / 6 + T(0.5))) }
+        case .relu, .identity, .leakyRelu, .hardSigmoid, .hardSwish, .clip:
+            preconditionFailure("\(self) is computed by its C loop (kernel)")
         case .gelu(let approximate):
             if approximate {
                 let c = T((2 / Double.pi).squareRoot())
@@ -49,14 +41,11 @@ enum UnaryOperator {
             }
             let c = T(1 / 2.0.squareRoot())
             return body { T(0.5) * $0 * (1 + T.errorFunction($0 * c)) }
-        case .clip(let low, let high):
-            let l = T(low), h = T(high)
-            return body { Swift.min(h, Swift.max(l, $0)) }
         }
     }
 
-    /// The C loop (CKernels' ghost_activation.h) that computes this activation, for those that
-    /// have one: the same expression as `withFunction`'s, vectorized for the CPU.
+    /// The C loop (CKernels' ghost_activation.h, which defines these activations: vectorized per
+    /// CPU, same bits on every one) for the activations that have one.
     var kernel: ActivationKernel? {
         switch self {
         case .identity: return ActivationKernel(code: Int32(GK_ACT_NONE))
@@ -76,7 +65,7 @@ enum UnaryOperator {
         if let kernel {
             return [T](filling: values.count) { out in
                 values.withUnsafeBufferPointer { source in
-                    T.activation(out.baseAddress!, source.baseAddress!, source.count, kernel)
+                    T.epilogue(out.baseAddress!, source.baseAddress!, source.count, bias: nil, affine: nil, kernel)
                 }
             }
         }
@@ -88,23 +77,11 @@ enum UnaryOperator {
     func applyInPlace<T: InterpreterScalar>(_ values: UnsafeMutableBufferPointer<T>) {
         guard !values.isEmpty else { return }
         if let kernel {
-            T.activation(values.baseAddress!, values.baseAddress!, values.count, kernel)
+            T.epilogue(values.baseAddress!, values.baseAddress!, values.count, bias: nil, affine: nil, kernel)
             return
         }
-        // Through a small scratch copy: written back in place, `x > 0 ? x : 0` would compile to
-        // a conditional store per element (the kept value is already there), which does not
-        // vectorize; from a separate source it is a vector select.
         withFunction(T.self) { f in
-            withUnsafeTemporaryAllocation(of: T.self, capacity: 256) { scratch in
-                var start = 0
-                while start < values.count {
-                    let count = Swift.min(256, values.count - start)
-                    let destination = values.baseAddress! + start
-                    scratch.baseAddress!.update(from: destination, count: count)
-                    for i in 0..<count { destination[i] = f(scratch[i]) }
-                    start += count
-                }
-            }
+            for i in values.indices { values[i] = f(values[i]) }
         }
     }
 

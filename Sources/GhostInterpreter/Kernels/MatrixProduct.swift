@@ -11,12 +11,14 @@ enum MatrixProduct {
         if let c, Broadcast.shape(c.shape, [m, n]) != [m, n] { throw context.fail("C \(c.shape) does not broadcast to [\(m), \(n)]") }
         try checkBLASSizes(context, m, n, k, a.shape.last ?? 0, b.shape.last ?? 0)
         _ = try context.elementCount(of: [m, n])
+        /// beta·C broadcast to [m, n], or zeros; alpha·A·B is added to it.
+        func start<T: InterpreterScalar>(_ cv: [T]?) -> [T] {
+            let zeros = [T](repeating: 0, count: m * n)
+            guard let cv, let shape = c?.shape, beta != 0 else { return zeros }
+            return Broadcast.apply(cv, shape, zeros, [m, n], into: [m, n]) { $0 * T(beta) + $1 }
+        }
         func run<T: InterpreterScalar>(_ av: [T], _ bv: [T], _ cv: [T]?) -> [T] {
-            var out = [T](repeating: 0, count: m * n)
-            if let cv, let shape = c?.shape, beta != 0 {
-                // beta·C broadcast to [m, n]; BLAS then adds alpha·A·B to it.
-                out = Broadcast.apply(cv, shape, out, [m, n], into: [m, n]) { $0 * T(beta) + $1 }
-            }
+            var out = start(cv)
             guard m > 0, n > 0, k > 0 else { return out }
             av.withUnsafeBufferPointer { ap in
                 bv.withUnsafeBufferPointer { bp in
@@ -28,14 +30,13 @@ enum MatrixProduct {
             }
             return out
         }
-        // B constant and packed when the interpreter was made (float32, one thread): Yᵀ = Bᵀ·Aᵀ
-        // by the packed kernel, then Y = alpha·Y + beta·C as BLAS would combine them.
+        // B constant and packed when the interpreter was made (float32): Yᵀ = Bᵀ·Aᵀ by the packed
+        // kernel, then Y = alpha·Y + beta·C as BLAS would combine them.
         if let packed = context.prepared?.packedWeights, packed.rows == n, packed.columns == k, m > 0,
            case .float(let av) = a.storage, c == nil || c?.typeName == a.typeName {
-            var out = [Float](repeating: 0, count: m * n)
-            if let c, case .float(let cv) = c.storage, beta != 0 {
-                out = Broadcast.apply(cv, c.shape, out, [m, n], into: [m, n]) { $0 * Float(beta) + $1 }
-            }
+            var cv: [Float]?
+            if case .float(let values)? = c?.storage { cv = values }
+            var out = start(cv)
             // Aᵀ [k × m]: A itself when transA, or when A is one row; else a transposed copy.
             let columns = transA || m == 1 ? av : [Float](filling: k * m) { t in
                 for row in 0..<m { for column in 0..<k { t.initializeElement(at: column * m + row, to: av[row * k + column]) } }

@@ -37,10 +37,18 @@ enum Normalization {
         let channels = x.shape[1]
         guard coefficients.channels == channels else { throw context.fail("parameters must have \(channels) values") }
         let plane = x.shape.dropFirst(2).reduce(1, *)
+        // y = x·s[c] + t[c], plane by plane, by the Conv epilogue's C loop (so a BatchNormalization
+        // fused into a Conv computes the same bits).
         func apply<T: InterpreterScalar>(_ values: [T], _ scale: [T], _ shift: [T]) -> [T] {
-            [T](filling: values.count) { out in
+            guard plane > 0 else { return values }
+            let none = ActivationKernel(code: Int32(GK_ACT_NONE))
+            return [T](filling: values.count) { out in
                 values.withUnsafeBufferPointer { x in
-                    applyBatchNorm(UnsafeMutableBufferPointer(mutating: x), into: out, scale: scale, shift: shift, plane: plane)
+                    for block in 0..<(x.count / plane) {
+                        let c = block % channels
+                        T.epilogue(out.baseAddress! + block * plane, x.baseAddress! + block * plane, plane, bias: nil,
+                                   affine: (scale[c], shift[c]), none)
+                    }
                 }
             }
         }
@@ -50,27 +58,6 @@ enum Normalization {
         default: throw context.fail("expects floating-point input")
         }
     }
-
-    /// out = x·s[c] + t[c] over planes of `plane` elements, channel c = plane index mod channels;
-    /// `out` may be `x` itself. Shared by the BatchNormalization node and a Conv's fused epilogue,
-    /// so both compute the same bits.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    static func applyBatchNorm<T: InterpreterScalar>(
-        _ x: UnsafeMutableBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>, scale: [T], shift: [T], plane: Int
-    ) {
-        let channels = scale.count
-        guard plane > 0, channels > 0 else { return }
-        let none = ActivationKernel(code: Int32(GK_ACT_NONE))
-        for block in 0..<(x.count / plane) {
-            let c = block % channels
-            let target = out.baseAddress! + block * plane
-            if target != x.baseAddress! + block * plane { target.update(from: x.baseAddress! + block * plane, count: plane) }
-            // x·s + t, by the Conv epilogue's C loop (so a fused BN computes the same bits).
-            T.epilogue(target, plane, bias: nil, affine: (scale[c], shift[c]), none)
-        }
-    }
-
 
     /// The per-channel affine map of an inference BatchNormalization, in the run's precision and
     /// in ONNX Runtime's order: s = γ·(1/√(σ²+ε)), t = β − μ·s, so float32 runs round the way a
