@@ -105,26 +105,27 @@ public struct Interpreter: Sendable {
             // Work that depends only on constants is done once, here; if it fails, the run
             // reports the same error from the node itself.
             var prepared: PreparedNode?
-            if kind == .batchNormalization, inputs.count == 5, inputs[1...].allSatisfy({ constants[$0] != nil }) {
-                let context = NodeContext(node: node, name: name, inputs: inputs.map { constants[$0] },
-                                          opset: opset, precision: precision)
+            let context = NodeContext(node: node, name: name, inputs: inputs.map { constants[$0] }, opset: opset, precision: precision)
+            switch kind {
+            case .batchNormalization where inputs.count == 5 && inputs[1...].allSatisfy({ constants[$0] != nil }):
                 if let coefficients = try? Normalization.batchNormCoefficients(context) {
                     prepared = PreparedNode(batchNorm: coefficients)
                 }
-            }
-            // float32 convolutions multiply by weights packed here, with CKernels' GEMM.
-            if kind == .conv, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
-               let weight = constants[inputs[1]], case .float(let values) = weight.storage,
-               let groups = (try? NodeContext(node: node, name: name, inputs: [], opset: opset, precision: precision).int("group", 1)),
-               let packed = PackedWeights(weight: values, shape: weight.shape, groups: groups, threads: threads) {
-                prepared = PreparedNode(packedWeights: packed)
-            }
-            // Likewise a float32 Gemm's constant B (a classifier's weights), packed transposed.
-            if kind == .gemm, precision == .float32, inputs.count >= 2, inputs[1] >= 0,
-               let matrix = constants[inputs[1]], case .float(let values) = matrix.storage,
-               let transB = (try? NodeContext(node: node, name: name, inputs: [], opset: opset, precision: precision).int("transB", 0)),
-               let packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0, threads: threads) {
-                prepared = PreparedNode(packedWeights: packed)
+            // float32 convolutions, and a Gemm's constant B (a classifier's weights, packed
+            // transposed), multiply by weights packed here, with CKernels' GEMM.
+            case .conv where precision == .float32:
+                if let weight = context.optionalInput(1), case .float(let values) = weight.storage,
+                   let groups = try? context.int("group", 1),
+                   let packed = PackedWeights(weight: values, shape: weight.shape, groups: groups, threads: threads) {
+                    prepared = PreparedNode(packedWeights: packed)
+                }
+            case .gemm where precision == .float32:
+                if let matrix = context.optionalInput(1), case .float(let values) = matrix.storage,
+                   let transB = try? context.int("transB", 0),
+                   let packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0, threads: threads) {
+                    prepared = PreparedNode(packedWeights: packed)
+                }
+            default: break
             }
             steps.append(Step(source: NodeSource(node: node, name: name), kind: kind, inputs: inputs, outputs: outputs, prepared: prepared))
         }
