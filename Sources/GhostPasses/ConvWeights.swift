@@ -143,39 +143,37 @@ struct ConvWeights: Sendable {
             (source: term.source, offsets: Self.centredOffsets(of: term.spatial, in: largeSpatial),
              factor: term.factor ?? [Double](repeating: 1, count: channels))
         }
-        do {
-            if plans.count == 1, case .tensor(let tensor) = plans[0].source, plans[0].offsets.count == largeSize {
-                let factor = plans[0].factor
-                if tensor.elementType == .float64 {
-                    Self.scale(tensor.storage.bytes.bindMemory(to: Double.self), by: factor, perChannel: perChannel, into: output)
-                } else {
-                    Self.scale(tensor.storage.bytes.bindMemory(to: Float.self), by: factor, perChannel: perChannel, into: output)
-                }
-                return
+        if plans.count == 1, case .tensor(let tensor) = plans[0].source, plans[0].offsets.count == largeSize {
+            let factor = plans[0].factor
+            if tensor.elementType == .float64 {
+                Self.scale(tensor.storage.bytes.bindMemory(to: Double.self), by: factor, perChannel: perChannel, into: output)
+            } else {
+                Self.scale(tensor.storage.bytes.bindMemory(to: Float.self), by: factor, perChannel: perChannel, into: output)
             }
-            var sum = [Double](repeating: 0, count: perChannel)
-            sum.withUnsafeMutableBufferPointer { sum in
-                for channel in 0..<channels {
-                    for position in 0..<perChannel { sum[position] = 0 }
-                    for plan in plans {
-                        let factor = plan.factor[channel]
-                        switch plan.source {
-                        case .identity:
-                            sum[(channel % inner) * largeSize + identityOffset] += factor
-                        case .tensor(let tensor):
-                            let base = channel * inner * plan.offsets.count
-                            if tensor.elementType == .float64 {
-                                Self.accumulate(tensor.storage.bytes.bindMemory(to: Double.self), from: base, inner: inner,
-                                                offsets: plan.offsets, largeSize: largeSize, factor: factor, into: sum)
-                            } else {
-                                Self.accumulate(tensor.storage.bytes.bindMemory(to: Float.self), from: base, inner: inner,
-                                                offsets: plan.offsets, largeSize: largeSize, factor: factor, into: sum)
-                            }
+            return
+        }
+        var sum = [Double](repeating: 0, count: perChannel)
+        sum.withUnsafeMutableBufferPointer { sum in
+            for channel in 0..<channels {
+                for position in 0..<perChannel { sum[position] = 0 }
+                for plan in plans {
+                    let factor = plan.factor[channel]
+                    switch plan.source {
+                    case .identity:
+                        sum[(channel % inner) * largeSize + identityOffset] += factor
+                    case .tensor(let tensor):
+                        let base = channel * inner * plan.offsets.count
+                        if tensor.elementType == .float64 {
+                            Self.accumulate(tensor.storage.bytes.bindMemory(to: Double.self), from: base, inner: inner,
+                                            offsets: plan.offsets, largeSize: largeSize, factor: factor, into: sum)
+                        } else {
+                            Self.accumulate(tensor.storage.bytes.bindMemory(to: Float.self), from: base, inner: inner,
+                                            offsets: plan.offsets, largeSize: largeSize, factor: factor, into: sum)
                         }
                     }
-                    let destination = channel * perChannel
-                    for position in 0..<perChannel { output[destination + position] = Element(sum[position]) }
                 }
+                let destination = channel * perChannel
+                for position in 0..<perChannel { output[destination + position] = Element(sum[position]) }
             }
         }
     }
