@@ -1,12 +1,19 @@
-"""Writes ONNX's own operator test cases in ONNX's usual layout, for the interpreter's conformance test.
+"""Writes every case of ONNX's own operator test suite in ONNX's usual layout, for the
+interpreter's conformance test.
 
 The onnx wheel carries the node test generators, not their data: collect_testcases() builds each
-case (a model plus input/output arrays). Cases whose nodes all use operators the interpreter
-supports (the list below mirrors Sources/GhostInterpreter/Operators.swift) are written as
+case (a model plus input/output arrays). Every case is written, whether or not the interpreter
+supports its operators — the Swift test decides, from the interpreter's operator table, which
+must pass and which must be refused with a typed error:
     OUT/<case>/model.onnx
-    OUT/<case>/test_data_set_N/input_K.pb, output_K.pb     (TensorProto)
-plus OUT/index.json with each case's rtol/atol. Tests/GhostInterpreterTests/ONNXNodeTests.swift
-runs them when GHOST_ONNX_NODE_TESTS=OUT (scripts/test.sh sets it).
+    OUT/<case>/test_data_set_N/input_K.pb, output_K.pb     (TensorProto; tensor cases only)
+plus OUT/index.json: the onnx version, and per case its rtol/atol, op types, and `data`:
+    "tensors"      every input and output is a tensor (data sets written)
+    "non-tensor"   sequences, optionals or maps somewhere (no data written: the interpreter holds
+                   tensors only, so it must refuse the model)
+    "none"         the suite builds no data for the case
+Tests/GhostInterpreterTests/ONNXNodeTests.swift runs them (GHOST_ONNX_NODE_TESTS=OUT; scripts/test.sh
+sets it) against Tests/Fixtures/onnx-node-tests/expected.txt.
 
 Usage: python scripts/onnx-node-tests.py OUT
 """
@@ -16,17 +23,24 @@ import shutil
 import sys
 import warnings
 
+import numpy as np
 import onnx
 from onnx import numpy_helper
 from onnx.backend.test.case.node import collect_testcases
 
-SUPPORTED = {
-    "Conv", "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish",
-    "Tanh", "Erf", "Gelu", "Softmax", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "GlobalAveragePool",
-    "GlobalMaxPool", "AveragePool", "MaxPool", "ReduceMean", "Concat", "Split", "Slice", "Pad", "Reshape",
-    "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Gather", "Constant", "ConstantOfShape",
-    "Identity", "Dropout", "Cast", "Gemm", "MatMul", "LayerNormalization",
-}
+
+def is_tensor(array):
+    return isinstance(array, (np.ndarray, np.generic, onnx.TensorProto))
+
+
+def tensor_proto(array, name):
+    """Some generators (Cast's) give TensorProtos already, for types numpy lacks."""
+    if isinstance(array, onnx.TensorProto):
+        tensor = onnx.TensorProto()
+        tensor.CopyFrom(array)
+        tensor.name = name
+        return tensor
+    return numpy_helper.from_array(np.asarray(array), name)
 
 
 def main(out):
@@ -39,29 +53,33 @@ def main(out):
         cases = collect_testcases(None)
     index = []
     for case in cases:
-        if case.model is None or not case.data_sets:
+        if case.model is None:
             continue
-        ops = {node.op_type for node in case.model.graph.node}
-        if not ops <= SUPPORTED or any(node.domain not in ("", "ai.onnx") for node in case.model.graph.node):
-            continue
-        arrays = [a for inputs, outputs in case.data_sets for a in list(inputs) + list(outputs)]
-        if not all(hasattr(a, "shape") and hasattr(a, "dtype") for a in arrays):
-            continue  # sequences and optionals: the interpreter runs tensors only
+        nodes = case.model.graph.node
+        ops = sorted({(node.domain if node.domain not in ("", "ai.onnx") else "") + ("::" if node.domain not in ("", "ai.onnx") else "") + node.op_type for node in nodes})
         directory = out / case.name
         directory.mkdir()
         onnx.save(case.model, str(directory / "model.onnx"))
-        for number, (inputs, outputs) in enumerate(case.data_sets):
-            data = directory / f"test_data_set_{number}"
-            data.mkdir()
-            for k, (array, info) in enumerate(zip(inputs, case.model.graph.input)):
-                tensor = numpy_helper.from_array(array, info.name)
-                (data / f"input_{k}.pb").write_bytes(tensor.SerializeToString())
-            for k, (array, info) in enumerate(zip(outputs, case.model.graph.output)):
-                tensor = numpy_helper.from_array(array, info.name)
-                (data / f"output_{k}.pb").write_bytes(tensor.SerializeToString())
-        index.append({"name": case.name, "rtol": case.rtol, "atol": case.atol, "ops": sorted(ops)})
-    (out / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True))
-    print(f"wrote {len(index)} of {len(cases)} node test cases to {out}")
+        arrays = [a for inputs, outputs in (case.data_sets or []) for a in list(inputs) + list(outputs)]
+        if not case.data_sets:
+            data = "none"
+        elif not all(is_tensor(a) for a in arrays):
+            data = "non-tensor"
+        else:
+            data = "tensors"
+            for number, (inputs, outputs) in enumerate(case.data_sets):
+                folder = directory / f"test_data_set_{number}"
+                folder.mkdir()
+                for k, (array, info) in enumerate(zip(inputs, case.model.graph.input)):
+                    tensor = tensor_proto(array, info.name)
+                    (folder / f"input_{k}.pb").write_bytes(tensor.SerializeToString())
+                for k, (array, info) in enumerate(zip(outputs, case.model.graph.output)):
+                    tensor = tensor_proto(array, info.name)
+                    (folder / f"output_{k}.pb").write_bytes(tensor.SerializeToString())
+        index.append({"name": case.name, "rtol": case.rtol, "atol": case.atol, "ops": ops, "data": data})
+    document = {"onnx_version": onnx.__version__, "cases": index}
+    (out / "index.json").write_text(json.dumps(document, indent=1, sort_keys=True))
+    print(f"wrote all {len(index)} of {len(cases)} node test cases (onnx {onnx.__version__}) to {out}")
 
 
 if __name__ == "__main__":

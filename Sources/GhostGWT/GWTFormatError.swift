@@ -38,7 +38,7 @@ public enum GWTFormatError: Error, Equatable, Sendable {
     }
 }
 
-extension GWTFormatError: LocalizedError {
+extension GWTFormatError: CodedError {
     public var errorDescription: String? {
         switch self {
         case .unreadable(let file, let reason): "\(file): cannot read the file: \(reason)"

@@ -1,4 +1,5 @@
 import Foundation
+import GhostIR
 
 /// Why the interpreter could not run a graph. Node-level cases name the node, its op and the
 /// attribute or input at fault; unsupported features are errors, never silently wrong answers.
@@ -32,7 +33,7 @@ public enum InterpreterError: Error, Equatable, Sendable {
     }
 }
 
-extension InterpreterError: LocalizedError {
+extension InterpreterError: CodedError {
     public var errorDescription: String? {
         switch self {
         case .missingInput(let name): "no value was given for graph input '\(name)'"

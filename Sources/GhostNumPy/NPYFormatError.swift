@@ -1,4 +1,5 @@
 import Foundation
+import GhostIR
 
 /// Why a .npy file could not be read or written; cases name the file and the byte offset or header
 /// field at fault.
@@ -30,7 +31,7 @@ public enum NPYFormatError: Error, Equatable, Sendable {
     }
 }
 
-extension NPYFormatError: LocalizedError {
+extension NPYFormatError: CodedError {
     public var errorDescription: String? {
         switch self {
         case .unreadable(let file, let reason): "\(file): cannot read the file: \(reason)"

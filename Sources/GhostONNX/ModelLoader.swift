@@ -93,8 +93,8 @@ struct GraphDecoder {
         }
         let graph = Graph(
             name: text(graphProto.name),
-            inputs: try values(graphProto.input, graphProto.n_input),
-            outputs: try values(graphProto.output, graphProto.n_output),
+            inputs: try values(graphProto.input, graphProto.n_input, tensorsOnly: true),
+            outputs: try values(graphProto.output, graphProto.n_output, tensorsOnly: true),
             initializers: initializers, nodes: nodes,
             valueInfo: try values(graphProto.value_info, graphProto.n_value_info),
             opsetImports: opsets, metadata: metadata, docString: text(graphProto.doc_string))
@@ -104,9 +104,16 @@ struct GraphDecoder {
         return graph
     }
 
-    private func values(_ base: UnsafeMutablePointer<UnsafeMutablePointer<Onnx__ValueInfoProto>?>?, _ count: Int) throws(ONNXLoadError) -> [Value] {
+    /// With `tensorsOnly` (graph inputs and outputs), a value of another type (sequence, map,
+    /// optional, sparse tensor: a TypeProto whose only content is fields outside our subset) is
+    /// refused: everything downstream holds tensors.
+    private func values(_ base: UnsafeMutablePointer<UnsafeMutablePointer<Onnx__ValueInfoProto>?>?, _ count: Int,
+                        tensorsOnly: Bool = false) throws(ONNXLoadError) -> [Value] {
         var result: [Value] = []
         for proto in messages(base, count) {
+            if tensorsOnly, let type = proto.pointee.type?.pointee, type.value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, type.base.n_unknown_fields > 0 {
+                throw .nonTensorValue(file: file, name: text(proto.pointee.name))
+            }
             result.append(try value(proto.pointee))
         }
         return result

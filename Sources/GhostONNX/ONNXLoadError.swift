@@ -20,6 +20,8 @@ public enum ONNXLoadError: Error, Equatable, Sendable {
     case invalidAttribute(file: String, node: String, attribute: String, problem: String)
     case invalidNode(file: String, node: String, problem: String)
     case invalidGraph(file: String, defect: GraphValidationError)
+    /// A graph input or output that is not a tensor (a sequence, map, optional or sparse tensor).
+    case nonTensorValue(file: String, name: String)
 
     /// A stable identifier of the kind of problem, shared with the malformed-input corpus.
     public var code: String {
@@ -39,11 +41,12 @@ public enum ONNXLoadError: Error, Equatable, Sendable {
         case .invalidAttribute: "invalid-attribute"
         case .invalidNode: "invalid-node"
         case .invalidGraph(_, let defect): defect.code
+        case .nonTensorValue: "non-tensor-value"
         }
     }
 }
 
-extension ONNXLoadError: LocalizedError {
+extension ONNXLoadError: CodedError {
     public var errorDescription: String? {
         switch self {
         case .unreadable(let file, let reason):
@@ -76,6 +79,8 @@ extension ONNXLoadError: LocalizedError {
             "\(file): node '\(node)': \(problem)"
         case .invalidGraph(let file, let defect):
             "\(file): \(defect)"
+        case .nonTensorValue(let file, let name):
+            "\(file): graph input or output '\(name)' is not a tensor (a sequence, map, optional or sparse tensor); ghost-convert handles tensors only"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GhostIR
 
 /// Why two graphs could not be compared (exit 2: the inputs to `verify` are wrong), or why running
 /// one failed.
@@ -29,7 +30,7 @@ public enum VerifyError: Error, Equatable, Sendable {
     }
 }
 
-extension VerifyError: LocalizedError {
+extension VerifyError: CodedError {
     public var errorDescription: String? {
         switch self {
         case .inputsDiffer(let original, let fused):

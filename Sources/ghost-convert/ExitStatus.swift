@@ -24,7 +24,7 @@ struct ExitStatus {
         case InterpreterError.blasUnavailable(let reason):
             // The machine lacks a library: not the user's input.
             self.init(code: ExitStatus.internalError, message: "error: \(reason) [blas-unavailable]")
-        case let error as CodedInputError:
+        case let error as CodedError:
             // A problem with what the user gave us: the sentence, then the stable code.
             self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
         case let error as ONNXWriteError:
@@ -67,14 +67,3 @@ struct CommandFailure: Error {
     let exitCode: Int32
     let message: String
 }
-
-/// Module errors about the user's input, each with a stable `code`; all map to exit 2.
-protocol CodedInputError: LocalizedError {
-    var code: String { get }
-}
-
-extension ONNXLoadError: CodedInputError {}
-extension GWTFormatError: CodedInputError {}
-extension VerifyError: CodedInputError {}
-extension InterpreterError: CodedInputError {}
-extension NPYFormatError: CodedInputError {}

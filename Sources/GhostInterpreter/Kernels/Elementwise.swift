@@ -92,10 +92,11 @@ enum UnaryOperator {
         case .int64(let values):
             // Shape arithmetic only meets Relu/Clip on integers; compute those exactly.
             switch self {
-            case .relu: return Buffer(shape: x.shape, storage: .int64(values.map { Swift.max($0, 0) }))
+            case .relu: return Buffer(shape: x.shape, storage: .int64(values.map { Swift.max($0, 0) }), integerType: x.integerType)
             case .identity: return x
             case .clip(let low, let high):
-                return Buffer(shape: x.shape, storage: .int64(values.map { Swift.min(Int64(high.clamped), Swift.max(Int64(low.clamped), $0)) }))
+                return Buffer(shape: x.shape, storage: .int64(values.map { Swift.min(Int64(high.clamped), Swift.max(Int64(low.clamped), $0)) }),
+                              integerType: x.integerType)
             default: throw context.fail("expects floating-point input, got \(x.typeName)")
             }
         case .bool: throw context.fail("expects a numeric input, got bool")

@@ -1,0 +1,6 @@
+import GhostIR
+
+extension OperatorRegistry {
+    static let comparison = OperatorFamily(title: "Comparison, logic and selection", operators: [
+    ])
+}

@@ -1,0 +1,6 @@
+import GhostIR
+
+extension OperatorRegistry {
+    static let elementwiseMath = OperatorFamily(title: "Elementwise math", operators: [
+    ])
+}

@@ -1,0 +1,6 @@
+import GhostIR
+
+extension OperatorRegistry {
+    static let resampling = OperatorFamily(title: "Resampling", operators: [
+    ])
+}
