@@ -35,6 +35,7 @@ echo "== ONNX Runtime checks"
 "$PY" Samples/checks/roundtrip_ort.py --tool .build/debug/ghost-convert
 "$PY" Samples/checks/fused_ort.py --tool .build/debug/ghost-convert
 "$PY" Samples/python/check_gwt_reader.py --tool .build/debug/ghost-convert
+"$PY" Samples/checks/special_values_ort.py --tool .build/debug/ghost-convert
 
 echo "== CI gate: fuse every model to .gwt and .onnx, verify each at 1e-5"
 scripts/ci-gate.sh .build/debug/ghost-convert

@@ -6,15 +6,15 @@
 
 #include "clones.h"
 
-// Swift's min and max (see the header).
-#define GK_MIN(a, b) ((b) < (a) ? (b) : (a))
-#define GK_MAX(a, b) ((b) >= (a) ? (b) : (a))
+// Bounds that let NaN through, as ONNX Runtime's std::min/std::max with x first do (see the header).
+#define GK_AT_MOST(x, high) ((high) < (x) ? (high) : (x))
+#define GK_AT_LEAST(x, low) ((x) < (low) ? (low) : (x))
 
 // The loop body for each activation, over v (already biased and scaled) into out.
 #define GK_ACTIVATION_LOOP(T, LOAD, STORE)                                                         \
     switch (activation) {                                                                          \
     case GK_ACT_RELU:                                                                              \
-        for (ptrdiff_t i = 0; i < count; i++) { T v = LOAD; STORE(v > 0 ? v : (T)0); }            \
+        for (ptrdiff_t i = 0; i < count; i++) { T v = LOAD; STORE(v < 0 ? (T)0 : v); }            \
         break;                                                                                     \
     case GK_ACT_LEAKY_RELU:                                                                        \
         for (ptrdiff_t i = 0; i < count; i++) { T v = LOAD; STORE(v >= 0 ? v : a * v); }          \
@@ -23,23 +23,23 @@
         for (ptrdiff_t i = 0; i < count; i++) {                                                    \
             T v = LOAD;                                                                            \
             T u = a * v + b;                                                                       \
-            T m = GK_MIN((T)1, u);                                                                 \
-            STORE(GK_MAX((T)0, m));                                                                \
+            T m = GK_AT_MOST(u, (T)1);                                                             \
+            STORE(GK_AT_LEAST(m, (T)0));                                                           \
         }                                                                                          \
         break;                                                                                     \
     case GK_ACT_HARD_SWISH:                                                                        \
         for (ptrdiff_t i = 0; i < count; i++) {                                                    \
             T v = LOAD;                                                                            \
             T u = v / (T)6 + (T)0.5;                                                               \
-            T m = GK_MIN((T)1, u);                                                                 \
-            STORE(v * GK_MAX((T)0, m));                                                            \
+            T m = GK_AT_MOST(u, (T)1);                                                             \
+            STORE(v * GK_AT_LEAST(m, (T)0));                                                       \
         }                                                                                          \
         break;                                                                                     \
     case GK_ACT_CLIP:                                                                              \
         for (ptrdiff_t i = 0; i < count; i++) {                                                    \
             T v = LOAD;                                                                            \
-            T m = GK_MAX(a, v);                                                                    \
-            STORE(GK_MIN(b, m));                                                                   \
+            T m = GK_AT_LEAST(v, a);                                                               \
+            STORE(GK_AT_MOST(m, b));                                                               \
         }                                                                                          \
         break;                                                                                     \
     default:                                                                                       \

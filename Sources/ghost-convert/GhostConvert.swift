@@ -19,7 +19,7 @@ struct GhostConvert: ParsableCommand {
               ghost-convert inspect repghostnet.gwt
             """,
         version: GhostConvertVersion.string,
-        subcommands: [Fuse.self, Verify.self, Inspect.self, Run.self, Convert.self, GraphCommand.self]
+        subcommands: [Fuse.self, Verify.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self]
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.

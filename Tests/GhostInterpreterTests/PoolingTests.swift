@@ -129,3 +129,29 @@ func poolingMatchesItsDefinition(_ testCase: PoolCase) throws {
         _ = try runSingle("MaxPool", inputs: [("x", x)], attributes: [attribute("kernel_shape", [5, 5])])
     }
 }
+
+/// Max-pooling passes over NaN as ONNX Runtime does (`v > best` is false for NaN), is NaN only when
+/// every element of the window is, and keeps infinities.
+@Test(arguments: [Precision.float32, .float64])
+func maxPoolingSkipsNaNUnlessTheWindowIsAllNaN(precision: Precision) throws {
+    func tensor(_ values: [Double]) throws -> Tensor {
+        precision == .float32 ? try f32(values.map(Float.init), [1, 1, 2, 2]) : try f64(values, [1, 1, 2, 2])
+    }
+    let cases: [([Double], Double)] = [([.nan, 1, -.infinity, .infinity], .infinity), ([1, 2, .nan, 3], 3),
+                                       ([.nan, .nan, .nan, .nan], .nan), ([-.infinity, .nan, -.infinity, .nan], -.infinity)]
+    for (values, expected) in cases {
+        for (op, attributes) in [("GlobalMaxPool", [Attribute]()), ("MaxPool", [attribute("kernel_shape", [2, 2])]),
+                                 ("MaxPool", [attribute("kernel_shape", [2, 2]), attribute("dilations", [1, 1]), attribute("strides", [2, 2])])] {
+            let out = try runSingle(op, inputs: [("x", try tensor(values))], attributes: attributes, precision: precision).doubleValues()
+            #expect(out.count == 1)
+            #expect(out[0] == expected || (out[0].isNaN && expected.isNaN), "\(op)(\(values)) = \(out)")
+        }
+    }
+    // A padded window reaching only NaN elements is NaN, not the padding.
+    let padded = try runSingle("MaxPool", inputs: [("x", try tensor([.nan, 1, .nan, 2]))],
+                               attributes: [attribute("kernel_shape", [2, 2]), attribute("pads", [1, 1, 0, 0])], precision: precision)
+    let values = padded.doubleValues()
+    #expect(values.count == 4)
+    #expect(values[0].isNaN && values[2].isNaN)
+    #expect(values[1] == 1 && values[3] == 2)
+}

@@ -14,13 +14,14 @@
 // Activations with a C loop. p0 and p1 are the operator's parameters, rounded to the precision
 // of the data before use:
 //   GK_ACT_NONE          x
-//   GK_ACT_RELU          x > 0 ? x : 0
+//   GK_ACT_RELU          x < 0 ? 0 : x
 //   GK_ACT_LEAKY_RELU    x >= 0 ? x : p0·x
-//   GK_ACT_HARD_SIGMOID  max(0, min(1, p0·x + p1))
-//   GK_ACT_HARD_SWISH    x · max(0, min(1, x / 6 + 0.5))
-//   GK_ACT_CLIP          min(p1, max(p0, x))
-// where min(a, b) = b < a ? b : a and max(a, b) = b >= a ? b : a (Swift's definitions, which
-// decide what NaN and signed zeros give).
+//   GK_ACT_HARD_SIGMOID  atLeast(atMost(p0·x + p1, 1), 0)
+//   GK_ACT_HARD_SWISH    x · atLeast(atMost(x / 6 + 0.5, 1), 0)
+//   GK_ACT_CLIP          atMost(atLeast(x, p0), p1)
+// where atMost(v, h) = h < v ? h : v and atLeast(v, l) = v < l ? l : v: a NaN input stays NaN
+// (and Relu keeps −0), as in ONNX Runtime, so a NaN is never turned into a finite value that
+// could make two different graphs look equal.
 enum {
     GK_ACT_NONE = 0,
     GK_ACT_RELU = 1,

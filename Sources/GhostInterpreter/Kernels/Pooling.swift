@@ -6,7 +6,11 @@ enum Pooling {
         let channels = shape[0] * shape[1], plane = shape.dropFirst(2).reduce(1, *)
         guard plane > 0 else { return [T](repeating: maximum ? 0 : .nan, count: channels) }
         if !maximum { return Reduction.blockMeans(x, block: plane) }
-        return (0..<channels).map { c in x[(c * plane)..<((c + 1) * plane)].max() ?? 0 }
+        return (0..<channels).map { c in
+            var best = T.nan
+            for v in x[(c * plane)..<((c + 1) * plane)] { best = larger(best, v) }
+            return best
+        }
     }
 
     static func evaluateGlobal(_ context: NodeContext, maximum: Bool) throws(InterpreterError) -> Buffer {
@@ -114,12 +118,12 @@ enum Pooling {
                         for ox in 0..<ow {
                             let column = columns[ox]
                             // Every in-image position of the window, rows then columns, as ONNX lists them.
-                            var best = -T.infinity, sum: T = 0
+                            var best = T.nan, sum: T = 0
                             for ky in row.first..<row.end {
                                 let line = plane + (oy * sy - py + ky * dy) * wd + (ox * sx - px)
                                 for kx in column.first..<column.end {
                                     let v = line[kx * dx]
-                                    best = max(best, v)
+                                    best = larger(best, v)
                                     sum += v
                                 }
                             }
@@ -133,10 +137,18 @@ enum Pooling {
         return out
     }
 
-    /// MaxPool without dilation: each channel is copied into a plane padded with −∞ (as far as
+    /// The running maximum of max-pooling, as ONNX Runtime keeps it: a NaN element is passed over
+    /// (`v > best` is false), so a window's maximum is that of its numbers, and NaN only when every
+    /// element is NaN (`best` starts as NaN and the first number replaces it).
+    @inline(__always)
+    static func larger<T: InterpreterScalar>(_ best: T, _ v: T) -> T {
+        v > best || best.isNaN ? v : best
+    }
+
+    /// MaxPool without dilation: each channel is copied into a plane padded with NaN (as far as
     /// the windows reach), then every window tap is one branch-free pass over an output row.
-    /// The taps are visited in the order of the general loop and −∞ never wins a comparison, so
-    /// the result is the same.
+    /// The taps are visited in the order of the general loop and a NaN never replaces a number,
+    /// so the result is the same.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func maxPoolPadded<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window) -> [T] {
@@ -145,7 +157,7 @@ enum Pooling {
         let (top, left) = (w.pads[0], w.pads[1])
         let planeHeight = (oh - 1) * sy + kh, planeWidth = (ow - 1) * sx + kw
         let rows = max(0, min(h, planeHeight - top)), columns = max(0, min(wd, planeWidth - left))
-        var plane = [T](repeating: -T.infinity, count: planeHeight * planeWidth)
+        var plane = [T](repeating: .nan, count: planeHeight * planeWidth)
         let count = shape[0] * shape[1] * oh * ow
         var out = [T](filling: count) { _ in }
         x.withUnsafeBufferPointer { xp in
@@ -159,15 +171,15 @@ enum Pooling {
                         }
                         for oy in 0..<oh {
                             let target = op.baseAddress! + (c * oh + oy) * ow
-                            target.update(repeating: -T.infinity, count: ow)
+                            target.update(repeating: .nan, count: ow)
                             for ky in 0..<kh {
                                 let row = UnsafePointer(padded + (oy * sy + ky) * planeWidth)
                                 for kx in 0..<kw {
                                     let source = row + kx
                                     if sx == 2 {
-                                        for i in 0..<ow { target[i] = max(target[i], source[2 * i]) }
+                                        for i in 0..<ow { target[i] = larger(target[i], source[2 * i]) }
                                     } else {
-                                        for i in 0..<ow { target[i] = max(target[i], source[i * sx]) }
+                                        for i in 0..<ow { target[i] = larger(target[i], source[i * sx]) }
                                     }
                                 }
                             }
