@@ -1,3 +1,5 @@
+import Foundation
+
 /// A structural defect in a graph, found by `GraphVerifier` or `Graph.topologicalOrder()`.
 public enum GraphValidationError: Error, Equatable, Sendable {
     /// `value` is defined by more than one of: graph inputs, initializers, node outputs.
@@ -38,4 +40,8 @@ extension GraphValidationError: CustomStringConvertible {
             "value '\(value)' is declared as \(declared) but holds \(actual)"
         }
     }
+}
+
+extension GraphValidationError: CodedError {
+    public var errorDescription: String? { description }
 }

@@ -24,6 +24,7 @@ public struct Verifier: Sendable {
         guard Set(originalInputs) == Set(fusedInputs) else { throw .inputsDiffer(original: originalInputs, fused: fusedInputs) }
         let originalOutputs = original.outputs.map(\.name), fusedOutputs = fused.outputs.map(\.name)
         guard originalOutputs == fusedOutputs else { throw .outputsDiffer(original: originalOutputs, fused: fusedOutputs) }
+        guard !originalOutputs.isEmpty else { throw .noOutputs }
         for input in original.runtimeInputs {
             guard let other = fused.runtimeInputs.first(where: { $0.name == input.name }) else { continue }
             if let a = input.fixedShape, let b = other.fixedShape, a != b {
@@ -67,8 +68,10 @@ public struct Verifier: Sendable {
             return try executor.execute(graph, inputs: inputs, intermediates: intermediates)
         } catch let error as VerifyError {
             throw error
+        } catch let error as CodedError {
+            throw .cannotRun(graph: label, code: error.code, message: error.localizedDescription)
         } catch {
-            throw .execution(graph: label, message: "\(error)")
+            throw .execution(graph: label, message: error.localizedDescription)
         }
     }
 
@@ -82,7 +85,7 @@ public struct Verifier: Sendable {
         do {
             order = try fused.topologicallySortedNodes()
         } catch {
-            throw .execution(graph: "fused", message: "\(error)")
+            throw .execution(graph: "fused", message: error.localizedDescription)
         }
         for node in order {
             for output in node.outputs where !output.isEmpty {

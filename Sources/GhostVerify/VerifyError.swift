@@ -14,6 +14,11 @@ public enum VerifyError: Error, Equatable, Sendable {
     case outputShapeDiffers(output: String, original: [Int], fused: [Int])
     /// The interpreter failed on one of the graphs.
     case execution(graph: String, message: String)
+    /// The interpreter refused one of the graphs with its own typed error (`code`, e.g.
+    /// `unsupported-operator`), which is passed on.
+    case cannotRun(graph: String, code: String, message: String)
+    /// The graphs have no outputs: nothing would be compared.
+    case noOutputs
 
     public var code: String {
         switch self {
@@ -26,6 +31,8 @@ public enum VerifyError: Error, Equatable, Sendable {
         case .unknownInput: "unknown-input"
         case .outputShapeDiffers: "output-shape-differs"
         case .execution: "execution-failed"
+        case .cannotRun(_, let code, _): code
+        case .noOutputs: "no-outputs"
         }
     }
 }
@@ -51,6 +58,10 @@ extension VerifyError: CodedError {
             "output '\(output)' has shape \(original) in the original and \(fused) in the fused graph"
         case .execution(let graph, let message):
             "running the \(graph) graph failed: \(message)"
+        case .cannotRun(let graph, _, let message):
+            "the \(graph) graph cannot be run: \(message)"
+        case .noOutputs:
+            "the graphs have no outputs, so there is nothing to compare"
         }
     }
 }

@@ -9,6 +9,20 @@ enum InputArrays {
     static func load(_ arguments: [String], for graph: Graph) throws -> [String: Tensor] {
         let names = graph.runtimeInputs.map(\.name)
         var feeds: [String: Tensor] = [:]
+        for (name, path) in try bindings(arguments, for: graph) {
+            guard feeds[name] == nil else { throw ValidationError("--input gives '\(name)' twice") }
+            feeds[name] = try NumPyFile.read(path: path)
+        }
+        for name in names where feeds[name] == nil {
+            throw ValidationError("no --input for graph input '\(name)' (inputs: \(names.joined(separator: ", ")))")
+        }
+        return feeds
+    }
+
+    /// The (input name, file) pairs the arguments give, in order.
+    static func bindings(_ arguments: [String], for graph: Graph) throws -> [(name: String, path: String)] {
+        let names = graph.runtimeInputs.map(\.name)
+        var result: [(name: String, path: String)] = []
         for argument in arguments {
             let name: String, path: String
             if let equals = argument.firstIndex(of: "="), names.contains(String(argument[..<equals])) {
@@ -19,13 +33,9 @@ enum InputArrays {
             } else {
                 throw ValidationError("--input \(argument): the graph has inputs \(names.joined(separator: ", ")); write NAME=PATH")
             }
-            guard feeds[name] == nil else { throw ValidationError("--input gives '\(name)' twice") }
-            feeds[name] = try NumPyFile.read(path: path)
+            result.append((name, path))
         }
-        for name in names where feeds[name] == nil {
-            throw ValidationError("no --input for graph input '\(name)' (inputs: \(names.joined(separator: ", ")))")
-        }
-        return feeds
+        return result
     }
 
     /// `NAME=1x3x224x224` → ("NAME", [1, 3, 224, 224]).

@@ -37,6 +37,13 @@ enum ModelFile {
         throw ValidationError("OUTPUT '\(path)' must end in .onnx or .gwt")
     }
 
+    /// Records the files writing a model to `path` may create: the file, and for ONNX the
+    /// external data file beside it (`OUTPUT.data`).
+    static func recordWrites(of path: String, as role: String, in files: inout CommandFiles) throws {
+        try files.writes(path, as: role)
+        if try outputFormat(path) == .onnx { try files.writes(path + ".data", as: "\(role)'s external data") }
+    }
+
     static func write(_ graph: Graph, to path: String, metadata: GWTMetadata, externalData: ExternalDataPolicy = .automatic) throws {
         switch try outputFormat(path) {
         case .gwt: try GWTWriter.write(graph, metadata: metadata, to: path)

@@ -19,6 +19,11 @@ struct InputOptions: ParsableArguments {
         try InputArrays.load(files, for: graph)
     }
 
+    /// Records the --input files among the files a command reads.
+    func record(in files: inout CommandFiles, for graph: Graph) throws {
+        for (name, path) in try InputArrays.bindings(self.files, for: graph) { files.reads(path, as: "--input \(name)") }
+    }
+
     /// `count` random samples, seeded, symbolic dimensions bound by --shape.
     func randomSamples(_ count: Int, for graph: Graph) throws -> [[String: Tensor]] {
         var bindings: [String: [Int]] = [:]

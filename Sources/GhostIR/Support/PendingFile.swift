@@ -103,7 +103,15 @@ public enum FileOutputError: Error, Equatable, Sendable {
     case cannotRename(path: String, reason: String)
 }
 
-extension FileOutputError: LocalizedError {
+extension FileOutputError: CodedError {
+    public var code: String {
+        switch self {
+        case .cannotCreate: "output-not-creatable"
+        case .writeFailed: "write-failed"
+        case .cannotRename: "rename-failed"
+        }
+    }
+
     public var errorDescription: String? {
         switch self {
         case .cannotCreate(let path, let reason): "\(path): cannot create the output file: \(reason)"

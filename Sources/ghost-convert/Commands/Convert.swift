@@ -34,11 +34,13 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         _ = try ModelFile.outputFormat(output)
-        try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
     func run() throws {
         let loaded = try ModelFile.load(input)
+        var files = CommandFiles()
+        files.reads(model: input, externalData: loaded.externalData, as: "INPUT")
+        try ModelFile.recordWrites(of: output, as: "OUTPUT", in: &files)
         let policy: ExternalDataPolicy = switch externalData {
         case .auto: .automatic
         case .always: .always(threshold: 1024)
@@ -51,18 +53,5 @@ struct Convert: ParsableCommand {
                                    sourceFile: (input as NSString).lastPathComponent)
         }
         try ModelFile.write(loaded.graph, to: output, metadata: metadata!, externalData: policy)
-    }
-}
-
-enum OutputPath {
-    /// Writing over the input (by name or through another path to the same file) would destroy
-    /// it if anything failed, so it is refused outright.
-    static func refuseOverwritingInput(input: String, output: String) throws {
-        var inputStatus = stat()
-        var outputStatus = stat()
-        guard stat(input, &inputStatus) == 0, stat(output, &outputStatus) == 0 else { return }
-        if inputStatus.st_dev == outputStatus.st_dev, inputStatus.st_ino == outputStatus.st_ino {
-            throw ValidationError("OUTPUT '\(output)' is the input file; choose another path")
-        }
     }
 }

@@ -47,7 +47,6 @@ struct Fuse: ParsableCommand {
 
     func validate() throws {
         _ = try ModelFile.outputFormat(output)
-        try OutputPath.refuseOverwritingInput(input: input, output: output)
     }
 
     func run() throws {
@@ -55,6 +54,13 @@ struct Fuse: ParsableCommand {
         var timer = StepTimer(enabled: timings)
         let loaded = try ModelFile.load(input)
         timer.mark("load")
+        var files = CommandFiles()
+        files.reads(model: input, externalData: loaded.externalData, as: "MODEL")
+        try ModelFile.recordWrites(of: output, as: "OUTPUT", in: &files)
+        if let report { try files.writes(report, as: "--report") }
+        // The report's temporary file is made before the model is written, so a report path that
+        // cannot be written fails the command before any output exists.
+        let reportFile = try report.map { try PendingFile(destination: $0) }
         // The source's SHA-256 (recorded in .gwt metadata) is computed on the other core while the
         // passes run. Every way out of this function waits for it: exiting while libcrypto is in
         // use on another thread would crash in its exit-time cleanup.
@@ -79,13 +85,12 @@ struct Fuse: ParsableCommand {
         } else {
             FileHandle.standardError.write(Data((summary.summaryLine + "\n").utf8))
         }
-        if let report {
+        if let reportFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(summary)
-            let file = try PendingFile(destination: report)
-            try file.write([UInt8](data))
-            try file.commit()
+            try reportFile.write([UInt8](data))
+            try reportFile.commit()
         }
         timer.mark("report")
         timer.report()

@@ -34,8 +34,14 @@ struct GraphCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let graph = try ModelFile.load(model).graph
-        let original = try fusedFrom.map { try ModelFile.load($0).graph }
+        let loaded = try ModelFile.load(model)
+        let graph = loaded.graph
+        var files = CommandFiles()
+        files.reads(model: model, externalData: loaded.externalData, as: "MODEL")
+        let originalModel = try fusedFrom.map { try ModelFile.load($0) }
+        if let fusedFrom, let originalModel { files.reads(model: fusedFrom, externalData: originalModel.externalData, as: "--fused-from") }
+        if let output { try files.writes(output, as: "--output") }
+        let original = originalModel?.graph
         let dot = GraphDot.render(graph, original: original, title: (model as NSString).lastPathComponent)
         let bytes: [UInt8] = format == .dot ? Array(dot.utf8) : try Self.svg(from: dot)
         if let output {

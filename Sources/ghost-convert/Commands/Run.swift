@@ -11,7 +11,10 @@ struct Run: ParsableCommand {
         discussion: """
             Feeds the model (.onnx or .gwt) the given .npy inputs, or random N(0,1) inputs of the \
             declared shapes, and writes one .npy per graph output into --output-dir (file name from \
-            the output name, made safe for a file system).
+            the output name, made safe for a file system: "/head/out" becomes head_out.npy; when two \
+            outputs would get the same name, the later one in graph order gets -2, -3, … before \
+            .npy). A model without runtime inputs needs neither. All outputs are written, then \
+            moved into place together; an output path that is one of the inputs is refused.
 
             Examples:
               ghost-convert run model.onnx --input x.npy --output-dir out/
@@ -36,11 +39,17 @@ struct Run: ParsableCommand {
     var timeRuns: Int?
 
     func validate() throws {
-        guard randomInput != !inputs.files.isEmpty else { throw ValidationError("give either --input files or --random-input") }
+        guard !(randomInput && !inputs.files.isEmpty) else { throw ValidationError("give either --input files or --random-input, not both") }
     }
 
     func run() throws {
         let loaded = try ModelFile.load(model)
+        if inputs.files.isEmpty && !randomInput && !loaded.graph.runtimeInputs.isEmpty {
+            throw ValidationError("give either --input files or --random-input (the model has inputs \(loaded.graph.runtimeInputs.map(\.name).joined(separator: ", ")))")
+        }
+        var files = CommandFiles()
+        files.reads(model: model, externalData: loaded.externalData, as: "MODEL")
+        try inputs.record(in: &files, for: loaded.graph)
         let feeds = randomInput ? try inputs.randomSamples(1, for: loaded.graph)[0] : try inputs.loadFiles(for: loaded.graph)
         let interpreter = try Interpreter(graph: loaded.graph, precision: interpreterOptions.interpreterPrecision, threads: interpreterOptions.threads)
         let outputs = try interpreter.run(feeds)
@@ -54,19 +63,52 @@ struct Run: ParsableCommand {
             let median = times.sorted()[times.count / 2]
             FileHandle.standardError.write(Data("forward median: \(String(format: "%.3f", median)) ms over \(timeRuns) runs\n".utf8))
         }
-        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        try Self.makeDirectory(outputDir)
+        // Every file is written before any is moved into place: a failure leaves nothing.
+        var pending: [(name: String, tensor: Tensor, file: PendingFile)] = []
         for output in loaded.graph.outputs {
             guard let tensor = outputs[output.name] else { continue }
-            let path = (outputDir as NSString).appendingPathComponent(Self.fileName(for: output.name))
-            try NumPyFile.write(tensor, to: path)
-            FileHandle.standardError.write(Data("\(output.name): \(tensor.elementType)\(tensor.shape) → \(path)\n".utf8))
+            var path = (outputDir as NSString).appendingPathComponent(Self.fileName(for: output.name))
+            var suffix = 2
+            while files.isWritten(path) {
+                path = (outputDir as NSString).appendingPathComponent(Self.fileName(for: output.name, suffix: suffix))
+                suffix += 1
+            }
+            try files.writes(path, as: "the output file of '\(output.name)'")
+            let file = try PendingFile(destination: path)
+            try file.write(try NumPyFile.encode(tensor, name: path))
+            pending.append((output.name, tensor, file))
+        }
+        for entry in pending {
+            try entry.file.commit()
+            FileHandle.standardError.write(Data("\(entry.name): \(entry.tensor.elementType)\(entry.tensor.shape) → \(entry.file.destination)\n".utf8))
+        }
+    }
+
+    /// Creates --output-dir (and its parents) or says in a sentence why it cannot be.
+    private static func makeDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw CommandFailure(exitCode: ExitStatus.badInput, message: "error: --output-dir '\(path)' is a file, not a directory [output-dir-not-a-directory]")
+            }
+            guard access(path, W_OK) == 0 else {
+                throw CommandFailure(exitCode: ExitStatus.badInput, message: "error: --output-dir '\(path)' is not writable [output-not-creatable]")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(exitCode: ExitStatus.badInput,
+                                 message: "error: cannot create --output-dir '\(path)': \(String(cString: strerror(errno))) [output-not-creatable]")
         }
     }
 
     /// Output names like "/head/Gemm_output_0" become "head_Gemm_output_0.npy".
-    static func fileName(for name: String) -> String {
+    static func fileName(for name: String, suffix: Int? = nil) -> String {
         let safe = name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
         let trimmed = String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "_."))
-        return (trimmed.isEmpty ? "output" : trimmed) + ".npy"
+        return (trimmed.isEmpty ? "output" : trimmed) + (suffix.map { "-\($0)" } ?? "") + ".npy"
     }
 }

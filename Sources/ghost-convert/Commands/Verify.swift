@@ -60,13 +60,23 @@ struct Verify: ParsableCommand {
     func validate() throws {
         guard (atol == nil) == (rtol == nil) else { throw ValidationError("--atol and --rtol go together") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
-        guard tolerance >= 0 else { throw ValidationError("--tolerance must not be negative") }
+        for (name, value) in [("--tolerance", tolerance), ("--atol", atol), ("--rtol", rtol)] {
+            guard let value else { continue }
+            guard value.isFinite, value >= 0 else {
+                throw ValidationError("\(name) must be a finite number ≥ 0, got \(value) (a NaN or infinite bound would accept any difference)")
+            }
+        }
     }
 
     func run() throws {
         let progress = Progress(label: "verify", quiet: quiet)
         let originalModel = try ModelFile.load(original)
         let fusedModel = try ModelFile.load(fused)
+        var files = CommandFiles()
+        files.reads(model: original, externalData: originalModel.externalData, as: "ORIGINAL")
+        files.reads(model: fused, externalData: fusedModel.externalData, as: "FUSED")
+        try inputs.record(in: &files, for: originalModel.graph)
+        if let report { try files.writes(report, as: "--report") }
         progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
         let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
