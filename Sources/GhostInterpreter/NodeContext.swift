@@ -134,3 +134,24 @@ struct ConvEpilogue: Sendable {
     var batchNorm: BatchNormCoefficients?
     var activation: UnaryOperator?
 }
+
+extension NodeContext {
+    /// Σ terms, for sizes computed from attributes and shapes: an overflow is a typed error
+    /// naming the node, never a trap (pads near Int64.max, strides of 2⁶²).
+    func sum(_ terms: Int...) throws(InterpreterError) -> Int {
+        var total = 0
+        for term in terms {
+            let (next, overflow) = total.addingReportingOverflow(term)
+            guard !overflow else { throw fail("size arithmetic on the attributes overflows (terms \(terms))") }
+            total = next
+        }
+        return total
+    }
+
+    /// a · b for sizes computed from attributes and shapes, overflow-checked like `sum`.
+    func product(_ a: Int, _ b: Int) throws(InterpreterError) -> Int {
+        let (result, overflow) = a.multipliedReportingOverflow(by: b)
+        guard !overflow else { throw fail("size arithmetic on the attributes overflows (\(a) × \(b))") }
+        return result
+    }
+}

@@ -29,9 +29,40 @@ public struct RandomInputs {
         return Array(values.prefix(count))
     }
 
+    /// The most bytes one sample's inputs may take by default: a quarter of the machine's memory.
+    public static var defaultMemoryBudget: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory / 4) }
+
+    /// The bytes drawing one sample for `graph` takes (the float64 draws and the tensor), checked
+    /// before anything is allocated: a declared [2³², 2³²] input is an error, not a trap or a
+    /// 100 GB allocation.
+    public static func sampleBytes(for graph: Graph, shapes: [String: [Int]] = [:], memoryBudget: Int = defaultMemoryBudget,
+                                   maximumElements: Int = 1 << 31) throws(VerifyError) -> Int {
+        var total = 0
+        for value in graph.runtimeInputs {
+            let shape = try concreteShape(of: value, override: shapes[value.name])
+            var count = 1
+            for size in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: max(size, 0))
+                guard !overflow, product <= maximumElements else {
+                    throw .inputTooLarge(input: value.name, shape: shape, reason: "more than \(maximumElements) elements")
+                }
+                count = product
+            }
+            // Draws in Double, then the tensor (Float or Double).
+            total += count * (8 + (value.elementType == .float64 ? 8 : 4))
+            guard total <= memoryBudget else {
+                throw .inputTooLarge(input: value.name, shape: shape,
+                                     reason: "its samples need \(total) bytes, more than the memory budget of \(memoryBudget) (--max-memory)")
+            }
+        }
+        return total
+    }
+
     /// One random tensor per runtime input of `graph`, with symbolic dimensions bound by `shapes`
-    /// (a full shape per input name) or `symbols` (a size per dimension name).
-    public mutating func sample(for graph: Graph, shapes: [String: [Int]] = [:]) throws(VerifyError) -> [String: Tensor] {
+    /// (a full shape per input name). Sizes are checked first (`sampleBytes`).
+    public mutating func sample(for graph: Graph, shapes: [String: [Int]] = [:],
+                                memoryBudget: Int = defaultMemoryBudget) throws(VerifyError) -> [String: Tensor] {
+        _ = try Self.sampleBytes(for: graph, shapes: shapes, memoryBudget: memoryBudget)
         var inputs: [String: Tensor] = [:]
         for value in graph.runtimeInputs {
             let shape = try Self.concreteShape(of: value, override: shapes[value.name])

@@ -38,10 +38,20 @@ public struct Verifier: Sendable {
     public func verify(
         original: Graph, fused: Graph, samples: [[String: Tensor]], progress: ((Int) -> Void)? = nil
     ) throws(VerifyError) -> VerificationResult {
+        try verify(original: original, fused: fused, sampleCount: samples.count, sample: { samples[$0] }, progress: progress)
+    }
+
+    /// The same with samples made one at a time by `sample(index)`, so that only one sample is in
+    /// memory however many are drawn.
+    public func verify(
+        original: Graph, fused: Graph, sampleCount: Int, sample: (Int) throws(VerifyError) -> [String: Tensor],
+        progress: ((Int) -> Void)? = nil
+    ) throws(VerifyError) -> VerificationResult {
         try checkInterfaces(original: original, fused: fused)
         var results: [SampleResult] = []
         var divergence: Divergence?
-        for (index, inputs) in samples.enumerated() {
+        for index in 0..<sampleCount {
+            let inputs = try sample(index)
             let expected = try run(original, inputs, label: "original", intermediates: false)
             let actual = try run(fused, inputs, label: "fused", intermediates: false)
             var outputs: [OutputResult] = []

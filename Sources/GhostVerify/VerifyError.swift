@@ -19,6 +19,8 @@ public enum VerifyError: Error, Equatable, Sendable {
     case cannotRun(graph: String, code: String, message: String)
     /// The graphs have no outputs: nothing would be compared.
     case noOutputs
+    /// Random samples of this input's shape would exceed the element limit or the memory budget.
+    case inputTooLarge(input: String, shape: [Int], reason: String)
 
     public var code: String {
         switch self {
@@ -33,6 +35,7 @@ public enum VerifyError: Error, Equatable, Sendable {
         case .execution: "execution-failed"
         case .cannotRun(_, let code, _): code
         case .noOutputs: "no-outputs"
+        case .inputTooLarge: "input-too-large"
         }
     }
 }
@@ -62,6 +65,8 @@ extension VerifyError: CodedError {
             "the \(graph) graph cannot be run: \(message)"
         case .noOutputs:
             "the graphs have no outputs, so there is nothing to compare"
+        case .inputTooLarge(let input, let shape, let reason):
+            "random samples of input '\(input)' with shape \(shape) cannot be drawn: \(reason); give smaller --shape values or --input files"
         }
     }
 }

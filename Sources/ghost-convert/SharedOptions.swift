@@ -24,15 +24,38 @@ struct InputOptions: ParsableArguments {
         for (name, path) in try InputArrays.bindings(self.files, for: graph) { files.reads(path, as: "--input \(name)") }
     }
 
-    /// `count` random samples, seeded, symbolic dimensions bound by --shape.
-    func randomSamples(_ count: Int, for graph: Graph) throws -> [[String: Tensor]] {
+    @Option(help: "Most memory one sample's random inputs may take: bytes, or with K, M, G (default: a quarter of RAM).")
+    var maxMemory: String?
+
+    /// The --shape bindings by input name.
+    func shapeBindings() throws -> [String: [Int]] {
         var bindings: [String: [Int]] = [:]
         for argument in shapes {
             let (name, shape) = try InputArrays.parseShape(argument)
             bindings[name] = shape
         }
+        return bindings
+    }
+
+    /// --max-memory in bytes.
+    func memoryBudget() throws -> Int {
+        guard let maxMemory else { return RandomInputs.defaultMemoryBudget }
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(maxMemory.uppercased())
+        var unit = 1
+        if let last = digits.last, let scale = units[last] { unit = scale; digits = digits.dropLast() }
+        guard let value = Int(digits), value > 0 else {
+            throw ValidationError("--max-memory \(maxMemory): expected a positive number of bytes, optionally with K, M, G or T")
+        }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? Int.max : bytes
+    }
+
+    /// `count` random samples, seeded, symbolic dimensions bound by --shape.
+    func randomSamples(_ count: Int, for graph: Graph) throws -> [[String: Tensor]] {
+        let bindings = try shapeBindings(), budget = try memoryBudget()
         var random = RandomInputs(seed: seed)
-        return try (0..<count).map { _ in try random.sample(for: graph, shapes: bindings) }
+        return try (0..<count).map { _ in try random.sample(for: graph, shapes: bindings, memoryBudget: budget) }
     }
 }
 

@@ -78,9 +78,10 @@ enum Convolution {
         g.pads = try resolvedPads(context, sizes: sizes, kernel: kernel, strides: g.strides, dilations: g.dilations, pads: g.pads)
         var out: [Int] = []
         for axis in 0..<2 {
-            let (reach, overflow) = g.dilations[axis].multipliedReportingOverflow(by: kernel[axis] - 1)
-            let span = sizes[axis] + g.pads[axis] + g.pads[axis + 2] - reach - 1
-            guard !overflow, kernel[axis] >= 1, span >= 0 else {
+            guard kernel[axis] >= 1 else { throw context.fail("the weight \(w) has an empty kernel") }
+            let reach = try context.product(g.dilations[axis], kernel[axis] - 1)
+            let span = try context.sum(sizes[axis], g.pads[axis], g.pads[axis + 2], -reach, -1)
+            guard span >= 0 else {
                 throw context.fail("the \(kernel[axis])-wide kernel (dilation \(g.dilations[axis])) does not fit the padded input \(x)")
             }
             out.append(span / g.strides[axis] + 1)
@@ -100,8 +101,10 @@ enum Convolution {
             // (UPPER) or the beginning (LOWER).
             var result = [Int](repeating: 0, count: 2 * sizes.count)
             for axis in sizes.indices {
-                let output = (sizes[axis] + strides[axis] - 1) / strides[axis]
-                let total = max((output - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - sizes[axis], 0)
+                let output = try context.sum(sizes[axis], strides[axis], -1) / strides[axis]
+                let stepped = try context.product(output - 1, strides[axis])
+                let reach = try context.product(kernel[axis] - 1, dilations[axis])
+                let total = max(try context.sum(stepped, reach, 1, -sizes[axis]), 0)
                 let small = total / 2, large = total - small
                 result[axis] = mode == "SAME_UPPER" ? small : large
                 result[axis + sizes.count] = mode == "SAME_UPPER" ? large : small

@@ -44,17 +44,21 @@ enum Pooling {
         pads = try Convolution.resolvedPads(context, sizes: sizes, kernel: kernel, strides: strides, dilations: dilations, pads: pads)
         // A pad as wide as the dilated kernel would make windows of padding alone (ONNX Runtime
         // refuses pads as large as the undilated kernel).
-        for axis in 0..<rank where pads[axis] >= kernel[axis] * dilations[axis] || pads[axis + rank] >= kernel[axis] * dilations[axis] {
-            throw context.fail("pads \(pads) are not smaller than the (dilated) kernel \(kernel)")
+        for axis in 0..<rank {
+            let reach = try context.product(kernel[axis], dilations[axis])
+            if pads[axis] >= reach || pads[axis + rank] >= reach {
+                throw context.fail("pads \(pads) are not smaller than the (dilated) kernel \(kernel)")
+            }
         }
         let ceil = try context.int("ceil_mode", 0) != 0
         var output: [Int] = []
         for axis in 0..<rank {
-            let span = sizes[axis] + pads[axis] + pads[axis + rank] - dilations[axis] * (kernel[axis] - 1) - 1
+            let reach = try context.product(dilations[axis], kernel[axis] - 1)
+            let span = try context.sum(sizes[axis], pads[axis], pads[axis + rank], -reach, -1)
             guard span >= 0 else { throw context.fail("the window does not fit the padded input") }
-            var count = (ceil ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
+            var count = (ceil ? try context.sum(span, strides[axis], -1) / strides[axis] : span / strides[axis]) + 1
             // With ceil_mode, a last window that would start past the end padding is dropped.
-            if ceil, (count - 1) * strides[axis] >= sizes[axis] + pads[axis] { count -= 1 }
+            if ceil, try context.product(count - 1, strides[axis]) >= (try context.sum(sizes[axis], pads[axis])) { count -= 1 }
             output.append(count)
         }
         return Window(kernel: kernel, strides: strides, pads: pads, dilations: dilations, output: output)
@@ -71,6 +75,7 @@ enum Pooling {
         let w = try window(context, sizes: [full[2], full[3]], lifted: lift)
         let countPadding = try context.int("count_include_pad", 0) != 0
         let shape = lift ? [x.shape[0], x.shape[1], w.output[1]] : [x.shape[0], x.shape[1]] + w.output
+        _ = try context.elementCount(of: [x.shape[0], x.shape[1]] + w.output)
         switch x.storage {
         case .float(let v): return Buffer(shape: shape, storage: .float(pool(v, full, w, maximum, countPadding)))
         case .double(let v): return Buffer(shape: shape, storage: .double(pool(v, full, w, maximum, countPadding)))
@@ -79,28 +84,37 @@ enum Pooling {
     }
 
     /// For each output position along one axis: the kernel offsets whose input index lies in the
-    /// image (`first..<end`) and how many lie in the image or its explicit padding.
+    /// image (`first..<end`) and how many lie in the image or its explicit padding. Computed from
+    /// the bounds, not tap by tap, so a kernel of 2⁶² (with pads to match) costs nothing.
     private static func windowRanges(size: Int, output: Int, kernel: Int, stride: Int, dilation: Int,
                                      padBefore: Int, padAfter: Int) -> [(first: Int, end: Int, padded: Int)] {
-        (0..<output).map { o in
-            var first = kernel, end = 0, padded = 0
-            for k in 0..<kernel {
-                let i = o * stride - padBefore + k * dilation
-                // count_include_pad counts positions in the explicit padding, not past it.
-                if i >= -padBefore, i < size + padAfter { padded += 1 }
-                if i >= 0, i < size {
-                    first = min(first, k)
-                    end = k + 1
-                }
-            }
-            return (first, max(first, end), padded)
+        /// The offsets k in 0..<kernel with low ≤ base + k·dilation < high.
+        func offsets(base: Int, low: Int, high: Int) -> Range<Int> {
+            let first = max(0, ceilingDivision(low - base, dilation))
+            let end = min(kernel, max(0, ceilingDivision(high - base, dilation)))
+            return first..<max(first, end)
         }
+        // The window checks bound every term by size + pads, whose sum does not overflow.
+        return (0..<output).map { o in
+            let base = o * stride - padBefore
+            let image = offsets(base: base, low: 0, high: size)
+            // count_include_pad counts positions in the explicit padding, not past it.
+            let padded = offsets(base: base, low: -padBefore, high: size + padAfter)
+            return image.isEmpty ? (kernel, kernel, padded.count) : (image.lowerBound, image.upperBound, padded.count)
+        }
+    }
+
+    /// ⌈a / b⌉ for b > 0.
+    private static func ceilingDivision(_ a: Int, _ b: Int) -> Int {
+        a >= 0 ? (a + b - 1) / b : -((-a) / b)
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
-        if maximum, w.dilations == [1, 1] { return maxPoolPadded(x, shape, w) }
+        // The padded plane spans the windows; with strides no larger than the kernel that is the
+        // padded input, never more.
+        if maximum, w.dilations == [1, 1], w.strides[0] <= w.kernel[0], w.strides[1] <= w.kernel[1] { return maxPoolPadded(x, shape, w) }
         let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
         let rows = windowRanges(size: h, output: oh, kernel: w.kernel[0], stride: w.strides[0], dilation: w.dilations[0],
                                 padBefore: w.pads[0], padAfter: w.pads[2])
@@ -127,8 +141,10 @@ enum Pooling {
                                     sum += v
                                 }
                             }
-                            let count = countPadding ? row.padded * column.padded : (row.end - row.first) * (column.end - column.first)
-                            target[ox] = maximum ? best : sum / T(max(count, 1))
+                            // The padded extent of a huge kernel can pass Int's range; its size as a
+                            // float cannot overflow.
+                            let count = countPadding ? T(row.padded) * T(column.padded) : T((row.end - row.first) * (column.end - column.first))
+                            target[ox] = maximum ? best : sum / Swift.max(count, 1)
                         }
                     }
                 }

@@ -82,21 +82,27 @@ struct Verify: ParsableCommand {
         let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
         let verifier = Verifier(executor: executor, tolerance: criterion)
         try verifier.checkInterfaces(original: originalModel.graph, fused: fusedModel.graph)
-        let feeds = try sampleInputs(for: originalModel.graph)
-        let result = try verifier.verify(original: originalModel.graph, fused: fusedModel.graph, samples: feeds) { done in
-            progress.update("\(done) of \(feeds.count) samples through both graphs")
+        // Random samples are drawn one at a time (in seed order), so --samples 10000 needs the
+        // memory of one.
+        let given = inputs.files.isEmpty ? nil : try inputs.loadFiles(for: originalModel.graph)
+        let count = given == nil ? samples : 1
+        let bindings = try inputs.shapeBindings(), budget = try inputs.memoryBudget()
+        if given == nil { _ = try RandomInputs.sampleBytes(for: originalModel.graph, shapes: bindings, memoryBudget: budget) }
+        var random = RandomInputs(seed: inputs.seed)
+        let graph = originalModel.graph
+        let result = try verifier.verify(original: originalModel.graph, fused: fusedModel.graph, sampleCount: count, sample: { _ throws(VerifyError) in
+            if let given { return given }
+            return try random.sample(for: graph, shapes: bindings, memoryBudget: budget)
+        }) { done in
+            progress.update("\(done) of \(count) samples through both graphs")
         }
         progress.finish()
         let summary = VerifyReport(original: original, fused: fused, precision: interpreter.precision.rawValue,
-                                   tolerance: criterion, samples: feeds.count, result: result)
+                                   tolerance: criterion, samples: count, result: result)
         if let report { try summary.write(to: report) }
         FileHandle.standardError.write(Data((summary.text + "\n").utf8))
         if !result.equivalent {
             throw CommandFailure(exitCode: ExitStatus.notEquivalent, message: "")
         }
-    }
-
-    private func sampleInputs(for graph: Graph) throws -> [[String: Tensor]] {
-        inputs.files.isEmpty ? try inputs.randomSamples(samples, for: graph) : [try inputs.loadFiles(for: graph)]
     }
 }

@@ -1,0 +1,75 @@
+"""Writes Tests/Fixtures/hostile/: valid ONNX files whose attributes or declared shapes are crafted
+to break size arithmetic or memory — files `fuse` accepts but `run` and `verify` must refuse with
+a typed error (exit 2), never a trap, a hang or a huge allocation.
+
+    python scripts/corpus/make_hostile.py
+
+manifest.json lists each file with the command that must refuse it (`run --random-input` or
+`verify MODEL MODEL`) and the error code. Tests/GhostConvertCLITests/HostileInputTests.swift runs them.
+Made with onnx 1.23.2 (onnx.helper only; no checker on the hostile files).
+"""
+import json
+import pathlib
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper, save
+
+OUT = pathlib.Path(__file__).resolve().parents[2] / "Tests/Fixtures/hostile"
+BIG = 2**63 - 1
+
+
+def model(node, x_shape=(1, 1, 4, 4), initializers=(), name="x"):
+    graph = helper.make_graph(
+        [node], "hostile", [helper.make_tensor_value_info(name, TensorProto.FLOAT, list(x_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def conv(**attributes):
+    w = numpy_helper.from_array(np.ones((1, 1, 3, 3), np.float32), "w")
+    return model(helper.make_node("Conv", ["x", "w"], ["y"], **attributes), initializers=[w])
+
+
+def pool(op, **attributes):
+    return model(helper.make_node(op, ["x"], ["y"], **attributes))
+
+
+CASES = {
+    # Conv output-size arithmetic: pads near Int64.max, SAME_UPPER with strides/dilations of 2**62.
+    "conv_pads_int64_max": (conv(pads=[BIG, BIG, BIG, BIG]), "run", "invalid-node"),
+    "conv_pads_int64_max_one_side": (conv(pads=[0, 0, BIG, BIG]), "run", "invalid-node"),
+    "conv_same_upper_stride_2pow62": (conv(auto_pad="SAME_UPPER", strides=[2**62, 2**62]), "run", None),
+    "conv_same_upper_dilation_2pow62": (conv(auto_pad="SAME_UPPER", dilations=[2**62, 2**62]), "run", "invalid-node"),
+    "conv_stride_int64_max": (conv(strides=[BIG, BIG]), "run", None),
+    # Pooling: SAME_UPPER with a huge stride, a huge kernel with ceil_mode, a huge kernel with
+    # pads just below it (the window fits, so only analytic window bounds avoid a 2**62-step loop).
+    "maxpool_same_upper_stride_2pow62": (pool("MaxPool", kernel_shape=[2, 2], auto_pad="SAME_UPPER", strides=[2**62, 2**62]), "run", None),
+    "averagepool_kernel_2pow62_ceil": (pool("AveragePool", kernel_shape=[2**62, 2**62], ceil_mode=1), "run", "invalid-node"),
+    "averagepool_kernel_2pow62_pads": (pool("AveragePool", kernel_shape=[2**62, 2**62], pads=[2**62 - 1] * 4, count_include_pad=1), "run", "invalid-node"),
+    "maxpool_kernel_2pow62_pads": (pool("MaxPool", kernel_shape=[2**62, 2**62], pads=[2**62 - 1] * 4), "run", "invalid-node"),
+    # A huge kernel whose pads make the window fit without overflow: only analytic window bounds
+    # avoid a 2**40-step loop per output.
+    "averagepool_kernel_2pow40_pads": (pool("AveragePool", kernel_shape=[2**40, 2**40], pads=[2**40 - 3] * 4, strides=[2**40, 2**40], count_include_pad=1), "run", None),
+    "maxpool_stride_2pow62_ceil": (pool("MaxPool", kernel_shape=[2, 2], strides=[2**62, 2**62], ceil_mode=1), "run", None),
+    "averagepool_pads_int64_max": (pool("AveragePool", kernel_shape=[BIG, BIG], pads=[BIG - 1] * 4), "run", "invalid-node"),
+    # Declared inputs too large to draw random samples of.
+    "input_2pow31_squared": (model(helper.make_node("Relu", ["x"], ["y"]), x_shape=(2**31, 2**31)), "verify", "input-too-large"),
+    "input_2pow32_squared": (model(helper.make_node("Relu", ["x"], ["y"]), x_shape=(2**32, 2**32)), "verify", "input-too-large"),
+    "input_int64_max": (model(helper.make_node("Relu", ["x"], ["y"]), x_shape=(BIG, 4)), "verify", "input-too-large"),
+}
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for name, (m, command, code) in sorted(CASES.items()):
+        save(m, str(OUT / f"{name}.onnx"))
+        # code None: the graph is valid and runs (a single tiny output); the point is that it
+        # finishes at once instead of trapping or looping.
+        manifest.append({"file": f"{name}.onnx", "command": command, "code": code or "ok"})
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"wrote {len(manifest)} hostile models to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
