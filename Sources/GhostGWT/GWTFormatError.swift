@@ -5,6 +5,8 @@ import GhostIR
 /// defines one, the byte offset of the field at fault (docs/gwt-format.md, "Validation").
 public enum GWTFormatError: Error, Equatable, Sendable {
     case unreadable(file: String, reason: String)
+    /// A directory, FIFO, device or socket given as a file.
+    case notARegularFile(file: String, kind: String)
     case tooShort(file: String, size: Int)
     case badMagic(file: String)
     case unsupportedVersion(file: String, major: Int, minor: Int)
@@ -22,6 +24,7 @@ public enum GWTFormatError: Error, Equatable, Sendable {
     public var code: String {
         switch self {
         case .unreadable: "file-unreadable"
+        case .notARegularFile: "not-a-regular-file"
         case .tooShort: "truncated"
         case .badMagic: "bad-magic"
         case .unsupportedVersion: "unsupported-version"
@@ -41,6 +44,8 @@ public enum GWTFormatError: Error, Equatable, Sendable {
 extension GWTFormatError: CodedError {
     public var errorDescription: String? {
         switch self {
+        case .notARegularFile(let file, let kind):
+            "\(file): it is \(kind), not a regular file"
         case .unreadable(let file, let reason): "\(file): cannot read the file: \(reason)"
         case .tooShort(let file, let size): "\(file): \(size) bytes is too short for a .gwt file (the header alone is 64)"
         case .badMagic(let file): "\(file): not a .gwt file (the first 8 bytes are not the .gwt magic)"
@@ -57,6 +62,16 @@ extension GWTFormatError: CodedError {
         case .invalidAttribute(let file, let node, let attribute, let problem): "\(file): node '\(node)', attribute '\(attribute)': \(problem)"
         case .invalidGraph(let file, let defect): "\(file): \(defect)"
         case .output(let error): error.localizedDescription
+        }
+    }
+}
+
+extension GWTFormatError {
+    /// The error for a file that could not be opened or mapped.
+    static func file(_ error: FileMappingError) -> GWTFormatError {
+        switch error {
+        case .cannotOpen(let path, let reason): .unreadable(file: path, reason: reason)
+        case .notARegularFile(let path, let kind): .notARegularFile(file: path, kind: kind)
         }
     }
 }

@@ -18,7 +18,7 @@ public enum GWTReader {
         do {
             file = try MappedFile(path: path)
         } catch {
-            throw .unreadable(file: path, reason: error.reason)
+            throw .file(error)
         }
         let sections = try SectionTable.read(file.bytes, path: path, verifyChecksums: verifyChecksums)
         let metadata: GWTMetadata = try decodeJSON(sections.metadata, path: path, label: "metadata")

@@ -5,6 +5,8 @@ import GhostIR
 /// field at fault.
 public enum NPYFormatError: Error, Equatable, Sendable {
     case unreadable(file: String, reason: String)
+    /// A directory, FIFO, device or socket given as a file.
+    case notARegularFile(file: String, kind: String)
     case badMagic(file: String)
     case unsupportedVersion(file: String, major: Int, minor: Int)
     case truncated(file: String, offset: Int, needed: Int)
@@ -18,6 +20,7 @@ public enum NPYFormatError: Error, Equatable, Sendable {
     public var code: String {
         switch self {
         case .unreadable: "file-unreadable"
+        case .notARegularFile: "not-a-regular-file"
         case .badMagic: "bad-magic"
         case .unsupportedVersion: "unsupported-version"
         case .truncated: "truncated"
@@ -34,6 +37,8 @@ public enum NPYFormatError: Error, Equatable, Sendable {
 extension NPYFormatError: CodedError {
     public var errorDescription: String? {
         switch self {
+        case .notARegularFile(let file, let kind):
+            "\(file): it is \(kind), not a regular file"
         case .unreadable(let file, let reason): "\(file): cannot read the file: \(reason)"
         case .badMagic(let file): "\(file): not a .npy file (it does not start with \\x93NUMPY)"
         case .unsupportedVersion(let file, let major, let minor): "\(file): .npy format version \(major).\(minor) is not supported (1.0–3.0 are)"
@@ -45,6 +50,16 @@ extension NPYFormatError: CodedError {
         case .sizeOverflow(let file, let shape): "\(file): shape \(shape) is larger than 64-bit sizes can describe"
         case .dataLengthMismatch(let file, let expected, let actual): "\(file): the header promises \(expected) bytes of data but \(actual) follow"
         case .unwritable(let file, let reason): "\(file): cannot write the file: \(reason)"
+        }
+    }
+}
+
+extension NPYFormatError {
+    /// The error for a file that could not be opened or mapped.
+    static func file(_ error: FileMappingError) -> NPYFormatError {
+        switch error {
+        case .cannotOpen(let path, let reason): .unreadable(file: path, reason: reason)
+        case .notARegularFile(let path, let kind): .notARegularFile(file: path, kind: kind)
         }
     }
 }

@@ -32,7 +32,7 @@ public enum NumPyFile {
         do {
             file = try MappedFile(path: path)
         } catch {
-            throw .unreadable(file: path, reason: error.reason)
+            throw .file(error)
         }
         return try decode(file.bytes, name: path)
     }

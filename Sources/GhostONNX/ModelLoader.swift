@@ -36,7 +36,7 @@ public enum ONNXModelLoader {
             do {
                 mapping = try MappedFile(path: path)
             } catch {
-                throw ONNXLoadError.unreadable(file: path, reason: error.reason)
+                throw ONNXLoadError.file(error)
             }
             fileBytes = mapping.bytes.count
             guard let base = mapping.bytes.baseAddress else { throw ONNXLoadError.emptyFile(file: path) }

@@ -5,6 +5,8 @@ import GhostIR
 /// the tensor, node, attribute or value, so a user can find the problem.
 public enum ONNXLoadError: Error, Equatable, Sendable {
     case unreadable(file: String, reason: String)
+    /// A directory, FIFO, device or socket given as a file.
+    case notARegularFile(file: String, kind: String)
     case emptyFile(file: String)
     /// The bytes are not a valid ModelProto encoding; `offset` is where decoding first failed.
     case malformedProtobuf(file: String, offset: Int?, detail: String)
@@ -27,6 +29,7 @@ public enum ONNXLoadError: Error, Equatable, Sendable {
     public var code: String {
         switch self {
         case .unreadable: "file-unreadable"
+        case .notARegularFile: "not-a-regular-file"
         case .emptyFile: "empty-file"
         case .malformedProtobuf: "malformed-protobuf"
         case .missingGraph: "missing-graph"
@@ -49,6 +52,8 @@ public enum ONNXLoadError: Error, Equatable, Sendable {
 extension ONNXLoadError: CodedError {
     public var errorDescription: String? {
         switch self {
+        case .notARegularFile(let file, let kind):
+            "\(file): it is \(kind), not a regular file"
         case .unreadable(let file, let reason):
             "\(file): cannot read the file: \(reason)"
         case .emptyFile(let file):
@@ -81,6 +86,16 @@ extension ONNXLoadError: CodedError {
             "\(file): \(defect)"
         case .nonTensorValue(let file, let name):
             "\(file): graph input or output '\(name)' is not a tensor (a sequence, map, optional or sparse tensor); ghost-convert handles tensors only"
+        }
+    }
+}
+
+extension ONNXLoadError {
+    /// The error for a file that could not be opened or mapped.
+    static func file(_ error: FileMappingError) -> ONNXLoadError {
+        switch error {
+        case .cannotOpen(let path, let reason): .unreadable(file: path, reason: reason)
+        case .notARegularFile(let path, let kind): .notARegularFile(file: path, kind: kind)
         }
     }
 }

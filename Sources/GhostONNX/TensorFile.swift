@@ -9,7 +9,7 @@ public enum ONNXTensorFile {
         do {
             mapping = try MappedFile(path: path)
         } catch {
-            throw .unreadable(file: path, reason: error.reason)
+            throw .file(error)
         }
         guard let base = mapping.bytes.baseAddress else { throw .emptyFile(file: path) }
         guard let proto = onnx__tensor_proto__unpack(nil, mapping.bytes.count, base.assumingMemoryBound(to: UInt8.self)) else {

@@ -51,10 +51,10 @@ enum ModelFile {
         }
     }
 
+    /// Through the same mapping the readers use (never blocking on a FIFO); any file it cannot
+    /// map is left to the ONNX loader, whose error names the problem.
     private static func startsWithGWTMagic(_ path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }  // the loader reports it
-        defer { try? handle.close() }
-        let head = try handle.read(upToCount: 8) ?? Data()
-        return [UInt8](head) == [0x89, 0x47, 0x57, 0x54, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard let mapping = try? MappedFile(path: path), mapping.bytes.count >= 8 else { return false }
+        return Array(mapping.bytes.prefix(8)) == [0x89, 0x47, 0x57, 0x54, 0x0D, 0x0A, 0x1A, 0x0A]
     }
 }

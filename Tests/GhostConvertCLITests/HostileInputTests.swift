@@ -40,3 +40,34 @@ import Testing
     let bad = try CLI.run(["verify", budget, budget, "--max-memory", "lots"])
     #expect(bad.status == 2)
 }
+
+/// A FIFO (with no writer), a directory or a device where a file belongs is refused at once with
+/// `[not-a-regular-file]` (external data: `[external-data]` naming it), never a hang or exit 1.
+@Test func nonRegularFilesAreRefusedWithoutBlocking() throws {
+    let scratch = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let fifo = scratch.appendingPathComponent("pipe.onnx").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let model = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
+    let cases: [([String], String)] = [
+        (["inspect", fifo], "not-a-regular-file"),
+        (["inspect", scratch.path], "not-a-regular-file"),
+        (["fuse", "/dev/zero", scratch.appendingPathComponent("o.gwt").path], "not-a-regular-file"),
+        (["run", model, "--input", fifo, "--output-dir", scratch.appendingPathComponent("out").path], "not-a-regular-file"),
+        (["verify", model, fifo], "not-a-regular-file"),
+    ]
+    for (arguments, code) in cases {
+        let result = try CLI.run(arguments)
+        #expect(result.status == 2, "\(arguments): exit \(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("[\(code)]"), "\(arguments): \(result.stderr)")
+    }
+    // External data that is a FIFO.
+    for name in ["model.onnx", "input.npy"] {
+        try FileManager.default.copyItem(atPath: CLI.repositoryRoot.appendingPathComponent("Models/tiny_external/\(name)").path,
+                                        toPath: scratch.appendingPathComponent(name).path)
+    }
+    #expect(mkfifo(scratch.appendingPathComponent("model.weights").path, 0o600) == 0)
+    let external = try CLI.run(["inspect", scratch.appendingPathComponent("model.onnx").path])
+    #expect(external.status == 2, "\(external.stderr)")
+    #expect(external.stderr.contains("FIFO") && external.stderr.contains("[external-data]"), "\(external.stderr)")
+}

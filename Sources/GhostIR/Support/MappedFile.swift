@@ -7,16 +7,21 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
 
-    /// Maps `path`; a zero-length file maps to an empty buffer.
+    /// Maps `path`; a zero-length file maps to an empty buffer. Anything but a regular file (a
+    /// directory, FIFO, device or socket) is refused; the file is opened without blocking, so a
+    /// FIFO with no writer cannot hang the process.
     public init(path: String) throws(FileMappingError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .cannotOpen(path: path, reason: MappedFile.errnoText()) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            if errno == EISDIR { throw .notARegularFile(path: path, kind: "a directory") }
+            throw .cannotOpen(path: path, reason: MappedFile.errnoText())
+        }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .cannotOpen(path: path, reason: MappedFile.errnoText()) }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw .cannotOpen(path: path, reason: "not a regular file")
+            throw .notARegularFile(path: path, kind: MappedFile.kind(of: status.st_mode))
         }
         let size = Int(status.st_size)
         guard size > 0 else {
@@ -62,14 +67,44 @@ public final class MappedFile: @unchecked Sendable {
     static func errnoText() -> String {
         String(cString: strerror(errno))
     }
+
+    static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+    }
 }
 
 public enum FileMappingError: Error, Equatable, Sendable {
     case cannotOpen(path: String, reason: String)
+    /// A directory, FIFO, device or socket where a file was expected (`kind` says which).
+    case notARegularFile(path: String, kind: String)
 
     public var reason: String {
         switch self {
         case .cannotOpen(_, let reason): reason
+        case .notARegularFile(_, let kind): "it is \(kind), not a regular file"
+        }
+    }
+}
+
+extension FileMappingError: CodedError {
+    public var code: String {
+        switch self {
+        case .cannotOpen: "file-unreadable"
+        case .notARegularFile: "not-a-regular-file"
+        }
+    }
+
+    public var errorDescription: String? {
+        switch self {
+        case .cannotOpen(let path, let reason): "\(path): cannot read the file: \(reason)"
+        case .notARegularFile(let path, let kind): "\(path): it is \(kind), not a regular file; give a model file"
         }
     }
 }
