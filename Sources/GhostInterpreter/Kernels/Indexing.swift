@@ -47,8 +47,9 @@ enum Indexing {
             dataStrides = ShapeOperators.contiguousStrides(dataShape)
         }
 
-        /// Calls `body(k, offset)` for index element k, where data offset = offset + index·axisStride;
-        /// rows of the last axis are visited by one tight loop.
+        /// Calls `body(first, base, length, step)` once per row of the index tensor's last axis:
+        /// index elements first..<first + length, element j of which addresses data offset
+        /// base + j·step + index·axisStride (step is 0 when the last axis is the indexed one).
         func forEachRow(_ body: (_ first: Int, _ base: Int, _ length: Int, _ step: Int) -> Void) {
             let rank = indexShape.count
             let count = indexShape.reduce(1, *)
