@@ -85,8 +85,9 @@ enum Indexing {
                     indices.withUnsafeBufferPointer { index in
                         walk.forEachRow { first, base, length, step in
                             for j in 0..<length {
+                                // Branch-free wrap of a negative index (its sign bits select size).
                                 let raw = index[first + j]
-                                let i = Int(raw < 0 ? raw + size : raw)
+                                let i = Int(truncatingIfNeeded: raw &+ ((raw >> 63) & size))
                                 out.initializeElement(at: first + j, to: source[base + j * step + i * axisStride])
                             }
                         }

@@ -62,6 +62,7 @@ enum Patterns {
             guard let raw = Int32(exactly: code), let type = ElementType(rawValue: raw) else {
                 throw context.unsupported("dtype", "\(code) (not a numeric or bool ONNX type the interpreter holds)")
             }
+            integerType = .int64
             switch type {
             case .float32, .float64, .float16, .bfloat16: kind = context.precision == .float64 ? .double([]) : .float([])
             case .bool: kind = .bool([])

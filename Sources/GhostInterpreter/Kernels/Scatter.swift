@@ -143,7 +143,7 @@ private struct ElementWriter: ScatterWriter {
         walk.forEachRow { first, base, length, step in
             for j in 0..<length {
                 let raw = indices[first + j]
-                let at = base + j * step + Int(raw < 0 ? raw + size : raw) * axisStride
+                let at = base + j * step + Int(truncatingIfNeeded: raw &+ ((raw >> 63) & size)) * axisStride
                 out[at] = reduction.combine(out[at], updates[first + j])
             }
         }
