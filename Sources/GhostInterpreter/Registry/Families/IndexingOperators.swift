@@ -23,7 +23,7 @@ extension OperatorRegistry {
                            Indexing.compress),
         OperatorDefinition("ReverseSequence", "`batch_axis`, `time_axis` (0 and 1); lengths in 0…time", Indexing.reverseSequence),
         OperatorDefinition("Trilu", "`upper`, optional k input; any element type", Patterns.trilu),
-        OperatorDefinition("OneHot", "depth (positive, float truncated) and [off, on] values inputs, `axis`; negative indices count from the end, others out of range give a row of off",
+        OperatorDefinition("OneHot", "depth (positive, float truncated) and [off, on] values inputs, `axis`; negative indices count from the end in every opset (as ONNX Runtime), others out of range give a row of off",
                            Patterns.oneHot),
         OperatorDefinition("EyeLike", "2-D; `k`, `dtype` (floats in the run's precision, integers, bool; default the input's type)",
                            Patterns.eyeLike),
