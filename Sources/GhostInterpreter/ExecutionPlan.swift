@@ -64,6 +64,8 @@ struct ExecutionPlan: Sendable {
         for entry in graph.initializers { constants[slot(entry.name)] = Buffer(entry.tensor, precision: precision) }
         for value in graph.inputs { _ = slot(value.name) }
 
+        var declaredTypes: [String: ElementType] = [:]
+        for value in graph.inputs + graph.valueInfo + graph.outputs { if let type = value.elementType { declaredTypes[value.name] = type } }
         let options = PlanOptions(precision: precision, threads: threads)
         var steps: [Step] = []
         steps.reserveCapacity(order.count)
@@ -77,7 +79,7 @@ struct ExecutionPlan: Sendable {
             let outputs = node.outputs.map(slot)
             // Work that depends only on constants is done once, here; if it fails, the run
             // reports the same error from the node itself.
-            let source = NodeSource(node: node, name: name)
+            let source = NodeSource(node: node, name: name, inputTypes: node.inputs.map { declaredTypes[$0] })
             let prepared = operation.prepare.flatMap { prepare in
                 prepare(NodeContext(source: source, inputs: inputs.map { constants[$0] }, opset: opset, precision: precision), options)
             }

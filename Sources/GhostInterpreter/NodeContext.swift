@@ -101,10 +101,15 @@ struct NodeContext {
 final class NodeSource: Sendable {
     let node: Node
     let name: String
+    /// The element type each input is declared with in the graph (graph inputs, value_info,
+    /// outputs), where declared: it tells float16 and bfloat16 apart, which buffers hold as float
+    /// (CastLike reads it).
+    let inputTypes: [ElementType?]
 
-    init(node: Node, name: String) {
+    init(node: Node, name: String, inputTypes: [ElementType?] = []) {
         self.node = node
         self.name = name
+        self.inputTypes = inputTypes
     }
 }
 
