@@ -57,12 +57,16 @@ let package = Package(
         // .npy files <-> GhostIR tensors (inputs, goldens, `run` outputs).
         .target(name: "GhostNumPy", dependencies: ["GhostIR"]),
 
+        // Signal handlers of the command-line tool: temporary files removed on SIGINT/SIGTERM/SIGHUP,
+        // a fault on a file that shrank while mapped reported as [file-changed].
+        .target(name: "CProcessGuard"),
+
         // The command-line tool: argument parsing, progress and exit codes only.
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
                 "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CProcessGuard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 

@@ -36,7 +36,7 @@ public enum GWTFormatError: Error, Equatable, Sendable {
         case .invalidTensor: "invalid-tensor"
         case .invalidAttribute: "invalid-attribute"
         case .invalidGraph(_, let defect): defect.code
-        case .output: "output-failed"
+        case .output(let error): error.code == "file-changed" ? error.code : "output-failed"
         }
     }
 }

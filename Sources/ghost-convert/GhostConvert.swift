@@ -24,6 +24,7 @@ struct GhostConvert: ParsableCommand {
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.
     static func main() {
+        ProcessGuard.install()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -6,6 +6,8 @@ public final class MappedFile: @unchecked Sendable {
     // Sendable is sound: the mapping is read-only and unmapped only in deinit.
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    /// The token `FileActivity.observer` gave for this mapping.
+    private let activityToken: Int?
 
     /// Maps `path`; a zero-length file maps to an empty buffer. Anything but a regular file (a
     /// directory, FIFO, device or socket) is refused; the file is opened without blocking, so a
@@ -26,12 +28,16 @@ public final class MappedFile: @unchecked Sendable {
         let size = Int(status.st_size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            activityToken = nil
             return
         }
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
             throw .cannotOpen(path: path, reason: "cannot map it into memory: \(MappedFile.errnoText())")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
+        // A file that shrinks while mapped faults (SIGBUS) on the pages past its new end; the
+        // observer turns that into an error naming the file.
+        activityToken = FileActivity.observer?.fileMapped(base: UnsafeRawPointer(address), count: size, path: path)
     }
 
     /// Tells the kernel the pages will be read once, front to back.
@@ -60,6 +66,7 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let base = bytes.baseAddress {
+            if let activityToken { FileActivity.observer?.fileUnmapped(activityToken) }
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
         }
     }

@@ -5,21 +5,49 @@ import Foundation
 /// Bytes go to a temporary file in the destination's directory (so the final rename cannot cross
 /// file systems); `commit()` renames it into place. A pending file that is never committed is
 /// deleted, so a failed conversion leaves nothing behind — not even a partial file.
+///
+/// The temporary file is `.NAME.tmp-PID-XXXXXX` beside the destination. A process killed by
+/// SIGKILL cannot remove its own; a later pending file for the same destination removes those
+/// whose PID no longer runs, so such litter never piles up. Each temporary file is announced to
+/// `FileActivity.observer` (the CLI removes them on SIGINT, SIGTERM and SIGHUP).
 public final class PendingFile {
     public let destination: String
     public let temporaryPath: String
     private var descriptor: Int32
     private var committed = false
+    private let activityToken: Int?
 
     public init(destination: String) throws(FileOutputError) {
         self.destination = destination
         let directory = (destination as NSString).deletingLastPathComponent
         let name = (destination as NSString).lastPathComponent
-        var template = Array(((directory.isEmpty ? "." : directory) + "/.\(name).tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw .cannotCreate(path: destination, reason: PendingFile.errnoText()) }
+        let folder = directory.isEmpty ? "." : directory
+        PendingFile.removeStaleTemporaries(in: folder, name: name)
+        var template = Array((folder + "/.\(name).tmp-\(getpid())-XXXXXX").utf8CString)
+        var fd: Int32 = -1, reason = "", token: Int?
+        let create = {
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            if fd < 0 { reason = PendingFile.errnoText(); return }
+            token = FileActivity.observer?.temporaryFileCreated(template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        }
+        if let observer = FileActivity.observer { observer.deferringSignals(create) } else { create() }
+        guard fd >= 0 else { throw .cannotCreate(path: destination, reason: reason) }
         descriptor = fd
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        activityToken = token
+    }
+
+    /// Unlinks `.NAME.tmp-PID-*` files in `folder` left by processes that no longer run.
+    static func removeStaleTemporaries(in folder: String, name: String) {
+        let prefix = ".\(name).tmp-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH {
+                unlink(folder + "/" + entry)
+            }
+        }
     }
 
     /// The open descriptor of the temporary file, for writers that stream through C.
@@ -32,6 +60,9 @@ public final class PendingFile {
             let written = Foundation.write(descriptor, base, remaining)
             if written < 0 {
                 if errno == EINTR { continue }
+                // The kernel could not read the bytes handed to it: they view an input file's
+                // mapping and that file shrank (a read of the same pages would be SIGBUS).
+                if errno == EFAULT { throw .inputChanged(path: destination) }
                 throw .writeFailed(path: destination, reason: PendingFile.errnoText())
             }
             remaining -= written
@@ -84,14 +115,19 @@ public final class PendingFile {
             let reason = PendingFile.errnoText()
             unlink(temporaryPath)
             committed = true
+            if let activityToken { FileActivity.observer?.temporaryFileGone(activityToken) }
             throw .cannotRename(path: destination, reason: reason)
         }
         committed = true
+        if let activityToken { FileActivity.observer?.temporaryFileGone(activityToken) }
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
-        if !committed { unlink(temporaryPath) }
+        if !committed {
+            unlink(temporaryPath)
+            if let activityToken { FileActivity.observer?.temporaryFileGone(activityToken) }
+        }
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -101,6 +137,8 @@ public enum FileOutputError: Error, Equatable, Sendable {
     case cannotCreate(path: String, reason: String)
     case writeFailed(path: String, reason: String)
     case cannotRename(path: String, reason: String)
+    /// The bytes to write came from a mapped input that changed (shrank) while it was read.
+    case inputChanged(path: String)
 }
 
 extension FileOutputError: CodedError {
@@ -109,6 +147,7 @@ extension FileOutputError: CodedError {
         case .cannotCreate: "output-not-creatable"
         case .writeFailed: "write-failed"
         case .cannotRename: "rename-failed"
+        case .inputChanged: "file-changed"
         }
     }
 
@@ -117,6 +156,8 @@ extension FileOutputError: CodedError {
         case .cannotCreate(let path, let reason): "\(path): cannot create the output file: \(reason)"
         case .writeFailed(let path, let reason): "\(path): writing failed: \(reason); nothing was written"
         case .cannotRename(let path, let reason): "\(path): cannot move the finished file into place: \(reason)"
+        case .inputChanged(let path):
+            "\(path): an input file changed (it shrank) while its data was being written here; nothing was written"
         }
     }
 }
