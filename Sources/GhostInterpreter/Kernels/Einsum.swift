@@ -12,17 +12,16 @@ enum Einsum {
         let parsed: EinsumEquation
         switch EinsumEquation.parse(equation, ranks: inputs.map(\.shape.count)) {
         case .success(let value): parsed = value
-        case .failure(.syntax(let problem)): throw context.unsupported("equation", "\"\(equation)\" (\(problem))")
+        case .failure(.syntax(let problem)): throw context.fail("equation \"\(equation)\" cannot be parsed: \(problem)")
         case .failure(.operands(let problem)): throw context.fail("equation \"\(equation)\": \(problem)")
         }
-        // One size per label: equal wherever the label appears, except that ellipsis axes of
-        // size 1 broadcast.
+        // One size per label: equal wherever the label appears, except that axes of size 1
+        // broadcast (ONNX Runtime broadcasts letters as well as ellipsis axes).
         var sizes: [Int: Int] = [:]
         for (index, (labels, input)) in zip(parsed.operands, inputs).enumerated() {
             for (label, size) in zip(labels, input.shape) {
                 guard let known = sizes[label], known != size else { sizes[label] = size; continue }
-                let broadcasts = label >= EinsumEquation.ellipsisBase && (known == 1 || size == 1)
-                guard broadcasts else {
+                guard known == 1 || size == 1 else {
                     throw context.fail("equation \"\(equation)\": operand \(index) has size \(size) where another axis with its label has \(known)")
                 }
                 sizes[label] = max(known, size)

@@ -39,6 +39,9 @@ struct EinsumEquation: Equatable {
         let output: [Int]
         if sides.count == 2 {
             guard let term = Term(sides[1]) else { return .failure(.syntax("cannot read the output '\(sides[1])'")) }
+            guard term.ellipsis || broadcastRank == 0 else {
+                return .failure(.operands("the operands' ellipsis stands for \(broadcastRank) axes but the output has no '...'"))
+            }
             output = term.before + (term.ellipsis ? ellipsis : []) + term.after
             let used = Set(operands.joined())
             for label in output where !used.contains(label) {
