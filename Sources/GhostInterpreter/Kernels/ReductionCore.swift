@@ -119,8 +119,8 @@ extension Reduction {
                     switch combine {
                     case .sum: for j in 0..<inner { row[j] = T.add(row[j], next[j]) }
                     case .product: for j in 0..<inner { row[j] = T.multiply(row[j], next[j]) }
-                    case .maximum: for j in 0..<inner where T.isGreater(next[j], row[j]) { row[j] = next[j] }
-                    case .minimum: for j in 0..<inner where T.isGreater(row[j], next[j]) { row[j] = next[j] }
+                    case .maximum: for j in 0..<inner { row[j] = T.isGreater(next[j], row[j]) ? next[j] : row[j] }
+                    case .minimum: for j in 0..<inner { row[j] = T.isGreater(row[j], next[j]) ? next[j] : row[j] }
                     }
                 }
             }
@@ -132,20 +132,25 @@ extension Reduction {
     /// minimum seed every lane with the first element, so the lanes give the serial answer.
     @inline(__always)
     private static func blockReduce<T: ReducibleScalar>(_ start: UnsafePointer<T>, _ count: Int, _ combine: ReductionCombine) -> T {
-        let seed: T = switch combine {
-        case .sum: T.zero
-        case .product: T.one
-        case .maximum, .minimum: start[0]
+        switch combine {
+        case .sum: lanes(start, count, seed: T.zero) { T.add($0, $1) }
+        case .product: lanes(start, count, seed: T.one) { T.multiply($0, $1) }
+        case .maximum: lanes(start, count, seed: start[0]) { T.isGreater($1, $0) ? $1 : $0 }
+        case .minimum: lanes(start, count, seed: start[0]) { T.isGreater($0, $1) ? $1 : $0 }
         }
+    }
+
+    @inline(__always)
+    private static func lanes<T>(_ start: UnsafePointer<T>, _ count: Int, seed: T, _ apply: (T, T) -> T) -> T {
         var (l0, l1, l2, l3) = (seed, seed, seed, seed)
         var i = 0
         while i + 4 <= count {
-            l0 = combine.apply(l0, start[i]); l1 = combine.apply(l1, start[i + 1])
-            l2 = combine.apply(l2, start[i + 2]); l3 = combine.apply(l3, start[i + 3])
+            l0 = apply(l0, start[i]); l1 = apply(l1, start[i + 1])
+            l2 = apply(l2, start[i + 2]); l3 = apply(l3, start[i + 3])
             i += 4
         }
-        while i < count { l0 = combine.apply(l0, start[i]); i += 1 }
-        return combine.apply(combine.apply(l0, l1), combine.apply(l2, l3))
+        while i < count { l0 = apply(l0, start[i]); i += 1 }
+        return apply(apply(l0, l1), apply(l2, l3))
     }
 
     /// The tensor of `shape` whose element at index (i₀, …, iₙ) is `source[Σ i_d·strides[d]]`:
