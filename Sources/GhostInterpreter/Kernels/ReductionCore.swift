@@ -12,6 +12,42 @@ protocol ReducibleScalar: Sendable, Equatable {
     static func absolute(_ a: Self) -> Self
     /// a > b; false when either is NaN.
     static func isGreater(_ a: Self, _ b: Self) -> Bool
+    /// One contiguous block (count ≥ 1) combined (see `Reduction.blockReduce`).
+    static func combineBlock(_ combine: ReductionCombine, _ start: UnsafePointer<Self>, _ count: Int) -> Self
+}
+
+extension ReducibleScalar {
+    static func combineBlock(_ combine: ReductionCombine, _ start: UnsafePointer<Self>, _ count: Int) -> Self {
+        Reduction.blockReduce(start, count, combine)
+    }
+}
+
+/// Float sums of blocks run in SIMD registers, 16 (8) lanes at a time, the rest serially.
+/// (Maximum and minimum keep the scalar lanes: the standard library's generic SIMD comparisons
+/// are not specialized here and run far slower.)
+@inline(__always)
+private func simdBlock<V: SIMD>(_ combine: ReductionCombine, _ start: UnsafePointer<V.Scalar>, _ count: Int, _: V.Type) -> V.Scalar
+where V.Scalar: BinaryFloatingPoint & ReducibleScalar {
+    guard count >= 2 * V.scalarCount, combine == .sum else { return Reduction.blockReduce(start, count, combine) }
+    let raw = UnsafeRawPointer(start), width = V.scalarCount, step = width * MemoryLayout<V.Scalar>.stride
+    var lanes = V.zero
+    var i = 0, offset = 0
+    while i + width <= count { lanes += raw.loadUnaligned(fromByteOffset: offset, as: V.self); i += width; offset += step }
+    var result = lanes.sum()
+    while i < count { result += start[i]; i += 1 }
+    return result
+}
+
+extension Float {
+    static func combineBlock(_ combine: ReductionCombine, _ start: UnsafePointer<Float>, _ count: Int) -> Float {
+        simdBlock(combine, start, count, SIMD16<Float>.self)
+    }
+}
+
+extension Double {
+    static func combineBlock(_ combine: ReductionCombine, _ start: UnsafePointer<Double>, _ count: Int) -> Double {
+        simdBlock(combine, start, count, SIMD8<Double>.self)
+    }
 }
 
 extension Float: ReducibleScalar {
@@ -107,7 +143,7 @@ extension Reduction {
             guard let destination = out.baseAddress else { return }
             if inner == 1 {
                 for block in 0..<outer {
-                    destination[block] = blockReduce(base + block * count, count, combine)
+                    destination[block] = T.combineBlock(combine, base + block * count, count)
                 }
                 return
             }
@@ -131,7 +167,7 @@ extension Reduction {
     /// vectorizes (a sum's order differs from a serial one only in rounding). Maximum and
     /// minimum seed every lane with the first element, so the lanes give the serial answer.
     @inline(__always)
-    private static func blockReduce<T: ReducibleScalar>(_ start: UnsafePointer<T>, _ count: Int, _ combine: ReductionCombine) -> T {
+    static func blockReduce<T: ReducibleScalar>(_ start: UnsafePointer<T>, _ count: Int, _ combine: ReductionCombine) -> T {
         switch combine {
         case .sum: lanes(start, count, seed: T.zero) { T.add($0, $1) }
         case .product: lanes(start, count, seed: T.one) { T.multiply($0, $1) }
