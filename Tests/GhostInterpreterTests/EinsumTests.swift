@@ -72,6 +72,8 @@ private let einsumCases: [EinsumCase] = [
     EinsumCase("ij,jk->ik", [[3, 1], [2, 5]]),  // a size-1 letter broadcasts (ONNX Runtime)
     EinsumCase(" i j , j k -> k i ", [[2, 3], [3, 4]], reference: "ij,jk->ki"),
     EinsumCase(",->", [[], []]),
+    EinsumCase("bchw,bchw->bc", [[2, 4, 8, 8], [2, 4, 8, 8]]),  // a batch of dot products through BLAS
+    EinsumCase("ij,ij->ji", [[30, 40], [30, 40]]),  // 1200 one-element products, as plain loops
 ]
 
 @Test(arguments: einsumCases)

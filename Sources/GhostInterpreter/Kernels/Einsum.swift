@@ -146,9 +146,18 @@ enum Einsum {
                 right.withUnsafeBufferPointer { rp in
                     out.withUnsafeMutableBufferPointer { op in
                         guard let l = lp.baseAddress, let r = rp.baseAddress, let o = op.baseAddress else { return }
+                        // Many tiny products (a Hadamard product is one per element) cost more
+                        // in BLAS calls than in arithmetic: those run as plain loops.
+                        let tiny = m * n * k < 16
                         for item in 0..<count {
-                            T.product(transA: transA, transB: transB, m: m, n: n, k: k, a: l + item * m * k, lda: transA ? m : k,
-                                      b: r + item * k * n, ldb: transB ? k : n, c: o + item * m * n)
+                            let (ai, bi, ci) = (l + item * m * k, r + item * k * n, o + item * m * n)
+                            if tiny {
+                                plainProduct(transA: transA, transB: transB, m: m, n: n, k: k, a: ai, lda: transA ? m : k,
+                                             b: bi, ldb: transB ? k : n, c: ci)
+                            } else {
+                                T.product(transA: transA, transB: transB, m: m, n: n, k: k, a: ai, lda: transA ? m : k,
+                                          b: bi, ldb: transB ? k : n, c: ci)
+                            }
                         }
                     }
                 }
@@ -182,12 +191,23 @@ extension Int64: EinsumScalar {
     /// Integer products have no BLAS: a plain loop, wrapping as the ONNX types do.
     static func product(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Int64>, lda: Int,
                         b: UnsafePointer<Int64>, ldb: Int, c: UnsafeMutablePointer<Int64>) {
+        Einsum.plainProduct(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c)
+    }
+}
+
+extension Einsum {
+    /// c = op(a)·op(b) by the definition, row-major, c overwritten.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Int64)
+    static func plainProduct<T: ReducibleScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<T>, lda: Int,
+                                                 b: UnsafePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>) {
         for i in 0..<m {
             for j in 0..<n {
-                var sum: Int64 = 0
+                var sum = T.zero
                 for p in 0..<k {
                     let x = transA ? a[p * lda + i] : a[i * lda + p], y = transB ? b[j * ldb + p] : b[p * ldb + j]
-                    sum = sum &+ x &* y
+                    sum = T.add(sum, T.multiply(x, y))
                 }
                 c[i * n + j] = sum
             }
