@@ -24,7 +24,5 @@ extension OperatorRegistry {
             if try context.int("storage_order", 0) != 0 { throw context.unsupported("storage_order", "1") }
             return try Pooling.evaluateWindowed(context, maximum: true)
         },
-        OperatorDefinition("ReduceMean", "`axes` attribute (< 18) or input (≥ 18); `keepdims`, `noop_with_empty_axes`",
-                           Reduction.reduceMean),
     ])
 }
