@@ -13,7 +13,8 @@ import Foundation
 ///
 /// N-D interpolation is the product of these 1-D weights, applied axis by axis. With
 /// `tf_crop_and_resize`, an output whose source coordinate on any axis lies outside
-/// `[0, size − 1]` is `extrapolation_value`.
+/// `[0, size − 1]` is `extrapolation_value`. An axis of scale 1 keeping its length is copied, as
+/// ONNX Runtime does, whatever the coordinate mode.
 ///
 /// As ONNX Runtime does: output lengths from `scales` are `⌊size·scale⌋` with the product taken
 /// in float32, the `length_resized` of `align_corners`, `pytorch_half_pixel` (0 at length 1) and
@@ -351,6 +352,12 @@ enum Resize {
         if x.shape.contains(0) { throw context.fail("cannot resize the empty input \(x.shape) to \(shape)") }
         var tables: [AxisTable?] = []
         for target in targets {
+            // ONNX Runtime copies an axis of scale 1 whatever the coordinate mode (a crop or
+            // tf_half_pixel_for_nn's half-pixel shift included).
+            if target.scale == 1, target.output == target.input {
+                tables.append(nil)
+                continue
+            }
             let table = table(target, settings)
             tables.append(table.isIdentity ? nil : table)
         }
