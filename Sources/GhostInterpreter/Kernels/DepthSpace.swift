@@ -13,7 +13,8 @@ enum DepthSpace {
         let (square, overflow) = block.multipliedReportingOverflow(by: block)
         let (height, overflowH) = h.multipliedReportingOverflow(by: block)
         let (width, overflowW) = w.multipliedReportingOverflow(by: block)
-        guard !overflow, !overflowH, !overflowW, c % square == 0 else { throw context.fail("\(c) channels are not divisible by blocksize² = \(square)") }
+        guard !overflow, !overflowH, !overflowW else { throw context.fail("blocksize \(block) is too large for \(x.shape)") }
+        guard c % square == 0 else { throw context.fail("\(c) channels are not divisible by blocksize² = \(square)") }
         let outChannels = c / square
         let shape = [n, outChannels, height, width]
         _ = try context.elementCount(of: shape)
