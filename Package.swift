@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "GhostInterpreter", targets: ["GhostInterpreter"]),
         .library(name: "GhostVerify", targets: ["GhostVerify"]),
         .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
+        .library(name: "GhostGate", targets: ["GhostGate"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
     ],
     dependencies: [
@@ -57,11 +58,15 @@ let package = Package(
         // .npy files <-> GhostIR tensors (inputs, goldens, `run` outputs).
         .target(name: "GhostNumPy", dependencies: ["GhostIR"]),
 
+        // The CI gate over a model zoo: discovery, sharding, one worker process per model, reports.
+        .target(name: "GhostGate",
+                dependencies: ["GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostVerify", "GhostInterpreter"]),
+
         // The command-line tool: argument parsing, progress and exit codes only.
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot", "GhostGate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +83,7 @@ let package = Package(
         .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
+        .testTarget(name: "GhostGateTests", dependencies: ["GhostGate", "GhostONNX", "GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR"]),
     ],
     swiftLanguageModes: [.v6]

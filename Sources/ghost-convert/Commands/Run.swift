@@ -30,7 +30,7 @@ struct Run: ParsableCommand {
     @Option(help: "Directory for the output .npy files (created if missing).")
     var outputDir: String
 
-    @OptionGroup var interpreterOptions: InterpreterOptions
+    @OptionGroup var interpreterOptions: InterpreterOptionsOf<DeploymentDefault>
 
     @Option(help: "Also time N forward passes and print the median (ms) on stderr, for benchmarks.")
     var timeRuns: Int?
