@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
-        .testTarget(name: "GhostGateTests", dependencies: ["GhostGate", "GhostONNX", "GhostGWT", "GhostIR"]),
+        .testTarget(name: "GhostGateTests", dependencies: ["GhostGate", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import GhostPasses
 
 /// Runs the gate over a set of models: each model checked in its own worker, `jobs` at a time,
 /// records returned in the order of `entries`.
@@ -16,9 +17,9 @@ public struct Gate: Sendable {
         /// which must print one `GateRecord` as JSON on stdout (`ghost-convert gate-worker` does).
         /// A worker that crashes or is killed becomes a `worker-crashed` record; the others go on.
         case processes(executable: URL, arguments: [String])
-        /// In this process, on `jobs` threads (a crash here ends the run: for tests and tools that
-        /// trust their inputs).
-        case inProcess
+        /// In this process, on `jobs` threads, fusing with `pipeline` (a crash here ends the run:
+        /// for tests and tools that trust their inputs).
+        case inProcess(pipeline: PassPipeline = .default)
     }
 
     public var configuration: GateConfiguration
@@ -58,8 +59,8 @@ public struct Gate: Sendable {
 
     func check(_ entry: ModelEntry) -> GateRecord {
         switch workers {
-        case .inProcess:
-            return ModelCheck.run(entry, configuration: configuration)
+        case .inProcess(let pipeline):
+            return ModelCheck.run(entry, configuration: configuration, pipeline: pipeline)
         case .processes(let executable, let arguments):
             let start = ContinuousClock.now
             var record = WorkerProcess.run(entry, configuration: configuration, executable: executable, arguments: arguments)

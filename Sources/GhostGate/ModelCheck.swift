@@ -10,11 +10,13 @@ import GhostVerify
 /// the fused graph against the original, and, if equivalent and asked for, write the fused model
 /// under the output directory. Every failure becomes the record's typed error; nothing throws.
 public enum ModelCheck {
-    public static func run(_ entry: ModelEntry, configuration: GateConfiguration) -> GateRecord {
+    /// - Parameter pipeline: the fusion to check (the default pipeline unless a caller — a test,
+    ///   a tool with its own passes — gives another).
+    public static func run(_ entry: ModelEntry, configuration: GateConfiguration, pipeline: PassPipeline = .default) -> GateRecord {
         let start = ContinuousClock.now
         var record = GateRecord(entry: entry, outcome: .error)
         do {
-            try check(entry, configuration: configuration, into: &record)
+            try check(entry, configuration: configuration, pipeline: pipeline, into: &record)
         } catch {
             record.outcome = .error
             record.error = error
@@ -23,10 +25,11 @@ public enum ModelCheck {
         return record
     }
 
-    private static func check(_ entry: ModelEntry, configuration: GateConfiguration, into record: inout GateRecord) throws(GateError) {
+    private static func check(_ entry: ModelEntry, configuration: GateConfiguration, pipeline: PassPipeline,
+                              into record: inout GateRecord) throws(GateError) {
         if let problem = entry.problem { throw problem }
         let graph = try attempt { try ONNXModelLoader.load(path: entry.path).graph }
-        let result = try attempt { try PassPipeline.default.run(graph) }
+        let result = try attempt { try pipeline.run(graph) }
         record.nodes = .init(before: graph.nodes.count, after: result.graph.nodes.count)
         record.passes = result.reports.map { .init(pass: $0.pass, rewrites: $0.rewrites.count) }
 
