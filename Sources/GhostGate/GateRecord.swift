@@ -28,11 +28,21 @@ public struct GateRecord: Codable, Equatable, Sendable {
     public struct NodeCounts: Codable, Equatable, Sendable {
         public var before: Int
         public var after: Int
+
+        public init(before: Int, after: Int) {
+            self.before = before
+            self.after = after
+        }
     }
 
     public struct PassCount: Codable, Equatable, Sendable {
         public var pass: String
         public var rewrites: Int
+
+        public init(pass: String, rewrites: Int) {
+            self.pass = pass
+            self.rewrites = rewrites
+        }
     }
 
     /// The worst figures of one graph output over every sample.
@@ -41,6 +51,13 @@ public struct GateRecord: Codable, Equatable, Sendable {
         public var relativeError: Double
         public var maxAbsoluteError: Double
         public var passed: Bool
+
+        public init(output: String, relativeError: Double, maxAbsoluteError: Double, passed: Bool) {
+            self.output = output
+            self.relativeError = relativeError
+            self.maxAbsoluteError = maxAbsoluteError
+            self.passed = passed
+        }
     }
 
     public struct FirstDivergence: Codable, Equatable, Sendable {
@@ -50,6 +67,15 @@ public struct GateRecord: Codable, Equatable, Sendable {
         public var fusedFrom: [String]
         public var relativeError: Double
         public var maxAbsoluteError: Double
+
+        public init(node: String, opType: String, value: String, fusedFrom: [String], relativeError: Double, maxAbsoluteError: Double) {
+            self.node = node
+            self.opType = opType
+            self.value = value
+            self.fusedFrom = fusedFrom
+            self.relativeError = relativeError
+            self.maxAbsoluteError = maxAbsoluteError
+        }
     }
 
     public var root: String

@@ -44,8 +44,7 @@ import Testing
     #expect(unsupported.error?.message.contains("Mystery_2") == true, "the message names the node")
 
     let passed = try #require(records.first { $0.outcome == .equivalent })
-    #expect(passed.nodes?.before == 3)
-    #expect(passed.nodes?.after == 2)
+    #expect(passed.nodes == GateRecord.NodeCounts(before: 3, after: 2))
     #expect(passed.passes.first { $0.pass == "fold-batchnorm-into-conv" }?.rewrites == 1)
     #expect(passed.outputs.map(\.output) == ["y"])
     #expect((passed.worstRelativeError ?? 1) < 1e-6)
