@@ -70,8 +70,8 @@ struct GateCommand: ParsableCommand {
     @Option(help: "Write each equivalent model's fused form here, keeping its layout relative to its PATH.")
     var outputDir: String?
 
-    @Option(help: "What --output-dir gets: gwt, onnx or both.")
-    var format: FormatChoice = .gwt
+    @Option(help: "What --output-dir gets: gwt (default), onnx or both.")
+    var format: FormatChoice?
 
     @Option(help: "Write a JUnit XML report here.")
     var junit: String?
@@ -100,12 +100,14 @@ struct GateCommand: ParsableCommand {
             configuration.shapes[name] = shape
         }
         configuration.outputDirectory = outputDir
-        if outputDir != nil {
+        if let format {
             configuration.formats = switch format {
             case .gwt: [.gwt]
             case .onnx: [.onnx]
             case .both: [.gwt, .onnx]
             }
+        } else if outputDir != nil {
+            configuration.formats = [.gwt]
         }
         configuration.tool = "ghost-convert \(GhostConvertVersion.string)"
         return configuration
