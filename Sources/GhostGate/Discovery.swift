@@ -5,7 +5,8 @@ import Foundation
 public struct ModelEntry: Codable, Equatable, Sendable {
     /// The PATH argument it was found under, as given.
     public let root: String
-    /// Path below `root` with `/` separators (the file name when `root` is the file itself): what
+    /// Path below `root` with `/` separators (for a file given directly, its directory's name and
+    /// its own, see `ModelDiscovery.fileRoot`): what
     /// sharding hashes, what reports show, and the layout under `--output-dir`.
     public let relativePath: String
     /// The file to open: `root` joined with `relativePath`.
@@ -36,14 +37,33 @@ public enum ModelDiscovery {
             if isDirectory(status) {
                 walker.walk(root: root, directory: root, relative: "", ancestors: [FileID(status)])
             } else {
-                let name = (root as NSString).lastPathComponent
-                if !walker.excluded(relative: root, name: name) {
-                    walker.addFile(root: root, relative: name, path: root, status: status)
+                let (base, relative) = fileRoot(root)
+                if !walker.excluded(relative: relative, name: (root as NSString).lastPathComponent) {
+                    walker.addFile(root: base, relative: relative, path: root, status: status)
                 }
             }
             walker.entries[before...].sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         }
         return walker.entries
+    }
+
+    /// A file given directly is named as if its grandparent directory had been given:
+    /// `Models/ghostnet_100/model.onnx` is `ghostnet_100/model.onnx` under `Models`, exactly as
+    /// `gate Models/` names it, so `gate Models/*/model.onnx` shards and lays out its output the
+    /// same way. A parent that is `.`, `..`, `/` or absent leaves just the file name.
+    public static func fileRoot(_ path: String) -> (root: String, relative: String) {
+        // By hand: swift-corelibs-foundation's NSString path methods trap on some relative paths.
+        let absolute = path.hasPrefix("/")
+        var components = path.split(separator: "/").map(String.init)
+        let name = components.popLast() ?? path
+        func joined(_ parts: [String]) -> String {
+            let text = parts.joined(separator: "/")
+            return absolute ? "/" + text : (text.isEmpty ? "." : text)
+        }
+        guard let parentName = components.last, parentName != ".", parentName != ".." else {
+            return (joined(components), name)
+        }
+        return (joined(components.dropLast()), parentName + "/" + name)
     }
 
     struct FileID: Hashable {

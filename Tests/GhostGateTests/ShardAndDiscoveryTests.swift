@@ -48,9 +48,14 @@ import Testing
     #expect(entries.allSatisfy { $0.problem == nil && $0.root == root.path })
     #expect(entries[0].path == root.appendingPathComponent("a-b.onnx").path)
 
-    // A file argument is its own root, named by its file name.
-    let single = try ModelDiscovery.discover([root.appendingPathComponent("b/model.onnx").path])
-    #expect(single.map(\.relativePath) == ["model.onnx"])
+    // A file argument is named as its directory walk would name it.
+    let single = try ModelDiscovery.discover([root.appendingPathComponent("b/model.onnx").path, root.appendingPathComponent("a/z.onnx").path])
+    #expect(single.map(\.relativePath) == ["b/model.onnx", "a/z.onnx"])
+    #expect(single.map(\.root) == [root.path, root.path])
+    #expect(ModelDiscovery.fileRoot("m.onnx") == (".", "m.onnx"))
+    #expect(ModelDiscovery.fileRoot("x/m.onnx") == (".", "x/m.onnx"))
+    #expect(ModelDiscovery.fileRoot("../m.onnx") == ("..", "m.onnx"))
+    #expect(ModelDiscovery.fileRoot("/m.onnx") == ("/", "m.onnx"))
     #expect(throws: GateUsageError.missingPath(root.appendingPathComponent("absent").path)) {
         try ModelDiscovery.discover([root.appendingPathComponent("absent").path])
     }
