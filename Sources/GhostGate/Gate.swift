@@ -58,6 +58,8 @@ public struct Gate: Sendable {
     }
 
     func check(_ entry: ModelEntry) -> GateRecord {
+        // Discovery already failed: no worker needed to say so.
+        if let problem = entry.problem { return GateRecord(entry: entry, outcome: .error, error: problem) }
         switch workers {
         case .inProcess(let pipeline):
             return ModelCheck.run(entry, configuration: configuration, pipeline: pipeline)

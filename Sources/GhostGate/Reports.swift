@@ -81,10 +81,11 @@ public enum JUnitReport {
     public static func document(_ records: [GateRecord], settings: GateSettings, suite: String = "ghost-convert gate") -> String {
         let tally = GateTally(records)
         let time = seconds(records.reduce(0) { $0 + $1.seconds })
-        let counts = "tests=\"\(records.count)\" failures=\"\(tally.notEquivalent)\" errors=\"\(tally.errors)\" skipped=\"\(tally.skipped)\" time=\"\(time)\""
+        let counts = "tests=\"\(records.count)\" failures=\"\(tally.notEquivalent)\" errors=\"\(tally.errors)\""
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"\(escape(suite))\" \(counts)>\n"
-        xml += "  <testsuite name=\"\(escape(suite))\" \(counts)>\n"
+        // `skipped` is a testsuite attribute only: the common schema does not allow it on testsuites.
+        xml += "<testsuites name=\"\(escape(suite))\" \(counts) time=\"\(time)\">\n"
+        xml += "  <testsuite name=\"\(escape(suite))\" \(counts) skipped=\"\(tally.skipped)\" time=\"\(time)\">\n"
         xml += "    <properties>\n"
         for (name, value) in [("criterion", settings.criterion), ("precision", settings.arithmetic.rawValue),
                               ("samples", String(settings.samples)), ("shard", settings.shard.description)] {
@@ -103,7 +104,8 @@ public enum JUnitReport {
                 xml += ">\n      <failure message=\"\(message)\" type=\"not-equivalent\">\(escape(record.details))</failure>\n"
             case .error:
                 let code = escape(record.error?.code ?? "unknown")
-                xml += ">\n      <error message=\"\(message)\" type=\"\(code)\">\(escape("[\(record.error?.code ?? "unknown")] \(record.error?.message ?? "")\n\(record.details)"))</error>\n"
+                let body = "[\(record.error?.code ?? "unknown")] \(record.error?.message ?? "")" + (record.details.isEmpty ? "" : "\n" + record.details)
+                xml += ">\n      <error message=\"\(message)\" type=\"\(code)\">\(escape(body))</error>\n"
             case .skipped:
                 xml += ">\n      <skipped message=\"\(message)\"/>\n"
             }

@@ -51,6 +51,37 @@ private func sampleRecords() -> [GateRecord] {
     #expect(cases[3].elements(forName: "skipped").count == 1)
 }
 
+/// Every element and attribute is one the common JUnit schema (Jenkins xunit's junit-10.xsd, which
+/// GitLab and the GitHub reporters accept) allows where it is used.
+@Test func junitUsesOnlyTheCommonSchema() throws {
+    let allowed: [String: Set<String>] = [
+        "testsuites": ["name", "time", "tests", "failures", "errors"],
+        "testsuite": ["name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package", "file", "log", "url"],
+        "properties": [], "property": ["name", "value"],
+        "testcase": ["name", "time", "classname", "group"],
+        "failure": ["type", "message"], "error": ["type", "message"], "skipped": ["type", "message"],
+    ]
+    let required: [String: Set<String>] = ["testsuite": ["name", "tests", "failures", "errors"], "property": ["name", "value"], "testcase": ["name"]]
+    let parents: [String: Set<String>] = ["testsuite": ["testsuites"], "properties": ["testsuite"], "property": ["properties"], "testcase": ["testsuite"],
+                                          "failure": ["testcase"], "error": ["testcase"], "skipped": ["testcase"]]
+    let text = JUnitReport.document(sampleRecords(), settings: GateSettings(tolerance: 1e-5, arithmetic: .f64, samples: 4))
+    let document = try XMLDocument(xmlString: text, options: [])
+    var elements = [try #require(document.rootElement())]
+    var visited = 0
+    while let element = elements.popLast() {
+        visited += 1
+        let name = element.name ?? ""
+        let attributes = Set((element.attributes ?? []).compactMap(\.name))
+        #expect(allowed[name] != nil, "element <\(name)>")
+        #expect(attributes.isSubset(of: allowed[name] ?? []), "<\(name)> has \(attributes.subtracting(allowed[name] ?? []))")
+        #expect((required[name] ?? []).isSubset(of: attributes), "<\(name)> lacks \((required[name] ?? []).subtracting(attributes))")
+        if let parent = (element.parent as? XMLElement)?.name { #expect(parents[name]?.contains(parent) == true, "<\(name)> in <\(parent)>") }
+        if let time = element.attribute(forName: "time")?.stringValue { #expect(Double(time) != nil && !time.contains("e"), "time \(time)") }
+        elements += (element.children ?? []).compactMap { $0 as? XMLElement }
+    }
+    #expect(visited == 1 + 1 + 1 + 4 + 4 + 3)
+}
+
 @Test func escapeKeepsXMLWellFormed() throws {
     #expect(JUnitReport.escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&apos;")
     #expect(JUnitReport.escape("x\u{0}y\u{1B}z") == "x\u{FFFD}y\u{FFFD}z")
