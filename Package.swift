@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "GhostInterpreter", targets: ["GhostInterpreter"]),
         .library(name: "GhostVerify", targets: ["GhostVerify"]),
         .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
+        .library(name: "GhostGate", targets: ["GhostGate"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
     ],
     dependencies: [
@@ -61,11 +62,15 @@ let package = Package(
         // a fault on a file that shrank while mapped reported as [file-changed].
         .target(name: "CProcessGuard"),
 
+        // The CI gate over a model zoo: discovery, sharding, one worker process per model, reports.
+        .target(name: "GhostGate",
+                dependencies: ["GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostVerify", "GhostInterpreter"]),
+
         // The command-line tool: argument parsing, progress and exit codes only.
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot", "GhostGate",
                 "CProcessGuard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +87,7 @@ let package = Package(
         .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
+        .testTarget(name: "GhostGateTests", dependencies: ["GhostGate", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR"]),
     ],
     swiftLanguageModes: [.v6]

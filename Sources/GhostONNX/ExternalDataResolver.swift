@@ -19,7 +19,7 @@ final class ExternalDataResolver {
 
     init(modelPath: String) {
         file = modelPath
-        directory = (modelPath as NSString).deletingLastPathComponent
+        directory = PathText.directory(of: modelPath)
     }
 
     func bytes(for tensor: String, entries: [(key: String, value: String)], byteCount: Int) throws(ONNXLoadError) -> (UnsafeRawBufferPointer, AnyObject) {
@@ -62,7 +62,7 @@ final class ExternalDataResolver {
     private func map(_ location: String, tensor: String) throws(ONNXLoadError) -> MappedFile {
         if let existing = mapped[location] { return existing }
         let directoryPath = directory.isEmpty ? "." : directory
-        let candidate = (directoryPath as NSString).appendingPathComponent(location)
+        let candidate = PathText.join(directoryPath, location)
         guard let resolved = realPath(candidate) else {
             throw .externalData(file: file, tensor: tensor, problem: "file '\(location)' not found next to the model")
         }

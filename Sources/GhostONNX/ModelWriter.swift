@@ -55,9 +55,9 @@ public enum ONNXWriter {
             let arena = CArena()
             var layout: ExternalLayout?
             if let threshold {
-                let location = (path as NSString).lastPathComponent + ".data"
+                let location = PathText.name(of: path) + ".data"
                 layout = ExternalLayout(graph: graph, threshold: threshold, location: location)
-                dataFile = try PendingFile(destination: ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(location))
+                dataFile = try PendingFile(destination: PathText.join(PathText.directory(of: path), location))
             }
             let message = ModelEncoder(arena: arena, layout: layout).model(graph)
             let status = message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) {

@@ -19,9 +19,9 @@ struct CommandFiles {
     /// Records the model's own file and the external data files it referenced.
     mutating func reads(model path: String, externalData: [String: Int], as role: String) {
         reads(path, as: role)
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         for location in externalData.keys.sorted() {
-            reads((directory as NSString).appendingPathComponent(location), as: "\(role)'s external data")
+            reads(PathText.join(directory, location), as: "\(role)'s external data")
         }
     }
 
@@ -81,8 +81,8 @@ struct FileIdentity {
                 defer { free(resolved) }
                 return ([String(cString: resolved)] + rest.reversed()).joined(separator: "/")
             }
-            rest.append((existing as NSString).lastPathComponent)
-            existing = (existing as NSString).deletingLastPathComponent
+            rest.append(PathText.name(of: existing))
+            existing = PathText.directory(of: existing)
         }
         return ([""] + rest.reversed()).joined(separator: "/")
     }

@@ -11,15 +11,16 @@ struct GhostConvert: ParsableCommand {
             RepVGG-style networks, folds BatchNormalization into convolutions and merges parallel \
             branches into single kernels.
 
-            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify), 1 internal error.
+            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify, gate), 1 internal error.
 
             Examples:
               ghost-convert fuse Models/repghostnet_100/model.onnx repghostnet.gwt --explain
               ghost-convert verify Models/repghostnet_100/model.onnx repghostnet.gwt --tolerance 1e-5
+              ghost-convert gate Models/ --shard 1/3 --junit gate-1.xml
               ghost-convert inspect repghostnet.gwt
             """,
         version: GhostConvertVersion.string,
-        subcommands: [Fuse.self, Verify.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self]
+        subcommands: [Fuse.self, Verify.self, GateCommand.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self, GateWorker.self]
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.

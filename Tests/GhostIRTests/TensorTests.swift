@@ -94,3 +94,19 @@ import Testing
         try Tensor(elementType: .float32, shape: [4], storage: wrong)
     }
 }
+
+/// Path splitting never traps (NSString's does on one-character paths) and agrees with POSIX
+/// dirname/basename on the forms the tool meets.
+@Test func pathTextSplitsEveryForm() {
+    let cases: [(String, String, String)] = [
+        ("r", "", "r"), ("model.onnx", "", "model.onnx"), ("a/b", "a", "b"), ("/x", "/", "x"), ("/", "/", "/"),
+        ("dir/", "", "dir"), ("a/b/c.gwt", "a/b", "c.gwt"), ("./r", ".", "r"), ("a//b", "a", "b"),
+    ]
+    for (path, directory, name) in cases {
+        #expect(PathText.directory(of: path) == directory, "\(path)")
+        #expect(PathText.name(of: path) == name, "\(path)")
+    }
+    #expect(PathText.join("", "x") == "x")
+    #expect(PathText.join("a", "x") == "a/x")
+    #expect(PathText.join("/", "x") == "/x")
+}

@@ -19,8 +19,8 @@ public final class PendingFile {
 
     public init(destination: String) throws(FileOutputError) {
         self.destination = destination
-        let directory = (destination as NSString).deletingLastPathComponent
-        let name = (destination as NSString).lastPathComponent
+        let directory = PathText.directory(of: destination)
+        let name = PathText.name(of: destination)
         let folder = directory.isEmpty ? "." : directory
         PendingFile.removeStaleTemporaries(in: folder, name: name)
         var template = Array((folder + "/.\(name).tmp-\(getpid())-XXXXXX").utf8CString)

@@ -50,7 +50,7 @@ struct Convert: ParsableCommand {
         var metadata = loaded.gwtMetadata
         if metadata == nil {
             metadata = GWTMetadata(tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try FileDigest.sha256(path: input),
-                                   sourceFile: (input as NSString).lastPathComponent)
+                                   sourceFile: PathText.name(of: input))
         }
         try ModelFile.write(loaded.graph, to: output, metadata: metadata!, externalData: policy)
     }

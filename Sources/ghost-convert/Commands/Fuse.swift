@@ -75,7 +75,7 @@ struct Fuse: ParsableCommand {
         let summary = FuseReport(input: input, output: output, before: loaded.graph, result: result)
         let metadata = GWTMetadata(
             tool: "ghost-convert \(GhostConvertVersion.string)", sourceSha256: try sourceDigest.value(),
-            sourceFile: (input as NSString).lastPathComponent,
+            sourceFile: PathText.name(of: input),
             passes: result.reports.map { GWTMetadata.PassCount(name: $0.pass, rewrites: $0.rewrites.count) })
         try ModelFile.write(result.graph, to: output, metadata: metadata)
         timer.mark("write")

@@ -42,7 +42,7 @@ struct GraphCommand: ParsableCommand {
         if let fusedFrom, let originalModel { files.reads(model: fusedFrom, externalData: originalModel.externalData, as: "--fused-from") }
         if let output { try files.writes(output, as: "--output") }
         let original = originalModel?.graph
-        let dot = GraphDot.render(graph, original: original, title: (model as NSString).lastPathComponent)
+        let dot = GraphDot.render(graph, original: original, title: PathText.name(of: model))
         let bytes: [UInt8] = format == .dot ? Array(dot.utf8) : try Self.svg(from: dot)
         if let output {
             let file = try PendingFile(destination: output)

@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
     @Option(help: "Directory for the output .npy files (created if missing).")
     var outputDir: String
 
-    @OptionGroup var interpreterOptions: InterpreterOptions
+    @OptionGroup var interpreterOptions: InterpreterOptionsOf<DeploymentDefault>
 
     @Option(help: "Also time N forward passes and print the median (ms) on stderr, for benchmarks.")
     var timeRuns: Int?
@@ -68,10 +68,10 @@ struct Run: ParsableCommand {
         var pending: [(name: String, tensor: Tensor, file: PendingFile)] = []
         for output in loaded.graph.outputs {
             guard let tensor = outputs[output.name] else { continue }
-            var path = (outputDir as NSString).appendingPathComponent(Self.fileName(for: output.name))
+            var path = PathText.join(outputDir, Self.fileName(for: output.name))
             var suffix = 2
             while files.isWritten(path) {
-                path = (outputDir as NSString).appendingPathComponent(Self.fileName(for: output.name, suffix: suffix))
+                path = PathText.join(outputDir, Self.fileName(for: output.name, suffix: suffix))
                 suffix += 1
             }
             try files.writes(path, as: "the output file of '\(output.name)'")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostGate
 import GhostIR
 import GhostVerify
 
@@ -54,6 +55,9 @@ struct Verify: ParsableCommand {
     @Option(help: "Write every figure as JSON to this path (keys in docs/cli.md).")
     var report: String?
 
+    @Option(help: "Write a JUnit XML report (one testcase) to this path.")
+    var junit: String?
+
     @Flag(help: "No progress line, even on a terminal.")
     var quiet = false
 
@@ -69,6 +73,7 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
+        let start = ContinuousClock.now
         let progress = Progress(label: "verify", quiet: quiet)
         let originalModel = try ModelFile.load(original)
         let fusedModel = try ModelFile.load(fused)
@@ -77,6 +82,7 @@ struct Verify: ParsableCommand {
         files.reads(model: fused, externalData: fusedModel.externalData, as: "FUSED")
         try inputs.record(in: &files, for: originalModel.graph)
         if let report { try files.writes(report, as: "--report") }
+        if let junit { try files.writes(junit, as: "--junit") }
         progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
         let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
@@ -100,6 +106,10 @@ struct Verify: ParsableCommand {
         let summary = VerifyReport(original: original, fused: fused, precision: interpreter.precision.rawValue,
                                    tolerance: criterion, samples: count, result: result)
         if let report { try summary.write(to: report) }
+        if let junit {
+            try JUnitReport.writeVerify(original: original, fused: fused, result: result, since: start, tolerance: criterion,
+                                        precision: interpreter.precision.rawValue, samples: count, to: junit)
+        }
         FileHandle.standardError.write(Data((summary.text + "\n").utf8))
         if !result.equivalent {
             throw CommandFailure(exitCode: ExitStatus.notEquivalent, message: "")
