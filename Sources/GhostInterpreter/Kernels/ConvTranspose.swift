@@ -38,12 +38,44 @@ enum ConvTranspose {
         // The column matrix of one image and group.
         _ = try context.elementCount(of: [g.outputPerGroup, g.kernelSize, g.inputPlane])
         switch (x.storage, w.storage, bias?.storage) {
-        case (.float(let xv), .float(let wv), .float(let bv)?): return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g)))
-        case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g)))
+        case (.float(let xv), .float(let wv), .float(let bv)?):
+            return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g, packed: packedWeights(context, wv, g))))
+        case (.float(let xv), .float(let wv), nil):
+            return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g, packed: packedWeights(context, wv, g))))
         case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g)))
         case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g)))
         default: throw context.fail("input, weight and bias must all be floating point of one precision")
         }
+    }
+
+    /// Each group's Wᵀ (M′·K × C′) packed for CKernels' float32 GEMM — the one prepared from a
+    /// constant weight, or packed now (a small cost next to the product, which BLAS would repack
+    /// on every call anyway); nil where the CPU has no packed kernel.
+    private static func packedWeights(_ context: NodeContext, _ w: [Float], _ g: Geometry) -> [PackedWeights]? {
+        let rows = g.outputPerGroup * g.kernelSize, perGroup = g.inputPerGroup * rows
+        if let prepared = context.prepared?.packedWeights, g.groups == 1, prepared.rows == rows, prepared.columns == g.inputPerGroup {
+            return [prepared]
+        }
+        guard rows > 0, g.inputPerGroup > 0 else { return nil }
+        var packed: [PackedWeights] = []
+        for group in 0..<g.groups {
+            guard let matrix = PackedWeights(matrix: Array(w[(group * perGroup)..<((group + 1) * perGroup)]),
+                                             shape: [g.inputPerGroup, rows], transposed: false) else { return nil }
+            packed.append(matrix)
+        }
+        return packed
+    }
+
+    /// For a float32 run with a constant weight and one group: the weight packed once (see
+    /// `packedWeights`).
+    static func prepare(_ context: NodeContext, _ options: PlanOptions) -> PreparedNode? {
+        guard options.precision == .float32, let weight = context.optionalInput(1), case .float(let values) = weight.storage,
+              weight.shape.count >= 3, (try? context.int("group", 1)) == 1 else { return nil }
+        let rows = weight.shape.dropFirst().reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? 0 : $0 * $1 }
+        guard rows > 0, weight.shape[0] > 0,
+              let packed = PackedWeights(matrix: values, shape: [weight.shape[0], rows], transposed: false, threads: options.threads)
+        else { return nil }
+        return PreparedNode(packedWeights: packed)
     }
 
     /// A per-axis attribute of `count` values, or `fallback` when absent.
@@ -146,18 +178,33 @@ enum ConvTranspose {
         return g
     }
 
+    /// Elements of the column matrix computed and scattered at a time, so that it stays in
+    /// cache between the GEMM and col2im (a whole image's can be tens of megabytes).
+    static let columnBudget = 64 * 1024
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry) -> [T] {
+    static func run<T: InterpreterScalar>(_ x: [T], _ w: [T], _ bias: [T]?, _ g: Geometry, packed: [PackedWeights]? = nil) -> [T] {
         let outputPlane = g.outputPlane, inputPlane = g.inputPlane
-        let rows = g.outputPerGroup * g.kernelSize
-        var out = [T](repeating: 0, count: g.batch * g.outputChannels * outputPlane)
-        guard !out.isEmpty else { return out }
+        let rows = g.outputPerGroup * g.kernelSize, count = g.batch * g.outputChannels * outputPlane
+        let computes = rows > 0 && inputPlane > 0 && g.inputPerGroup > 0
         // A 1×1 stride-1 unpadded kernel maps each input position to the same output position:
         // the GEMM writes the output itself.
         let pointwise = g.kernelSize == 1 && g.strides == [1, 1, 1] && g.padsBegin == [0, 0, 0] && g.output == g.input
-        if rows > 0, inputPlane > 0, g.inputPerGroup > 0 {
-            var col = [T](filling: pointwise ? 0 : rows * inputPlane) { _ in }
+        // Kernel = stride, unpadded, undilated (2×2 stride-2 upsampling): the taps tile the output,
+        // each element gets exactly one, so col2im stores (0 + v) + bias instead of adding to zeros.
+        var tiling = !pointwise
+        for axis in 0..<3 where g.kernel[axis] != g.strides[axis] || g.dilations[axis] != 1 || g.padsBegin[axis] != 0 {
+            tiling = false
+        }
+        for axis in 0..<3 where g.output[axis] != g.input[axis] * g.strides[axis] { tiling = false }
+        var out = computes && (tiling || pointwise) ? [T](filling: count) { _ in } : [T](repeating: 0, count: count)
+        guard !out.isEmpty else { return out }
+        // Input rows (of the width axis) per chunk; every chunk but the last has this many.
+        let inputRows = g.input[0] * g.input[1], width = g.input[2]
+        let chunkRows = max(1, min(inputRows, columnBudget / max(1, rows * width)))
+        if computes {
+            var col = [T](filling: pointwise ? 0 : rows * chunkRows * width) { _ in }
             x.withUnsafeBufferPointer { xp in
                 w.withUnsafeBufferPointer { wp in
                     out.withUnsafeMutableBufferPointer { op in
@@ -168,10 +215,31 @@ enum ConvTranspose {
                                     let weights = wp.baseAddress! + group * g.inputPerGroup * rows
                                     let target = op.baseAddress! + (n * g.outputChannels + group * g.outputPerGroup) * outputPlane
                                     // W_g is C′ × rows; its transpose times X_g (C′ × input plane).
-                                    let product = pointwise ? target : cp.baseAddress!
-                                    T.gemm(transA: true, transB: false, m: rows, n: inputPlane, k: g.inputPerGroup, alpha: 1,
-                                           a: weights, lda: rows, b: input, ldb: inputPlane, beta: 0, c: product, ldc: inputPlane)
-                                    if !pointwise { col2im(cp.baseAddress!, target, g) }
+                                    /// C[rows × n] = W_gᵀ · X_g[:, at ..< at + n].
+                                    func multiply(at column: Int, n: Int, into c: UnsafeMutablePointer<T>, ldc: Int) {
+                                        if let packed, T.self == Float.self {
+                                            let b = UnsafeRawPointer(input + column), result = UnsafeMutableRawPointer(c)
+                                            packed[group].multiply(group: 0, b.assumingMemoryBound(to: Float.self), ldb: inputPlane, n: n,
+                                                                   into: result.assumingMemoryBound(to: Float.self), ldc: ldc)
+                                        } else {
+                                            T.gemm(transA: true, transB: false, m: rows, n: n, k: g.inputPerGroup, alpha: 1, a: weights,
+                                                   lda: rows, b: input + column, ldb: inputPlane, beta: 0, c: c, ldc: ldc)
+                                        }
+                                    }
+                                    if pointwise {
+                                        multiply(at: 0, n: inputPlane, into: target, ldc: inputPlane)
+                                        continue
+                                    }
+                                    for first in stride(from: 0, to: inputRows, by: chunkRows) {
+                                        let count = min(chunkRows, inputRows - first), columns = count * width
+                                        multiply(at: first * width, n: columns, into: cp.baseAddress!, ldc: columns)
+                                        if tiling {
+                                            store(cp.baseAddress!, target, g, rows: first..<(first + count),
+                                                  bias: bias.map { Array($0[(group * g.outputPerGroup)...].prefix(g.outputPerGroup)) })
+                                        } else {
+                                            col2im(cp.baseAddress!, target, g, rows: first..<(first + count))
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -179,7 +247,7 @@ enum ConvTranspose {
                 }
             }
         }
-        if let bias {
+        if let bias, !(computes && tiling) {
             out.withUnsafeMutableBufferPointer { op in
                 for block in 0..<(g.batch * g.outputChannels) {
                     let plane = op.baseAddress! + block * outputPlane
@@ -191,44 +259,80 @@ enum ConvTranspose {
         return out
     }
 
-    /// out[m][o] += col[(m·K + k)][i] for o = i·s − pad + k·d inside the output, one output
-    /// channel of the group at a time (its plane stays in cache over all K taps); the
+    /// out[m][o] += col[(m·K + k)][i] for o = i·s − pad + k·d inside the output, for the input
+    /// positions of the width rows `rows` (flattened depth·height index) that `col` holds; the
     /// in-bounds input columns of each width tap are worked out once.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    private static func col2im<T: InterpreterScalar>(_ col: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ g: Geometry) {
-        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
+    private static func col2im<T: InterpreterScalar>(_ col: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ g: Geometry,
+                                                     rows: Range<Int>) {
+        let inH = g.input[1], inW = g.input[2]
         let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
-        let strideW = g.strides[2], inputPlane = g.inputPlane
+        let (strideD, strideH, strideW) = (g.strides[0], g.strides[1], g.strides[2])
+        let (kernelD, kernelH, kernelW) = (g.kernel[0], g.kernel[1], g.kernel[2])
+        let columns = rows.count * inW, outputPlane = g.outputPlane
         var row = col
         for m in 0..<g.outputPerGroup {
-            let plane = out + m * g.outputPlane
-            for kd in 0..<g.kernel[0] {
+            let plane = out + m * outputPlane
+            for kd in 0..<kernelD {
                 let shiftD = kd * g.dilations[0] - g.padsBegin[0]
-                for kh in 0..<g.kernel[1] {
+                for kh in 0..<kernelH {
                     let shiftH = kh * g.dilations[1] - g.padsBegin[1]
-                    for kw in 0..<g.kernel[2] {
-                        defer { row += inputPlane }
-                        let (first, last) = inBounds(shift: kw * g.dilations[2] - g.padsBegin[2], stride: strideW, input: inW, output: outW)
+                    for kw in 0..<kernelW {
+                        defer { row += columns }
+                        let shiftW = kw * g.dilations[2] - g.padsBegin[2]
+                        let (first, last) = inBounds(shift: shiftW, stride: strideW, input: inW, output: outW)
                         guard first <= last else { continue }
-                        let startW = first * strideW + kw * g.dilations[2] - g.padsBegin[2]
-                        for id in 0..<inD {
-                            let od = id * g.strides[0] + shiftD
-                            guard od >= 0, od < outD else { continue }
-                            for ih in 0..<inH {
-                                let oh = ih * g.strides[1] + shiftH
-                                guard oh >= 0, oh < outH else { continue }
-                                let source = row + (id * inH + ih) * inW
-                                let destination = plane + (od * outH + oh) * outW + startW
-                                if strideW == 1 {
-                                    for iw in first...last { destination[iw - first] += source[iw] }
-                                } else {
-                                    var ow = 0
-                                    for iw in first...last {
-                                        destination[ow] += source[iw]
-                                        ow += strideW
-                                    }
+                        let startW = first * strideW + shiftW
+                        for r in rows {
+                            let od = (r / inH) * strideD + shiftD, oh = (r % inH) * strideH + shiftH
+                            guard od >= 0, od < outD, oh >= 0, oh < outH else { continue }
+                            let source = row + (r - rows.lowerBound) * inW
+                            let destination = plane + (od * outH + oh) * outW + startW
+                            if strideW == 1 {
+                                for iw in first...last { destination[iw - first] += source[iw] }
+                            } else {
+                                var ow = 0
+                                for iw in first...last {
+                                    destination[ow] += source[iw]
+                                    ow += strideW
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col2im when the taps tile the output (kernel = stride, no padding or dilation): each output
+    /// element is (0 + its one column value) + bias, what adding to zeros then the bias gives.
+    /// An output row is written left to right, interleaving the width taps' column rows.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private static func store<T: InterpreterScalar>(_ col: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ g: Geometry,
+                                                    rows: Range<Int>, bias: [T]?) {
+        let inH = g.input[1], inW = g.input[2], outH = g.output[1], outW = g.output[2]
+        let (strideD, strideH, strideW) = (g.strides[0], g.strides[1], g.strides[2])
+        let columns = rows.count * inW, outputPlane = g.outputPlane
+        for m in 0..<g.outputPerGroup {
+            let plane = out + m * outputPlane, b = bias?[m] ?? 0
+            for kd in 0..<strideD {
+                for kh in 0..<strideH {
+                    let taps = col + ((m * strideD + kd) * strideH + kh) * strideW * columns
+                    for r in rows {
+                        let od = (r / inH) * strideD + kd, oh = (r % inH) * strideH + kh
+                        let source = taps + (r - rows.lowerBound) * inW
+                        let destination = plane + (od * outH + oh) * outW
+                        if strideW == 2 {
+                            let even = source, odd = source + columns
+                            for iw in 0..<inW {
+                                destination[2 * iw] = (0 + even[iw]) + b
+                                destination[2 * iw + 1] = (0 + odd[iw]) + b
+                            }
+                        } else {
+                            for iw in 0..<inW {
+                                for kw in 0..<strideW { destination[iw * strideW + kw] = (0 + source[kw * columns + iw]) + b }
                             }
                         }
                     }
