@@ -214,12 +214,12 @@ private func check(_ testCase: TransposeCase, seed: UInt64, sourceLocation: Sour
     // With output_padding the tiles no longer cover the output: the general path, bias at the end.
     try check(TransposeCase(input: [1, 2, 3, 3], outPerGroup: 2, kernel: [2, 2], strides: [2, 2], dilations: [1, 1],
                             outputPadding: [1, 0]), seed: 84)
-    // Column matrices larger than one chunk (64 Ki elements): split by input rows, across depth
+    // Column matrices larger than one chunk (256 Ki elements): split by input rows, across depth
     // slices in 3-D.
-    try check(TransposeCase(input: [1, 2, 40, 33], outPerGroup: 8, kernel: [4, 4], strides: [2, 2], dilations: [1, 1],
+    try check(TransposeCase(input: [1, 2, 40, 33], outPerGroup: 32, kernel: [4, 4], strides: [2, 2], dilations: [1, 1],
                             pads: [1, 1, 1, 1]), seed: 85)
     try check(TransposeCase(input: [2, 2, 40, 33], outPerGroup: 64, kernel: [2, 2], strides: [2, 2], dilations: [1, 1]), seed: 86)
-    try check(TransposeCase(input: [1, 2, 3, 10, 20], outPerGroup: 32, kernel: [2, 2, 2], strides: [1, 2, 2], dilations: [1, 1, 1],
+    try check(TransposeCase(input: [1, 2, 4, 10, 20], outPerGroup: 64, kernel: [2, 2, 2], strides: [1, 2, 2], dilations: [1, 1, 1],
                             pads: [0, 1, 0, 1, 0, 1]), seed: 87)
 }
 

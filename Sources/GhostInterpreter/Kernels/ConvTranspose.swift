@@ -180,7 +180,9 @@ enum ConvTranspose {
 
     /// Elements of the column matrix computed and scattered at a time, so that it stays in
     /// cache between the GEMM and col2im (a whole image's can be tens of megabytes).
-    static let columnBudget = 64 * 1024
+    static let columnBudget = 256 * 1024
+    /// Columns a chunk's product has at least, so the GEMM kernel still works on wide tiles.
+    static let minimumColumns = 384
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -202,7 +204,7 @@ enum ConvTranspose {
         guard !out.isEmpty else { return out }
         // Input rows (of the width axis) per chunk; every chunk but the last has this many.
         let inputRows = g.input[0] * g.input[1], width = g.input[2]
-        let chunkRows = max(1, min(inputRows, columnBudget / max(1, rows * width)))
+        let chunkRows = min(inputRows, max((minimumColumns + width - 1) / max(1, width), columnBudget / max(1, rows * width)))
         if computes {
             var col = [T](filling: pointwise ? 0 : rows * chunkRows * width) { _ in }
             x.withUnsafeBufferPointer { xp in
