@@ -16,6 +16,11 @@ extension OperatorRegistry {
             },
             Convolution.evaluate),
         OperatorDefinition(
+            "ConvTranspose",
+            "1-D, 2-D and 3-D; weight C × M/group × k…; `group`, `strides`, `dilations`, `pads`, `output_padding` (less than the stride), `output_shape` (overrides pads; the total padding split as the spec says, the odd one at the end for SAME_UPPER, else at the beginning; a larger target is filled with the bias, as ONNX Runtime does), `auto_pad` (NOTSET, VALID, SAME_UPPER, SAME_LOWER: output input·stride), `kernel_shape` (checked against the weight), optional bias. One GEMM (Wᵀ·X, OpenBLAS) per image and group, then col2im adds the taps into the output",
+            prepare: ConvTranspose.prepare,
+            ConvTranspose.evaluate),
+        OperatorDefinition(
             "Gemm",
             "`transA`, `transB`, `alpha`, `beta`, C broadcast to [M, N]; a constant B is packed once (float32, one thread) and Yᵀ = Bᵀ·Aᵀ computed by the packed GEMM",
             prepare: { context, options in
