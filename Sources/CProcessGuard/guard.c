@@ -1,7 +1,6 @@
 // See ghost_guard.h.
 #include "ghost_guard.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -135,21 +134,3 @@ void gg_forget_mapping(int slot) {
     if (slot >= 0 && slot < GG_MAPPINGS) atomic_store(&mappings[slot].used, 0);
 }
 
-static void terminating_set(sigset_t *set) {
-    sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGHUP);
-}
-
-void gg_hold_signals(void) {
-    sigset_t set;
-    terminating_set(&set);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-void gg_release_signals(void) {
-    sigset_t set;
-    terminating_set(&set);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-}

@@ -10,12 +10,6 @@ struct ProcessGuard: FileActivityObserver {
         FileActivity.observer = ProcessGuard()
     }
 
-    func deferringSignals(_ body: () -> Void) {
-        gg_hold_signals()
-        body()
-        gg_release_signals()
-    }
-
     func temporaryFileCreated(_ path: String) -> Int { Int(gg_register_temporary(path)) }
     func temporaryFileGone(_ token: Int) { gg_forget_temporary(Int32(token)) }
     func fileMapped(base: UnsafeRawPointer, count: Int, path: String) -> Int { Int(gg_register_mapping(base, count, path)) }

@@ -113,7 +113,7 @@ func interruptedWritesLeaveNothingBehind(_ signalAndStatus: (Int32, Int32)) thro
         }
         outcomes.append("\(process.terminationStatus)")
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        #expect(!names.contains { $0.hasPrefix(".") }, "temporary files left: \(names)")
+        #expect(!names.contains { $0.hasPrefix(".") }, "delay \(delay), exit \(process.terminationStatus) \(message): temporary files left: \(names)")
         try? FileManager.default.removeItem(atPath: output)
     }
     print("truncation outcomes by delay: \(outcomes)")

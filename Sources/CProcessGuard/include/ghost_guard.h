@@ -17,11 +17,6 @@
 // Installs the handlers (once; later calls do nothing).
 void gg_install(void);
 
-// Defer SIGINT, SIGTERM and SIGHUP in the calling thread (between creating a temporary file and
-// registering it) and deliver them again afterwards.
-void gg_hold_signals(void);
-void gg_release_signals(void);
-
 // Registers a temporary file to remove on a fatal signal; returns a slot for gg_forget_temporary,
 // or -1 when the table is full (the file is then not protected, which is harmless).
 int gg_register_temporary(const char *path);

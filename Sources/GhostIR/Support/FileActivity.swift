@@ -5,10 +5,8 @@ import Foundation
 /// process and report a fault on a file that shrank while mapped. GhostIR only announces;
 /// without an observer nothing happens.
 public protocol FileActivityObserver: Sendable {
-    /// Runs `body` (creating a temporary file) with termination signals deferred, so that no
-    /// signal can end the process between the file's creation and its announcement.
-    func deferringSignals(_ body: () -> Void)
-    /// A temporary file now exists at `path`; the result is passed back to `temporaryFileGone`.
+    /// A temporary file is about to be created at `path` (announced first, so no signal can find
+    /// it unannounced); the result is passed back to `temporaryFileGone`.
     func temporaryFileCreated(_ path: String) -> Int
     func temporaryFileGone(_ token: Int)
     /// `path` is mapped read-only at `base ..< base + count`.

@@ -6,7 +6,7 @@ import Foundation
 /// file systems); `commit()` renames it into place. A pending file that is never committed is
 /// deleted, so a failed conversion leaves nothing behind — not even a partial file.
 ///
-/// The temporary file is `.NAME.tmp-PID-XXXXXX` beside the destination. A process killed by
+/// The temporary file is `.NAME.tmp-PID-RANDOM` beside the destination. A process killed by
 /// SIGKILL cannot remove its own; a later pending file for the same destination removes those
 /// whose PID no longer runs, so such litter never piles up. Each temporary file is announced to
 /// `FileActivity.observer` (the CLI removes them on SIGINT, SIGTERM and SIGHUP).
@@ -23,17 +23,25 @@ public final class PendingFile {
         let name = PathText.name(of: destination)
         let folder = directory.isEmpty ? "." : directory
         PendingFile.removeStaleTemporaries(in: folder, name: name)
-        var template = Array((folder + "/.\(name).tmp-\(getpid())-XXXXXX").utf8CString)
-        var fd: Int32 = -1, reason = "", token: Int?
-        let create = {
-            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            if fd < 0 { reason = PendingFile.errnoText(); return }
-            token = FileActivity.observer?.temporaryFileCreated(template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        // The path is announced before the file exists, so a signal at any moment finds it
+        // registered (removing a path not yet created is harmless); O_EXCL keeps names unique.
+        var fd: Int32 = -1, path = "", token: Int?
+        for _ in 0..<100 {
+            let suffix = String(UInt32.random(in: .min ... .max), radix: 16)
+            path = folder + "/.\(name).tmp-\(getpid())-\(suffix)"
+            token = FileActivity.observer?.temporaryFileCreated(path)
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+            if let token { FileActivity.observer?.temporaryFileGone(token) }
+            token = nil
         }
-        if let observer = FileActivity.observer { observer.deferringSignals(create) } else { create() }
-        guard fd >= 0 else { throw .cannotCreate(path: destination, reason: reason) }
+        guard fd >= 0 else {
+            let reason = PendingFile.errnoText()
+            if let token { FileActivity.observer?.temporaryFileGone(token) }
+            throw .cannotCreate(path: destination, reason: reason)
+        }
         descriptor = fd
-        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        temporaryPath = path
         activityToken = token
     }
 
