@@ -195,9 +195,25 @@ func hardmaxAndLogSoftmaxSpecialValues(precision: Precision) throws {
         let out = try runSingle(op, inputs: [("x", input)], opset: 13, precision: precision)
         return precision == .float32 ? out.floats.map(Double.init) : out.doubles
     }
-    // ONNX Runtime: NaN after the first element is passed over; a lane starting with NaN is all 0.
+    // Lanes shorter than a packet: std::max from the first element, so a NaN after it is passed
+    // over and a lane starting with NaN is all 0 (no element equals a NaN maximum).
     let hard = try run("Hardmax", [1, nan, 3, nan, nan, 1, 2, 2, 1, -inf, -inf, -inf, 1, nan, 5], [5, 3])
     #expect(hard == [0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1])
+    // Longer lanes: ONNX Runtime's maximum is Eigen's vectorized one (packets of four from the
+    // first 16-byte-aligned element), in which a NaN survives only as std::max's left operand.
+    // These are ONNX Runtime 1.32's outputs.
+    let packets = try run("Hardmax", [0, 0, 0, 0, 0, 0, nan, 1, 5, 0, 0, 0], [2, 6])
+    #expect(packets == [1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
+    let rows = try run("Hardmax", [0, nan, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, nan, 0, 5, 0, nan, 0, 5, 1, 1, 1, 1], [3, 8])
+    #expect(rows == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0])
+    // Axis 1 of [2, 8, 3]: ONNX Runtime reduces the rows of the input with axes 1 and 2 swapped.
+    var middle = [Double](repeating: 0, count: 48)
+    middle[3] = nan; middle[21] = 5; middle[24 + 5] = nan; middle[24 + 23] = 5
+    let swapped = try runSingle("Hardmax", inputs: [("x", precision == .float32 ? try f32(middle.map { Float($0) }, [2, 8, 3]) : try f64(middle, [2, 8, 3]))],
+                                attributes: [attribute("axis", Int64(1))], opset: 13, precision: precision)
+    var expected = [Double](repeating: 0, count: 48)
+    for index in [0, 1, 2, 24, 25, 26] { expected[index] = 1 }
+    #expect((precision == .float32 ? swapped.floats.map(Double.init) : swapped.doubles) == expected)
     let logs = try run("LogSoftmax", [1, inf, nan, 1, -inf, -inf, 1000, 0], [4, 2])
     let nanLanes = logs[0..<6].allSatisfy { $0.isNaN }
     #expect(nanLanes)

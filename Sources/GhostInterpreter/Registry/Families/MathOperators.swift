@@ -52,7 +52,7 @@ extension OperatorRegistry {
         OperatorDefinition("ThresholdedRelu", "elementwise; `alpha` (1)") { context throws(InterpreterError) in
             try UnaryMath.thresholdedRelu(alpha: try context.float("alpha", 1)).evaluate(context)
         },
-        OperatorDefinition("Hardmax", "opset ≥ 13: one axis (default −1); before 13: coerced to 2-D at `axis` (default 1); ties → first index; a lane starting with NaN is all zeros (as ONNX Runtime)",
+        OperatorDefinition("Hardmax", "opset ≥ 13: one axis (default −1); before 13: coerced to 2-D at `axis` (default 1); 1 at the first element equal to the lane maximum; with NaN, the maximum is taken in ONNX Runtime's (Eigen's vectorized) order, and a NaN maximum gives a lane of zeros",
                            AxisActivations.hardmax),
         OperatorDefinition("LogSoftmax", "axes as Softmax; x − max − log Σ e^{x − max} (ONNX Runtime's order)", AxisActivations.logSoftmax),
         variadic("Max", .max, "1…N inputs broadcast together; NaN propagates; integers too"),
