@@ -114,7 +114,7 @@ enum ONNXNodeSuite {
                 for (k, output) in graph.outputs.enumerated() {
                     let expected = try ONNXTensorFile.read(path: data.appendingPathComponent("output_\(k).pb").path).tensor
                     guard let actual = outputs[output.name] else { return .wrong("output \(output.name) missing") }
-                    if let problem = compare(actual, expected, testCase) { return .wrong("output \(output.name): \(problem)") }
+                    if let problem = compare(actual, expected, testCase, declared: output.elementType) { return .wrong("output \(output.name): \(problem)") }
                 }
                 number += 1
             }
@@ -129,17 +129,38 @@ enum ONNXNodeSuite {
     /// nil when `actual` matches: same shape, same element type (any floating type stands for
     /// a floating one: the interpreter computes floats in the run's precision), and every element
     /// equal, both NaN, or within atol + rtol·|expected| (infinities must be equal).
-    static func compare(_ actual: Tensor, _ expected: Tensor, _ testCase: Case) -> String? {
+    static func compare(_ actual: Tensor, _ expected: Tensor, _ testCase: Case, declared: ElementType? = nil) -> String? {
         guard actual.shape == expected.shape else { return "shape \(actual.shape), expected \(expected.shape)" }
         let sameType = actual.elementType == expected.elementType
             || (actual.elementType.isFloatingPoint && expected.elementType.isFloatingPoint)
         guard sameType else { return "element type \(actual.elementType.onnxName), expected \(expected.elementType.onnxName)" }
-        for (index, (a, b)) in zip(actual.doubleValues(), expected.doubleValues()).enumerated() {
+        for (index, (computed, b)) in zip(actual.doubleValues(), expected.doubleValues()).enumerated() {
+            // A half-precision output (widened when loaded) is stored in its declared type:
+            // compare the value it rounds to.
+            let a = storedValue(computed, as: declared ?? expected.elementType)
             if a == b || (a.isNaN && b.isNaN) { continue }
             guard a.isFinite, b.isFinite, abs(a - b) <= testCase.atol + testCase.rtol * abs(b) else {
                 return "element \(index) is \(a), expected \(b)"
             }
         }
         return nil
+    }
+
+    /// `value` rounded (ties to even) to float16 or bfloat16 when `type` is one; else `value`.
+    static func storedValue(_ value: Double, as type: ElementType) -> Double {
+        switch type {
+        case .float16:
+            #if arch(x86_64) || arch(arm64)
+            return Double(Float16(Float(value)))
+            #else
+            return value
+            #endif
+        case .bfloat16:
+            let single = Float(value)
+            guard single.isFinite else { return Double(single) }
+            let bits = single.bitPattern
+            return Double(Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000))
+        default: return value
+        }
     }
 }
