@@ -26,7 +26,7 @@ import numpy as np
 
 def output_file_name(name):
     """The file name `ghost-convert run` gives an output (Run.fileName in Sources/ghost-convert)."""
-    safe = re.sub(r"[^\w\-.]", "_", name, flags=re.ASCII)
+    safe = re.sub(r"[^\w\-.]", "_", name)
     trimmed = safe.strip("_.")
     return (trimmed or "output") + ".npy"
 
