@@ -47,6 +47,8 @@ def timm_model(name, num_classes=1000, width=None, head=None):
         from timm.models import ghostnet, mobilenetv3, repghost
         family = {
             "ghostnet": lambda: ghostnet._create_ghostnet(name, width=width, num_classes=num_classes),
+            "ghostnetv3": lambda: ghostnet._create_ghostnet(name, width=width, num_classes=num_classes,
+                                                            version="v3"),
             "repghostnet": lambda: repghost._create_repghostnet(name, width=width, num_classes=num_classes),
             "mobilenetv3": lambda: mobilenetv3._gen_mobilenet_v3(name, width, num_classes=num_classes),
         }[name.split("_")[0]]
@@ -67,6 +69,25 @@ def tv_shufflenet_v2(stage_channels, num_classes, repeats=(4, 8, 4)):
     the last number is the conv5 head width)."""
     from torchvision.models.shufflenetv2 import ShuffleNetV2
     return ShuffleNetV2(list(repeats), list(stage_channels), num_classes=num_classes).eval()
+
+
+class OutputOf(nn.Module):
+    """Returns one entry of a model's dict output (torchvision's segmentation models return
+    {"out": ..., "aux": ...}), so the ONNX graph has a single tensor output."""
+
+    def __init__(self, model, key):
+        super().__init__()
+        self.model, self.key = model, key
+
+    def forward(self, x):
+        return self.model(x)[self.key]
+
+
+def tv_segmentation(name, num_classes):
+    """A torchvision segmentation model (e.g. `lraspp_mobilenet_v3_large`) with random weights and
+    a random backbone; its output is the per-pixel class logits at the input resolution."""
+    make = getattr(torchvision.models.segmentation, name)
+    return OutputOf(make(weights=None, weights_backbone=None, num_classes=num_classes), "out").eval()
 
 
 def reparameterized(model):

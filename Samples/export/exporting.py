@@ -24,14 +24,20 @@ from _torch_env import torch
 STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
 
 
+def _names(output_name):
+    """One output name, or a list of them for models with several outputs."""
+    return [output_name] if isinstance(output_name, str) else list(output_name)
+
+
 def export_torchscript(model, example, path, opset, input_name, output_name, dynamic_batch=False):
-    dynamic_axes = {input_name: {0: "N"}, output_name: {0: "N"}} if dynamic_batch else None
+    output_names = _names(output_name)
+    dynamic_axes = {name: {0: "N"} for name in [input_name, *output_names]} if dynamic_batch else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # "legacy exporter": chosen on purpose
         torch.onnx.export(
             model, (example,), str(path), dynamo=False, opset_version=opset,
             do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE,
-            input_names=[input_name], output_names=[output_name], dynamic_axes=dynamic_axes,
+            input_names=[input_name], output_names=output_names, dynamic_axes=dynamic_axes,
         )
     return onnx.load(str(path))
 
@@ -43,7 +49,7 @@ def export_dynamo(model, example, path, opset, input_name, output_name, keep_met
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(model, (example,), dynamo=True, opset_version=opset,
-                                    input_names=[input_name], output_names=[output_name])
+                                    input_names=[input_name], output_names=_names(output_name))
     proto = program.model_proto
     for node in proto.graph.node:
         kept = [p for p in node.metadata_props if keep_metadata and p.key != STACK_TRACE_KEY]
