@@ -46,6 +46,11 @@ if [ "${GHOST_SKIP_VISION:-0}" != 1 ]; then
   EXPORT_PY=$(scripts/python-env.sh export | tail -1)
   OMP_NUM_THREADS=1 "$EXPORT_PY" Samples/export/export_vision.py --out .build/vision-models
   "$PY" Samples/export/check_goldens.py --models .build/vision-models
+  # run equals ONNX Runtime (f32) and PyTorch float64 (f64) within 1e-5, and fuse → verify
+  # passes on every one of them.
+  "$PY" Samples/checks/vision_models_ort.py --models .build/vision-models --tool .build/debug/ghost-convert --precision f32
+  "$PY" Samples/checks/vision_models_ort.py --models .build/vision-models --tool .build/debug/ghost-convert --precision f64
+  .build/debug/ghost-convert gate .build/vision-models --jobs 2 --junit .build/vision-gate.xml
 fi
 
 echo "== CI gate: fuse every model to .gwt and .onnx, verify each at 1e-5"

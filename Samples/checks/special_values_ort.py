@@ -52,7 +52,7 @@ def cases():
     c = []
     unary = ["Relu", "Sigmoid", "HardSwish", "Tanh", "Erf", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal",
              "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan", "Atan", "Softplus", "Softsign", "Mish",
-             "IsNaN", "IsInf", "Identity"]
+             "IsNaN", "IsInf", "Identity", "Asin", "Acos", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh"]
     for op in unary:
         c.append((op, op, {}, {"x": x()}, [], 18))
     c += [
@@ -82,6 +82,22 @@ def cases():
         c.append((op, op, {}, {"a": x(), "b": y()}, [], 18))
     c.append(("Mod fmod", "Mod", {"fmod": 1}, {"a": x(), "b": y()}, [], 18))
     c.append(("Where", "Where", {}, {"c": np.isfinite(SPECIAL).reshape(SHAPE), "a": x(), "b": y()}, [], 18))
+    flags = np.isfinite(SPECIAL).reshape(SHAPE)
+    for op in ["And", "Or", "Xor"]:
+        c.append((op, op, {}, {"a": flags, "b": (SPECIAL[::-1] > 0).reshape(SHAPE)}, [], 18))
+    c.append(("Not", "Not", {}, {"a": flags}, [], 18))
+    c += [
+        ("Gemm", "Gemm", {"transB": 1}, {"a": SPECIAL.reshape(6, 4)},
+         [("w", np.array([[1, 0, -1, 0.5], [0.25, 2, 0, -1]], np.float32)), ("c", np.array([0.5, -0.5], np.float32))], 17),
+        ("ConvTranspose", "ConvTranspose", {"strides": [2, 2]}, {"x": x()},
+         [("w", np.array([1, -0.5, 0.25, 2, 0, 1, -1, 0.5], np.float32).reshape(2, 1, 2, 2))], 17),
+        ("LpNormalization", "LpNormalization", {"axis": -1, "p": 2}, {"x": x()}, [], 17),
+        ("MeanVarianceNormalization", "MeanVarianceNormalization", {"axes": [3]}, {"x": x()}, [], 17),
+        ("LRN", "LRN", {"size": 3}, {"x": x()}, [], 17),
+        ("DepthToSpace", "DepthToSpace", {"blocksize": 1}, {"x": x()}, [], 17),
+        ("Tile", "Tile", {}, {"x": x()}, [("r", np.array([1, 1, 2, 1], np.int64))], 17),
+        ("Expand", "Expand", {}, {"x": x()}, [("s", np.array([2, 2, 3, 4], np.int64))], 17),
+    ]
     pooled = x(FINITE_AND_INF)
     c += [
         ("GlobalMaxPool", "GlobalMaxPool", {}, {"x": pooled}, [], 17),
@@ -107,7 +123,7 @@ def cases():
     return c
 
 
-BOOLEAN_OUTPUTS = {"IsNaN", "IsInf", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"}
+BOOLEAN_OUTPUTS = {"IsNaN", "IsInf", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not"}
 INDEX_OUTPUTS = {"ArgMax", "ArgMin"}
 
 

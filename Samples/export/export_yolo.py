@@ -285,8 +285,8 @@ def export(model_id, network, exporter, opset, head, model, x, out_dir):
     for name, y, y64 in zip(names, outputs, references):
         if not np.isfinite(y).all():
             raise RuntimeError(f"{model_id}: non-finite '{name}'")
-        np.save(directory / f"{name}.npy", y)
-        np.save(directory / f"{name}_f64.npy", y64)
+        np.save(directory / f"{name}.npy", np.ascontiguousarray(y))
+        np.save(directory / f"{name}_f64.npy", np.ascontiguousarray(y64))
         error = max(error, goldens.relative_error(y, y64))
         entry_outputs.append({"name": name, "file": f"{model_id}/{name}.npy",
                               "file_f64": f"{model_id}/{name}_f64.npy", "shape": list(y.shape)})

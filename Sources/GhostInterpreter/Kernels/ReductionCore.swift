@@ -170,7 +170,9 @@ extension Reduction {
     static func blockReduce<T: ReducibleScalar>(_ start: UnsafePointer<T>, _ count: Int, _ combine: ReductionCombine) -> T {
         switch combine {
         case .sum: lanes(start, count, seed: T.zero) { T.add($0, $1) }
-        case .product: lanes(start, count, seed: T.one) { T.multiply($0, $1) }
+        // In order, as ONNX Runtime multiplies: regrouping a product can turn overflow then
+        // underflow (−inf · −0 = NaN) into a different non-finite answer than ONNX Runtime's.
+        case .product: (0..<count).reduce(T.one) { T.multiply($0, start[$1]) }
         case .maximum: lanes(start, count, seed: start[0]) { T.isGreater($1, $0) ? $1 : $0 }
         case .minimum: lanes(start, count, seed: start[0]) { T.isGreater($0, $1) ? $1 : $0 }
         }

@@ -309,8 +309,11 @@ enum Resize {
                 let r = clamped - Double(base)
                 indices[row] = base
                 indices[row + 1] = min(base + 1, input - 1)
-                weights[row] = 1 - r
-                weights[row + 1] = r
+                // At the last index both taps read the same element: ONNX Runtime weights them
+                // ½ and ½, so an infinity there stays one (1·v + 0·v would be NaN).
+                let same = indices[row] == indices[row + 1]
+                weights[row] = same ? 0.5 : 1 - r
+                weights[row + 1] = same ? 0.5 : r
             default:
                 let floorX = x.isNaN ? 0 : x.rounded(.down)
                 let base = Int(max(min(floorX, 0x1p52), -0x1p52))
