@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
         .testTarget(name: "GhostGateTests", dependencies: ["GhostGate", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
-        .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR"]),
+        .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR", "GhostNumPy"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,10 +12,16 @@ public protocol GraphExecutor: Sendable {
 public struct Verifier: Sendable {
     public let executor: any GraphExecutor
     public let tolerance: Tolerance
+    /// Named values to compare instead of the graph outputs (`verify --compare`), for graphs
+    /// whose outputs go through a data-dependent selection (TopK, ArgMax, NonZero): two equivalent
+    /// graphs may select differently on rounding alone, so the values before the selection are
+    /// the meaningful comparison. Each must exist in both graphs.
+    public let comparedValues: [String]
 
-    public init(executor: any GraphExecutor, tolerance: Tolerance = .relative(1e-5)) {
+    public init(executor: any GraphExecutor, tolerance: Tolerance = .relative(1e-5), comparedValues: [String] = []) {
         self.executor = executor
         self.tolerance = tolerance
+        self.comparedValues = comparedValues
     }
 
     /// Checks the two graphs take and produce the same named values (exit 2 if not).
@@ -52,17 +58,20 @@ public struct Verifier: Sendable {
         var divergence: Divergence?
         for index in 0..<sampleCount {
             let inputs = try sample(index)
-            let expected = try run(original, inputs, label: "original", intermediates: false)
-            let actual = try run(fused, inputs, label: "fused", intermediates: false)
+            let intermediates = !comparedValues.isEmpty
+            let expected = try run(original, inputs, label: "original", intermediates: intermediates)
+            let actual = try run(fused, inputs, label: "fused", intermediates: intermediates)
             var outputs: [OutputResult] = []
-            for output in original.outputs {
-                guard let a = expected[output.name], let b = actual[output.name] else {
-                    throw .execution(graph: expected[output.name] == nil ? "original" : "fused",
-                                     message: "output '\(output.name)' was not computed")
+            for name in intermediates ? comparedValues : original.outputs.map(\.name) {
+                guard let a = expected[name], let b = actual[name] else {
+                    if intermediates {
+                        throw .unknownValue(name: name, graph: expected[name] == nil ? "original" : "fused")
+                    }
+                    throw .execution(graph: expected[name] == nil ? "original" : "fused", message: "output '\(name)' was not computed")
                 }
-                guard a.shape == b.shape else { throw .outputShapeDiffers(output: output.name, original: a.shape, fused: b.shape) }
+                guard a.shape == b.shape else { throw .outputShapeDiffers(output: name, original: a.shape, fused: b.shape) }
                 let comparison = Comparison.compare(expected: a, actual: b, atol: tolerance.atol, rtol: tolerance.rtol)
-                outputs.append(OutputResult(output: output.name, comparison: comparison, passed: tolerance.accepts(comparison)))
+                outputs.append(OutputResult(output: name, comparison: comparison, passed: tolerance.accepts(comparison)))
             }
             results.append(SampleResult(sample: index, outputs: outputs))
             progress?(index + 1)
@@ -103,7 +112,8 @@ public struct Verifier: Sendable {
                 let comparison = Comparison.compare(expected: a, actual: b, atol: tolerance.atol, rtol: tolerance.rtol)
                 if !tolerance.accepts(comparison) {
                     return Divergence(node: node.name, opType: node.opType, value: output,
-                                      fusedFrom: node.fusedFrom, comparison: comparison)
+                                      fusedFrom: node.fusedFrom, comparison: comparison,
+                                      isSelection: Divergence.selectionOperators.contains(node.opType))
                 }
             }
         }
@@ -130,6 +140,12 @@ public struct Divergence: Codable, Equatable, Sendable {
     /// The source nodes the diverging node replaced (empty if it was copied unchanged).
     public let fusedFrom: [String]
     public let comparison: Comparison
+    /// The node selects by value (TopK, ArgMax, ArgMin, NonZero): equivalent graphs may select
+    /// differently on rounding alone, so the divergence may not be an error of the fusion.
+    public var isSelection: Bool = false
+
+    /// Operators whose outputs depend on comparisons between computed values.
+    public static let selectionOperators: Set<String> = ["TopK", "ArgMax", "ArgMin", "NonZero", "Hardmax"]
 }
 
 public struct VerificationResult: Codable, Equatable, Sendable {

@@ -19,6 +19,8 @@ public enum VerifyError: Error, Equatable, Sendable {
     case cannotRun(graph: String, code: String, message: String)
     /// The graphs have no outputs: nothing would be compared.
     case noOutputs
+    /// A `--compare` value that one of the graphs does not compute.
+    case unknownValue(name: String, graph: String)
     /// Random samples of this input's shape would exceed the element limit or the memory budget.
     case inputTooLarge(input: String, shape: [Int], reason: String)
 
@@ -36,6 +38,7 @@ public enum VerifyError: Error, Equatable, Sendable {
         case .cannotRun(_, let code, _): code
         case .noOutputs: "no-outputs"
         case .inputTooLarge: "input-too-large"
+        case .unknownValue: "unknown-value"
         }
     }
 }
@@ -65,6 +68,8 @@ extension VerifyError: CodedError {
             "the \(graph) graph cannot be run: \(message)"
         case .noOutputs:
             "the graphs have no outputs, so there is nothing to compare"
+        case .unknownValue(let name, let graph):
+            "the \(graph) graph has no value named '\(name)' to compare (a fused node keeps the name of the last node it replaces; `ghost-convert inspect --json` lists the values)"
         case .inputTooLarge(let input, let shape, let reason):
             "random samples of input '\(input)' with shape \(shape) cannot be drawn: \(reason); give smaller --shape values or --input files"
         }

@@ -47,6 +47,11 @@ struct VerifyReport: Codable {
             let origin = divergence.fusedFrom.isEmpty ? "copied unchanged from the original" : "fused from \(divergence.fusedFrom.joined(separator: ", "))"
             lines.append("  first divergence: node '\(divergence.node)' (\(divergence.opType)) output '\(divergence.value)', "
                 + "rel \(format(divergence.comparison.relativeError)); \(origin)")
+            if divergence.isSelection {
+                lines.append("  the first divergence is at a data-dependent selection (\(divergence.opType) '\(divergence.node)'): two equivalent "
+                    + "graphs can select different elements on rounding alone. Compare the values it selects from instead, "
+                    + "with --compare NAME (for example the input of '\(divergence.node)').")
+            }
         }
         return lines.joined(separator: "\n")
     }

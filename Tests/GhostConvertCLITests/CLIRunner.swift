@@ -1,5 +1,6 @@
 import Foundation
 import GhostIR
+import GhostNumPy
 import GhostONNX
 
 /// Runs the built ghost-convert executable and captures what it prints.
@@ -42,6 +43,11 @@ enum CLI {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// A float32 .npy file.
+    static func writeNPY(float32 values: [Float], shape: [Int], to path: String) throws {
+        try NumPyFile.write(try Tensor(float32: values, shape: shape), to: path)
     }
 
     /// A small valid model written with the library: x → Conv → Relu → y.

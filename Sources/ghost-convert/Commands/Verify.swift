@@ -16,6 +16,11 @@ struct Verify: ParsableCommand {
             share are compared in order and the first diverging node of the fused graph is named, \
             with the source nodes it was fused from.
 
+            Selections: when the first divergence is at a TopK, ArgMax, ArgMin, NonZero or Hardmax, \
+            verify says so: equivalent graphs can select differently on rounding alone (DETR-style \
+            query selection, YOLOv10's end-to-end head). --compare NAME (repeatable) compares those \
+            named values of both graphs instead of the outputs, e.g. the scores before the TopK.
+
             Inputs: --input x.npy (a graph with one input) or --input NAME=path.npy, repeatable; \
             otherwise --samples N random N(0,1) inputs (default 4, seed 0). Inputs with symbolic \
             dimensions need --shape NAME=1x3x224x224.
@@ -44,6 +49,9 @@ struct Verify: ParsableCommand {
 
     @Option(help: "Relative tolerance of the elementwise test (with --atol).")
     var rtol: Double?
+
+    @Option(name: .customLong("compare"), help: "Compare this named value of both graphs instead of the outputs (repeatable), e.g. the neck's output before a TopK.")
+    var comparedValues: [String] = []
 
     @OptionGroup var inputs: InputOptions
 
@@ -86,7 +94,7 @@ struct Verify: ParsableCommand {
         progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
         let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
-        let verifier = Verifier(executor: executor, tolerance: criterion)
+        let verifier = Verifier(executor: executor, tolerance: criterion, comparedValues: comparedValues)
         try verifier.checkInterfaces(original: originalModel.graph, fused: fusedModel.graph)
         // Random samples are drawn one at a time (in seed order), so --samples 10000 needs the
         // memory of one.
