@@ -43,7 +43,7 @@ enum Einsum {
             }
             result = result.summing(keeping: Set(parsed.output))
             // Output labels the result lacks were of size 1 everywhere: stride 0.
-            let strides = Reduction.contiguousStrides(result.shape)
+            let strides = ShapeOperators.contiguousStrides(result.shape)
             let outputStrides = parsed.output.map { label in result.labels.firstIndex(of: label).map { strides[$0] } ?? 0 }
             return Reduction.gather(result.values, shape: outputShape, strides: outputStrides)
         }
@@ -79,7 +79,7 @@ enum Einsum {
         /// The diagonal over repeated labels, without size-1 axes that broadcast against a
         /// larger size, and summed over the labels not in `keeping`.
         func prepared(sizes: [Int: Int], keeping: Set<Int>, _ context: NodeContext) throws(InterpreterError) -> Labeled {
-            let strides = Reduction.contiguousStrides(shape)
+            let strides = ShapeOperators.contiguousStrides(shape)
             var unique: [Int] = [], uniqueShape: [Int] = [], uniqueStrides: [Int] = []
             for (axis, label) in labels.enumerated() {
                 if let existing = unique.firstIndex(of: label) {
@@ -112,7 +112,7 @@ enum Einsum {
         /// The axes in the given label order, copied only when the order changes.
         func permuted(_ order: [Int]) -> [T] {
             guard order != labels else { return values }
-            let strides = Reduction.contiguousStrides(shape)
+            let strides = ShapeOperators.contiguousStrides(shape)
             let positions = order.compactMap { labels.firstIndex(of: $0) }
             return Reduction.gather(values, shape: positions.map { shape[$0] }, strides: positions.map { strides[$0] })
         }

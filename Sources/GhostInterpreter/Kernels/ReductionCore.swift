@@ -226,17 +226,6 @@ extension Reduction {
         }
     }
 
-    /// C-order strides of a shape.
-    static func contiguousStrides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var step = 1
-        for axis in shape.indices.reversed() {
-            strides[axis] = step
-            step *= shape[axis]
-        }
-        return strides
-    }
-
     /// The [outer, axis, inner] view of a shape around one axis.
     static func split(_ shape: [Int], at axis: Int) -> (outer: Int, count: Int, inner: Int) {
         (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
