@@ -1,9 +1,10 @@
 import Foundation
 import GhostONNX
 import Testing
+import TestSupport
 
 @Test func convertRewritesWithExternalData() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     let copy = directory.appendingPathComponent("copy.onnx").path
@@ -18,7 +19,7 @@ import Testing
 }
 
 @Test func convertRefusesToOverwriteItsInput() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     try CLI.writeSmallModel(to: model)
@@ -31,7 +32,7 @@ import Testing
 }
 
 @Test func failedConvertLeavesNoOutput() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let broken = directory.appendingPathComponent("broken.onnx")
     try Data([0x3A, 0x05, 0x0A]).write(to: broken)

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 @testable import GhostGWT
 import GhostIR
 import Testing
 
 @Test func writtenGraphReadsBackIdentical() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     let graph = try GWTFixtures.graph()
@@ -21,7 +22,7 @@ import Testing
 }
 
 @Test func tensorDataIsAlignedAndMapped() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path)
@@ -33,7 +34,7 @@ import Testing
 }
 
 @Test func writerIsDeterministic() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let first = directory.appendingPathComponent("a.gwt").path, second = directory.appendingPathComponent("b.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: first)
@@ -44,7 +45,7 @@ import Testing
 }
 
 @Test func layoutFollowsTheSpec() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path)
@@ -72,7 +73,7 @@ import Testing
 }
 
 @Test func failedWriteLeavesNothing() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("missing/model.gwt").path
     #expect(throws: GWTFormatError.self) { try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path) }

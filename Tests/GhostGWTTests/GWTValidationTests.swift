@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 @testable import GhostGWT
 import GhostIR
 import Testing
 
 /// Writes the fixture, lets `edit` damage it, and returns the reader's error.
 private func readError(_ edit: (inout GWTFileSurgery) -> Void) throws -> GWTFormatError? {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path)

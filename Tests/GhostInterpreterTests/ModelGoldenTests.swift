@@ -4,6 +4,7 @@ import GhostIR
 import GhostNumPy
 import GhostONNX
 import Testing
+import TestSupport
 
 /// One bundled model from Models/manifest.json with its input and ONNX Runtime / PyTorch goldens.
 struct BundledModel: Decodable, Sendable, CustomTestStringConvertible {
@@ -27,13 +28,6 @@ struct BundledModel: Decodable, Sendable, CustomTestStringConvertible {
     func path(_ relative: String) -> String { BundledModel.root.appendingPathComponent(relative).path }
 }
 
-/// max |a − b| / max |b|.
-func relativeError(_ actual: Tensor, _ expected: Tensor) -> Double {
-    let a = actual.doubleValues(), b = expected.doubleValues()
-    let scale = b.map(abs).max() ?? 0
-    return zip(a, b).map { abs($0 - $1) }.max().map { $0 / max(scale, 1e-30) } ?? .infinity
-}
-
 @Test func everyBundledModelIsListed() {
     #expect(BundledModel.all().count >= 15)
 }
@@ -49,7 +43,7 @@ func float32RunMatchesONNXRuntime(_ model: BundledModel) throws {
         let actual = try #require(outputs[output.name])
         #expect(actual.shape == expected.shape)
         #expect(actual.elementType == .float32)
-        let error = relativeError(actual, expected)
+        let error = relativeDifference(actual, expected)
         #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")
     }
 }
@@ -65,7 +59,7 @@ func float64RunMatchesPyTorchInDouble(_ model: BundledModel) throws {
         let expected = try NumPyFile.read(path: model.path(file))
         let actual = try #require(outputs[output.name])
         #expect(actual.elementType == .float64)
-        let error = relativeError(actual, expected)
+        let error = relativeDifference(actual, expected)
         // The float64 goldens come from PyTorch in double: agreement to ~1e-12 shows both
         // implement the same function, far inside the 1e-5 the verifier uses.
         #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")

@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 @testable import GhostInterpreter
 import Foundation
 import Testing
@@ -28,7 +29,7 @@ private let shapes: [(m: Int, k: Int, n: Int)] = [
 
 @Test func packedGEMMSumsEachElementInKOrderWithFusedMultiplyAdds() throws {
     guard gk_gemm_available() else { return }  // no packed kernel on this CPU: the interpreter uses BLAS
-    var random = SeededValues(seed: 99)
+    var random = SeededRandom(seed: 99)
     for (m, k, n) in shapes {
         let a = random.values(m * k).map(Float.init), b = random.values(k * n).map(Float.init)
         let (c, intact) = packedProduct(a, b, m: m, k: k, n: n)
@@ -57,7 +58,7 @@ private let shapes: [(m: Int, k: Int, n: Int)] = [
 @Test func avx2AndAVX512KernelsGiveTheSameBits() throws {
     guard gk_gemm_available() else { return }
     defer { _ = gk_gemm_force_isa(0) }
-    var random = SeededValues(seed: 7)
+    var random = SeededRandom(seed: 7)
     for (m, k, n) in shapes {
         let a = random.values(m * k).map(Float.init), b = random.values(k * n).map(Float.init)
         var results: [[Float]] = []
@@ -73,7 +74,7 @@ private let shapes: [(m: Int, k: Int, n: Int)] = [
 /// when there are few) gives the same bits as one thread: each element is the same k-ordered sum.
 @Test(arguments: [(64, 256, 1031), (2051, 200, 49)])
 func packedProductSplitOverThreadsGivesTheSameBits(rows: Int, columns: Int, n: Int) throws {
-    var random = SeededValues(seed: UInt64(rows))
+    var random = SeededRandom(seed: UInt64(rows))
     let weight = random.values(rows * columns).map(Float.init), b = random.values(columns * n).map(Float.init)
     #expect(rows * columns * n >= PackedWeights.parallelWork)  // large enough to be split
     var results: [[Float]] = []
