@@ -71,6 +71,7 @@ func activationLoopsMatchTheirDefinitionsBitForBit(precision: Precision) throws 
             let nodeInputs = bounds == nil ? ["x"] : ["x", "low", "high"]
             let x = special.map { T($0) }
             let out = try run(op, constants, attributes, nodeInputs, x)
+            try #require(out.count == x.count, "\(op): \(out.count) outputs for \(x.count) inputs")
             for (index, value) in out.enumerated() {
                 let expected = definition(x[index])
                 let same = value == expected && value.sign == expected.sign || (value.isNaN && expected.isNaN)
