@@ -30,6 +30,9 @@ struct BundledModel: Decodable, Sendable, CustomTestStringConvertible {
 
 @Test func everyBundledModelIsListed() {
     #expect(BundledModel.all().count >= 15)
+    // Each output has its float64 bound, and no bound is left over from a removed model.
+    let outputs = BundledModel.all().flatMap { model in model.outputs.map { "\(model.id)/\($0.name)" } }
+    #expect(Set(outputs) == Set(float64Bounds.keys))
 }
 
 @Test(arguments: BundledModel.all())
