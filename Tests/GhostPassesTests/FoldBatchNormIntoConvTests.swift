@@ -95,3 +95,16 @@ import Testing
     let (_, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(log.skipped.first?.reason == "BatchNormalization has 3 channels, the Conv 2 outputs")
 }
+
+@Test func naiveComparisonFailsOnANonFiniteValueTheOriginalDoesNotHave() throws {
+    var builder = TestGraphBuilder(shape: [1, 2, 4, 4])
+    builder.output(builder.conv("Conv_0", "x", out: 2, in: 2, bias: true))
+    #expect(try NaiveEvaluator.relativeDifference(builder.graph, builder.graph, shape: [1, 2, 4, 4]) == 0)
+    for special in [Double.nan, .infinity] {
+        var broken = builder.graph
+        var bias = try #require(broken.initializers["Conv_0.B"]).doubleValues()
+        bias[1] = special  // one channel of the output becomes NaN (or +inf), the other stays finite
+        broken.initializers["Conv_0.B"] = try Tensor(float64: bias, shape: [2])
+        #expect(try NaiveEvaluator.relativeDifference(builder.graph, broken, shape: [1, 2, 4, 4]) == .infinity)
+    }
+}
