@@ -78,17 +78,21 @@ let package = Package(
         // Fuzzing harness for the file readers (scripts/fuzz.sh); without the fuzzer it replays files.
         .executableTarget(name: "ghost-fuzz", dependencies: ["GhostIR", "GhostONNX", "GhostGWT", "GhostNumPy"]),
 
-        .testTarget(name: "GhostIRTests", dependencies: ["GhostIR"]),
-        .testTarget(name: "GhostONNXTests", dependencies: ["GhostONNX", "GhostIR"]),
+        // What every test target shares: NaN-aware comparisons, seeded random numbers, temporary
+        // directories, the repository root.
+        .target(name: "TestSupport", dependencies: ["GhostIR"], path: "Tests/TestSupport"),
+
+        .testTarget(name: "GhostIRTests", dependencies: ["TestSupport", "GhostIR"]),
+        .testTarget(name: "GhostONNXTests", dependencies: ["TestSupport", "GhostONNX", "GhostIR"]),
         .testTarget(name: "GhostInterpreterTests",
-                    dependencies: ["GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR", "CKernels"]),
+                    dependencies: ["TestSupport", "GhostInterpreter", "GhostNumPy", "GhostONNX", "GhostIR", "CKernels"]),
         .testTarget(name: "GhostPassesTests",
-                    dependencies: ["GhostPasses", "GhostInterpreter", "GhostONNX", "GhostNumPy", "GhostIR"]),
-        .testTarget(name: "GhostGWTTests", dependencies: ["GhostGWT", "GhostIR"]),
+                    dependencies: ["TestSupport", "GhostPasses", "GhostInterpreter", "GhostONNX", "GhostNumPy", "GhostIR"]),
+        .testTarget(name: "GhostGWTTests", dependencies: ["TestSupport", "GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
-        .testTarget(name: "GhostNumPyTests", dependencies: ["GhostNumPy", "GhostIR"]),
-        .testTarget(name: "GhostGateTests", dependencies: ["GhostGate", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
-        .testTarget(name: "GhostConvertCLITests", dependencies: ["ghost-convert", "GhostONNX", "GhostGWT", "GhostIR", "GhostNumPy"]),
+        .testTarget(name: "GhostNumPyTests", dependencies: ["TestSupport", "GhostNumPy", "GhostIR"]),
+        .testTarget(name: "GhostGateTests", dependencies: ["TestSupport", "GhostGate", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
+        .testTarget(name: "GhostConvertCLITests", dependencies: ["TestSupport", "ghost-convert", "GhostONNX", "GhostGWT", "GhostIR", "GhostNumPy"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -27,13 +27,20 @@ for model in Models/*/model.onnx; do
   fi
   for format in gwt onnx; do
     fused="$scratch/$id.$format"
+    # Each model's own logs, so a failure shows its own messages and never an earlier model's.
+    fuse_log="$scratch/$id.$format.fuse.log"
+    verify_log="$scratch/$id.$format.verify.log"
     count=$((count + 1))
-    if "$tool" fuse "$model" "$fused" 2>/dev/null && "$tool" verify "$model" "$fused" --tolerance 1e-5 --precision f64 "${inputs[@]}" 2>"$scratch/verify.log"; then
-      echo "gate: $id ($format) $(head -1 "$scratch/verify.log" | sed 's/.*worst rel error \([^ ]*\).*/rel \1/')"
+    if ! "$tool" fuse "$model" "$fused" >"$fuse_log" 2>&1; then
+      failures=$((failures + 1))
+      echo "gate: $id ($format) FAILED: fuse exited non-zero"
+      cat "$fuse_log"
+    elif "$tool" verify "$model" "$fused" --tolerance 1e-5 --precision f64 "${inputs[@]}" 2>"$verify_log"; then
+      echo "gate: $id ($format) $(head -1 "$verify_log" | sed 's/.*worst rel error \([^ ]*\).*/rel \1/')"
     else
       failures=$((failures + 1))
-      echo "gate: $id ($format) FAILED"
-      cat "$scratch/verify.log"
+      echo "gate: $id ($format) FAILED: verify exited non-zero"
+      cat "$verify_log"
     fi
   done
 done

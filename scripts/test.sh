@@ -29,9 +29,11 @@ swift test
 
 echo "== Samples/swift: the library API a Swift user sees"
 swift build --package-path Samples/swift
-Samples/swift/.build/debug/FuseAndRun Models/repghostnet_050/model.onnx "$(mktemp -d)/fused.gwt"
+Samples/swift/.build/debug/FuseAndRun Models/repghostnet_050/model.onnx "$(mktemp -d)/fused.gwt" \
+  Models/repghostnet_050/input.npy Models/repghostnet_050/output.npy
 
 echo "== ONNX Runtime checks"
+"$PY" Samples/checks/compare.py
 "$PY" Samples/export/check_goldens.py
 "$PY" Samples/checks/roundtrip_ort.py --tool .build/debug/ghost-convert
 "$PY" Samples/checks/fused_ort.py --tool .build/debug/ghost-convert

@@ -18,16 +18,11 @@ import sys
 import numpy as np
 import onnx
 
-from goldens_runtime import run
+from goldens_runtime import relative_error, run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
 TOLERANCE_F64 = 1e-4
-
-
-def relative(actual, reference):
-    reference = np.asarray(reference, dtype=np.float64)
-    return float(np.abs(np.asarray(actual, dtype=np.float64) - reference).max() / np.abs(reference).max())
 
 
 def check(entry, models):
@@ -67,8 +62,8 @@ def check(entry, models):
         if list(golden.shape) != spec["shape"] or actual.shape != golden.shape:
             problems.append(f"{spec['file']}: shape {list(golden.shape)}, runtime gives {list(actual.shape)}")
             continue
-        worst = max(worst, relative(actual, golden))
-        worst_f64 = max(worst_f64, relative(golden, np.load(models / spec["file_f64"])))
+        worst = max(worst, relative_error(actual, golden))
+        worst_f64 = max(worst_f64, relative_error(golden, np.load(models / spec["file_f64"])))
     if worst > TOLERANCE:
         problems.append(f"ONNX Runtime differs from output.npy by {worst:.2e} (> {TOLERANCE})")
     if worst_f64 > TOLERANCE_F64:

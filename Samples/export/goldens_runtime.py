@@ -1,6 +1,13 @@
 """How goldens are computed with ONNX Runtime (no torch here, so the light check venv can import it):
 CPU, one thread, no graph optimizations — the unfused reference numerics."""
+import pathlib
+import sys
+
 import onnxruntime as ort
+
+# The comparison every check uses, NaN- and infinity-safe, lives with the checks.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "checks"))
+from compare import relative_error  # noqa: E402,F401  (re-exported for the export scripts)
 
 
 def run(path, feeds):

@@ -372,6 +372,8 @@ int gk_gemm_force_isa(int isa) {
     return chosen;
 }
 
+int gk_gemm_best_isa(void) { return gk_isa_detect(); }
+
 bool gk_gemm_available(void) { return gk_isa() > 0; }
 
 void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, int n, float *c,

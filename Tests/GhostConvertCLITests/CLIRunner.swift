@@ -2,6 +2,7 @@ import Foundation
 import GhostIR
 import GhostNumPy
 import GhostONNX
+import TestSupport
 
 /// Runs the built ghost-convert executable and captures what it prints.
 struct CLIResult {
@@ -11,9 +12,6 @@ struct CLIResult {
 }
 
 enum CLI {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The executable sits beside the test bundle in the build products directory.
     static var executable: URL {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -37,12 +35,6 @@ enum CLI {
         return CLIResult(status: process.terminationStatus,
                          stdout: String(decoding: stdout, as: UTF8.self),
                          stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 
     /// A float32 .npy file.

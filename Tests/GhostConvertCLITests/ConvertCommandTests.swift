@@ -1,9 +1,10 @@
 import Foundation
 import GhostONNX
 import Testing
+import TestSupport
 
 @Test func convertRewritesWithExternalData() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     let copy = directory.appendingPathComponent("copy.onnx").path
@@ -11,14 +12,15 @@ import Testing
     let result = try CLI.run(["convert", model, copy, "--external-data", "always"])
     #expect(result.status == 0, "\(result.stderr)")
     // 96 bytes of weights stay under the 1 KiB threshold: the data file is empty.
-    #expect(FileManager.default.fileExists(atPath: copy + ".data"))
+    let data = try FileManager.default.attributesOfItem(atPath: copy + ".data")
+    #expect(data[.size] as? Int == 0)
     let original = try ONNXModelLoader.load(path: model)
     let converted = try ONNXModelLoader.load(path: copy)
     #expect(converted.graph == original.graph)
 }
 
 @Test func convertRefusesToOverwriteItsInput() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     try CLI.writeSmallModel(to: model)
@@ -31,7 +33,7 @@ import Testing
 }
 
 @Test func failedConvertLeavesNoOutput() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let broken = directory.appendingPathComponent("broken.onnx")
     try Data([0x3A, 0x05, 0x0A]).write(to: broken)

@@ -1,13 +1,14 @@
 import Foundation
 import GhostGWT
 import Testing
+import TestSupport
 
 /// The source's SHA-256 is computed on another thread while the passes run; the .gwt must still
 /// record exactly the digest coreutils computes.
 @Test func fuseRecordsTheSourceDigestAndReportsTimings() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let original = CLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx").path
+    let original = repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx").path
     let fused = directory.appendingPathComponent("block.gwt").path
     let result = try CLI.run(["fuse", original, fused, "--timings"])
     #expect(result.status == 0, "\(result.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -81,7 +82,7 @@ private enum GateCLI {
     static let illConditioned = ["yolov9_narrow/model.onnx"]
 
     static var bundledModels: [String] {
-        let models = CLI.repositoryRoot.appendingPathComponent("Models")
+        let models = repositoryRoot.appendingPathComponent("Models")
         return ((try? FileManager.default.contentsOfDirectory(atPath: models.path)) ?? [])
             .filter { FileManager.default.fileExists(atPath: models.appendingPathComponent("\($0)/model.onnx").path) }
             .map { "\($0)/model.onnx" }.filter { !illConditioned.contains($0) }.sorted()
@@ -89,9 +90,9 @@ private enum GateCLI {
 }
 
 @Test func threeShardsCoverModelsExactlyOnce() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let models = CLI.repositoryRoot.appendingPathComponent("Models").path
+    let models = repositoryRoot.appendingPathComponent("Models").path
     var seen: [String] = []
     for k in 1...3 {
         let junit = directory.appendingPathComponent("gate-\(k).xml").path
@@ -113,14 +114,14 @@ private enum GateCLI {
 }
 
 @Test func badInputIsOneFailedTestcaseEach() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let zoo = directory.appendingPathComponent("zoo")
     let output = directory.appendingPathComponent("out")
     let manager = FileManager.default
     for sub in ["good", "nested/deeper"] { try manager.createDirectory(at: zoo.appendingPathComponent(sub), withIntermediateDirectories: true) }
     try CLI.writeSmallModel(to: zoo.appendingPathComponent("good/model.onnx").path)
-    try manager.copyItem(at: CLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx"),
+    try manager.copyItem(at: repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx"),
                          to: zoo.appendingPathComponent("nested/deeper/block.onnx"))
     var corrupt = [UInt8](try Data(contentsOf: zoo.appendingPathComponent("nested/deeper/block.onnx")))
     try Data(corrupt.prefix(corrupt.count * 2 / 3)).write(to: zoo.appendingPathComponent("truncated.onnx"))
@@ -158,7 +159,7 @@ private enum GateCLI {
 }
 
 @Test func notEquivalentExitsThreeNamingTheNode() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     try GateCLI.writeLossyFold(to: directory.appendingPathComponent("lossy.onnx").path)
     try CLI.writeSmallModel(to: directory.appendingPathComponent("small.onnx").path)
@@ -180,7 +181,7 @@ private enum GateCLI {
 }
 
 @Test func gateUsageErrors() throws {
-    let models = CLI.repositoryRoot.appendingPathComponent("Models/tiny_external").path
+    let models = repositoryRoot.appendingPathComponent("Models/tiny_external").path
     for shard in ["0/3", "4/3", "a/b", "3", "1/0"] {
         let result = try GateCLI.run(["gate", models, "--shard", shard])
         #expect(result.status == 2, "\(shard): \(result.stderr)")
@@ -189,7 +190,7 @@ private enum GateCLI {
     let missing = try GateCLI.run(["gate", "/nonexistent/zoo"])
     #expect(missing.status == 2)
     #expect(missing.stderr.contains("no such file or directory"))
-    let empty = try CLI.temporaryDirectory()
+    let empty = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: empty) }
     let none = try GateCLI.run(["gate", empty.path])
     #expect(none.status == 2)
@@ -199,9 +200,9 @@ private enum GateCLI {
 }
 
 @Test func verifyDefaultsToFloat64AndWritesJUnit() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let original = CLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx").path
+    let original = repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx").path
     let fused = directory.appendingPathComponent("fused.gwt").path
     #expect(try CLI.run(["fuse", original, fused]).status == 0)
     let junit = directory.appendingPathComponent("verify.xml").path

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Test func graphDrawsFusedNodesWithWhatTheyAbsorbed() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let original = CLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx").path
+    let original = repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx").path
     let fused = directory.appendingPathComponent("block.gwt").path
     #expect(try CLI.run(["fuse", original, fused]).status == 0)
     let before = try CLI.run(["graph", original])

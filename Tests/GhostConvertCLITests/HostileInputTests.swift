@@ -1,15 +1,16 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Tests/Fixtures/hostile (scripts/corpus/make_hostile.py): valid files with attributes or
 /// declared shapes crafted to overflow size arithmetic or exhaust memory. Each is refused with
 /// its typed error and exit 2, or (code "ok") runs at once to a tiny output — never a signal.
 @Test func hostileModelsGiveTypedErrorsNotSignals() throws {
     struct Case: Decodable { let file: String; let command: String; let code: String }
-    let directory = CLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/hostile")
+    let directory = repositoryRoot.appendingPathComponent("Tests/Fixtures/hostile")
     let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
     #expect(cases.count >= 14)
-    let scratch = try CLI.temporaryDirectory()
+    let scratch = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: scratch) }
     for testCase in cases {
         let model = directory.appendingPathComponent(testCase.file).path
@@ -29,11 +30,11 @@ import Testing
 /// --shape with sizes whose product overflows, and --samples far beyond memory, are refused before
 /// anything is allocated; --max-memory bounds one sample.
 @Test func verifyBoundsRandomInputs() throws {
-    let model = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_dynamo/model.onnx").path
+    let model = repositoryRoot.appendingPathComponent("Models/repghostnet_025_dynamo/model.onnx").path
     let huge = try CLI.run(["verify", model, model, "--shape", "input=9223372036854775807x4"])
     #expect(huge.status == 2, "\(huge.stderr)")
     #expect(huge.stderr.contains("[input-too-large]") || huge.stderr.contains("[input-shape-mismatch]"), "\(huge.stderr)")
-    let budget = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
+    let budget = repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
     let small = try CLI.run(["verify", budget, budget, "--max-memory", "1K"])
     #expect(small.status == 2, "\(small.stderr)")
     #expect(small.stderr.contains("[input-too-large]") && small.stderr.contains("--max-memory"), "\(small.stderr)")
@@ -44,11 +45,11 @@ import Testing
 /// A FIFO (with no writer), a directory or a device where a file belongs is refused at once with
 /// `[not-a-regular-file]` (external data: `[external-data]` naming it), never a hang or exit 1.
 @Test func nonRegularFilesAreRefusedWithoutBlocking() throws {
-    let scratch = try CLI.temporaryDirectory()
+    let scratch = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: scratch) }
     let fifo = scratch.appendingPathComponent("pipe.onnx").path
     #expect(mkfifo(fifo, 0o600) == 0)
-    let model = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
+    let model = repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
     let cases: [([String], String)] = [
         (["inspect", fifo], "not-a-regular-file"),
         (["inspect", scratch.path], "not-a-regular-file"),
@@ -63,7 +64,7 @@ import Testing
     }
     // External data that is a FIFO.
     for name in ["model.onnx", "input.npy"] {
-        try FileManager.default.copyItem(atPath: CLI.repositoryRoot.appendingPathComponent("Models/tiny_external/\(name)").path,
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("Models/tiny_external/\(name)").path,
                                         toPath: scratch.appendingPathComponent(name).path)
     }
     #expect(mkfifo(scratch.appendingPathComponent("model.weights").path, 0o600) == 0)

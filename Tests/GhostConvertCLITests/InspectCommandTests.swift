@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Test func inspectPrintsTheModel() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     try CLI.writeSmallModel(to: model)
@@ -15,7 +16,7 @@ import Testing
 }
 
 @Test func inspectJSONHasTheDocumentedKeys() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     try CLI.writeSmallModel(to: model)
@@ -33,11 +34,11 @@ import Testing
 }
 
 @Test func inspectEveryBundledModel() throws {
-    let manifestURL = CLI.repositoryRoot.appendingPathComponent("Models/manifest.json")
+    let manifestURL = repositoryRoot.appendingPathComponent("Models/manifest.json")
     let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [[String: Any]])
     for entry in manifest {
         let file = try #require(entry["file"] as? String)
-        let path = CLI.repositoryRoot.appendingPathComponent("Models").appendingPathComponent(file).path
+        let path = repositoryRoot.appendingPathComponent("Models").appendingPathComponent(file).path
         let result = try CLI.run(["inspect", path, "--json"])
         #expect(result.status == 0, "\(file): \(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -52,7 +53,7 @@ import Testing
 }
 
 @Test func malformedModelExitsTwoNamingTheFile() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("broken.onnx")
     try Data("this is not a protobuf".utf8).write(to: model)

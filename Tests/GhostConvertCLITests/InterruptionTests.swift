@@ -2,6 +2,7 @@ import Foundation
 import GhostIR
 import GhostONNX
 import Testing
+import TestSupport
 
 /// A model large enough that writing it takes a while: one 48 MiB Conv weight.
 private func writeLargeModel(to path: String) throws {
@@ -24,7 +25,7 @@ private func writeLargeModel(to path: String) throws {
 @Test(arguments: [(SIGTERM, Int32(143)), (SIGINT, Int32(130)), (SIGHUP, Int32(129))])
 func interruptedWritesLeaveNothingBehind(_ signalAndStatus: (Int32, Int32)) throws {
     let (signalNumber, expectedStatus) = signalAndStatus
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("large.onnx").path
     try writeLargeModel(to: model)
@@ -63,7 +64,7 @@ func interruptedWritesLeaveNothingBehind(_ signalAndStatus: (Int32, Int32)) thro
 /// Litter of a process killed by SIGKILL (a temporary file named with a PID that no longer runs)
 /// is removed by the next write to the same destination; a live process's file is kept.
 @Test func staleTemporaryFilesOfDeadProcessesAreRemoved() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("small.onnx").path
     try CLI.writeSmallModel(to: model)
@@ -86,7 +87,7 @@ func interruptedWritesLeaveNothingBehind(_ signalAndStatus: (Int32, Int32)) thro
 /// was read before it shrank), never a signal: the mapped external data is truncated at
 /// different moments of a run.
 @Test func truncatedInputsNeverEndInASignal() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = directory.appendingPathComponent("large.onnx").path
     var outcomes: [String] = []

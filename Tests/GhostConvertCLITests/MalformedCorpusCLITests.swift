@@ -1,13 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every malformed file of Tests/Fixtures/malformed-onnx through the real command: exit 2, a
 /// message naming the file, nothing on stdout and no output file.
 @Test func everyMalformedModelExitsTwo() throws {
     struct Case: Decodable { let file: String; let code: String }
-    let directory = CLI.repositoryRoot.appendingPathComponent("Tests/Fixtures/malformed-onnx")
+    let directory = repositoryRoot.appendingPathComponent("Tests/Fixtures/malformed-onnx")
     let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
-    let scratch = try CLI.temporaryDirectory()
+    let scratch = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: scratch) }
     var checked = 0
     for testCase in cases where testCase.code != "ok" {

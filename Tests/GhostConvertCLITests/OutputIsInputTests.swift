@@ -2,13 +2,14 @@ import Foundation
 import GhostIR
 import GhostONNX
 import Testing
+import TestSupport
 
 /// No command writes over a file it reads (model, external data, inputs) or over another of its
 /// own outputs: each such path is refused with exit 2 and `[output-is-input]` /
 /// `[outputs-collide]`, before anything is written.
 private struct Workspace {
     let directory: URL
-    init() throws { directory = try CLI.temporaryDirectory() }
+    init() throws { directory = try temporaryDirectory("cli") }
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
     func bytes(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path(name))) }
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
@@ -29,7 +30,7 @@ private struct Workspace {
     /// Copies Models/tiny_external (model.onnx + its external model.weights) here.
     func copyExternalModel() throws {
         for name in ["model.onnx", "model.weights", "input.npy"] {
-            try FileManager.default.copyItem(atPath: CLI.repositoryRoot.appendingPathComponent("Models/tiny_external/\(name)").path,
+            try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("Models/tiny_external/\(name)").path,
                                             toPath: path(name))
         }
     }
@@ -130,7 +131,7 @@ private func expectRefusal(_ workspace: Workspace, _ arguments: [String], code: 
 @Test(arguments: [["--atol", "nan", "--rtol", "nan"], ["--atol=-1", "--rtol", "0"], ["--tolerance", "nan"],
                   ["--tolerance", "inf"], ["--tolerance=-1e-5"], ["--atol", "inf", "--rtol", "0"]])
 func verifyRefusesToleranceThatAcceptsAnything(_ tolerance: [String]) throws {
-    let model = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
+    let model = repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
     let result = try CLI.run(["verify", model, model] + tolerance)
     #expect(result.status == 2, "\(tolerance): \(result.stderr)")
     #expect(result.stderr.contains("finite number"), "\(result.stderr)")

@@ -1,12 +1,13 @@
 import Foundation
 import GhostIR
 import Testing
+import TestSupport
 
 /// `run` writes one .npy per output, equal (in float32) to the committed ONNX Runtime golden.
 @Test func runWritesOutputsMatchingTheGolden() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let model = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13")
+    let model = repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13")
     let result = try CLI.run(["run", model.appendingPathComponent("model.onnx").path,
                               "--input", model.appendingPathComponent("input.npy").path, "--output-dir", directory.path])
     #expect(result.status == 0, "\(result.stderr)")
@@ -21,14 +22,14 @@ import Testing
     let ours = try floats(directory.appendingPathComponent("logits.npy"))
     let golden = try floats(model.appendingPathComponent("output.npy"))
     #expect(ours.count == golden.count)
-    let scale = golden.map(abs).max() ?? 1
-    #expect(zip(ours, golden).map { abs($0 - $1) }.max()! / scale <= 1e-5)
+    let difference = relativeDifference(ours, golden)
+    #expect(difference <= 1e-5, "relative difference \(difference)")
 }
 
 @Test func runWithRandomInputAndUsageErrors() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let model = CLI.repositoryRoot.appendingPathComponent("Models/tiny_external/model.onnx").path
+    let model = repositoryRoot.appendingPathComponent("Models/tiny_external/model.onnx").path
     let random = try CLI.run(["run", model, "--random-input", "--seed", "3", "--precision", "f64", "--output-dir", directory.path])
     #expect(random.status == 0, "\(random.stderr)")
     #expect(random.stderr.contains("double"))

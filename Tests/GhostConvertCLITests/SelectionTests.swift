@@ -2,6 +2,7 @@ import Foundation
 import GhostIR
 import GhostONNX
 import Testing
+import TestSupport
 
 /// x·w → TopK(k = 1): `w` and a copy of it 1e-9 apart relative, on an input with a near tie, so
 /// the two graphs select different elements though they compute the same function within 1e-5.
@@ -20,7 +21,7 @@ private func selectionGraph(weight: Double) throws -> Graph {
 }
 
 @Test func divergenceAtASelectionIsNamedAndCompareChecksTheScores() throws {
-    let directory = try CLI.temporaryDirectory()
+    let directory = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: directory) }
     let original = directory.appendingPathComponent("a.onnx").path, fused = directory.appendingPathComponent("b.onnx").path
     // Scores [1, 1 − 2⁻²³] (original) and [1, 1 + 2⁻²³] (fused): TopK picks index 0, then index 1.

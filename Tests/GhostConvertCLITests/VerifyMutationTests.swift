@@ -2,6 +2,7 @@ import Foundation
 import GhostGWT
 import GhostIR
 import Testing
+import TestSupport
 
 /// The verify gate against deliberately broken fusions: a correct .gwt passes, and every
 /// mutation either fails equivalence (exit 3, naming the node) or the file's integrity (exit 2).
@@ -12,8 +13,8 @@ private struct FusedFixture {
     let model: GWTModel
 
     init() throws {
-        directory = try CLI.temporaryDirectory()
-        original = CLI.repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
+        directory = try temporaryDirectory("cli")
+        original = repositoryRoot.appendingPathComponent("Models/repghostnet_025_opset13/model.onnx").path
         fused = directory.appendingPathComponent("fused.gwt").path
         let result = try CLI.run(["fuse", original, fused])
         guard result.status == 0 else { throw CLIError(result.stderr) }
@@ -106,7 +107,7 @@ private struct CLIError: Error { let message: String; init(_ message: String) { 
 @Test func mismatchedModelsAreUsageErrors() throws {
     let fixture = try FusedFixture()
     defer { try? FileManager.default.removeItem(at: fixture.directory) }
-    let other = CLI.repositoryRoot.appendingPathComponent("Models/tiny_external/model.onnx").path
+    let other = repositoryRoot.appendingPathComponent("Models/tiny_external/model.onnx").path
     let result = try CLI.run(["verify", other, fixture.fused])
     #expect(result.status == 2)
     #expect(result.stderr.contains("inputs-differ") || result.stderr.contains("outputs-differ") || result.stderr.contains("input-shape"))

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 @testable import GhostGWT
 import GhostIR
 import Testing
 
 @Test func writtenGraphReadsBackIdentical() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     let graph = try GWTFixtures.graph()
@@ -21,7 +22,7 @@ import Testing
 }
 
 @Test func tensorDataIsAlignedAndMapped() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path)
@@ -33,18 +34,24 @@ import Testing
 }
 
 @Test func writerIsDeterministic() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let first = directory.appendingPathComponent("a.gwt").path, second = directory.appendingPathComponent("b.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: first)
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: second)
     let a = try Data(contentsOf: URL(fileURLWithPath: first)), b = try Data(contentsOf: URL(fileURLWithPath: second))
     #expect(a == b)
-    #expect(a.count % 64 != 0 || a.count > 1024)
+    // The file ends where its last (data) section does, and the fixture's file has this size:
+    // header 64 + table 96, metadata at 192 (210 bytes), graph at 448 (2,185), data at 2,688 (708).
+    let file = try GWTFileSurgery(path: first)
+    let data = file.section(2)
+    #expect(data.offset == 2688 && data.length == 708)
+    #expect(a.count == data.offset + data.length)
+    #expect(a.count == 3396)
 }
 
 @Test func layoutFollowsTheSpec() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path)
@@ -72,7 +79,7 @@ import Testing
 }
 
 @Test func failedWriteLeavesNothing() throws {
-    let directory = try GWTFixtures.temporaryDirectory()
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("missing/model.gwt").path
     #expect(throws: GWTFormatError.self) { try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path) }

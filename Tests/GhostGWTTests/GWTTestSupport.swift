@@ -3,12 +3,6 @@ import Foundation
 import GhostIR
 
 enum GWTFixtures {
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-gwt-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// A small fused-looking graph with every attribute kind and a Constant holding a tensor.
     static func graph() throws -> Graph {
         var initializers = InitializerTable()

@@ -1,11 +1,17 @@
 import Foundation
+import TestSupport
 @testable import GhostGWT
 import GhostIR
 import Testing
 
 /// Writes the fixture, lets `edit` damage it, and returns the reader's error.
 private func readError(_ edit: (inout GWTFileSurgery) -> Void) throws -> GWTFormatError? {
-    let directory = try GWTFixtures.temporaryDirectory()
+    try readErrorAndPath(edit).error
+}
+
+/// `readError`, with the path the damaged file had (the one errors must name).
+private func readErrorAndPath(_ edit: (inout GWTFileSurgery) -> Void) throws -> (error: GWTFormatError?, path: String) {
+    let directory = try temporaryDirectory("gwt")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.gwt").path
     try GWTWriter.write(try GWTFixtures.graph(), metadata: GWTFixtures.metadata, to: path)
@@ -14,10 +20,10 @@ private func readError(_ edit: (inout GWTFileSurgery) -> Void) throws -> GWTForm
     try file.write(to: path)
     do {
         _ = try GWTReader.read(path: path)
-        return nil
+        return (nil, path)
     } catch {
         #expect(error.localizedDescription.contains("model.gwt"))
-        return error
+        return (error, path)
     }
 }
 
@@ -40,11 +46,11 @@ private func readError(_ edit: (inout GWTFileSurgery) -> Void) throws -> GWTForm
 }
 
 @Test func newerMajorVersionIsRefusedNewerMinorAccepted() throws {
-    let newer = try readError { file in
+    let (newer, path) = try readErrorAndPath { file in
         file.set(UInt16(2), at: 8)
         file.repairChecksums()
     }
-    #expect(newer == .unsupportedVersion(file: newer.map { if case .unsupportedVersion(let f, _, _) = $0 { f } else { "" } } ?? "", major: 2, minor: 0))
+    #expect(newer == .unsupportedVersion(file: path, major: 2, minor: 0))
     let minor = try readError { file in
         file.set(UInt16(7), at: 10)
         file.repairChecksums()
@@ -84,11 +90,11 @@ private func readError(_ edit: (inout GWTFileSurgery) -> Void) throws -> GWTForm
 }
 
 @Test func tensorLengthDisagreeingWithShapeIsRefused() throws {
-    let error = try readError { file in
+    let (error, path) = try readErrorAndPath { file in
         file.replaceJSON(section: 1) { $0.replacingOccurrences(of: "\"length\":288,\"name\":\"conv.weight\"", with: "\"length\":280,\"name\":\"conv.weight\"") }
         file.repairChecksums()
     }
-    #expect(error == .invalidTensor(file: error.map { if case .invalidTensor(let f, _, _) = $0 { f } else { "" } } ?? "",
+    #expect(error == .invalidTensor(file: path,
                                     tensor: "conv.weight", problem: "length 280 does not match shape [8, 1, 3, 3] of float32"))
 }
 

@@ -3,17 +3,9 @@ import GhostGate
 import GhostIR
 import GhostONNX
 import GhostPasses
+import TestSupport
 
 enum Fixtures {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-gate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// x → Conv (2 kernels, bias) → BatchNormalization → Relu → y: one fold for the default pipeline.
     static func convBatchNorm() throws -> Graph {
         var initializers = InitializerTable()

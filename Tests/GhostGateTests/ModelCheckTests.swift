@@ -4,12 +4,13 @@ import GhostIR
 import GhostONNX
 import GhostPasses
 import Testing
+import TestSupport
 
 /// A bad-input directory: each broken model is its own error record with its code, the good ones
 /// still pass, and --output-dir holds only the good ones' files.
 @Test func badModelsAreTheirOwnRecords() throws {
-    let root = try Fixtures.temporaryDirectory()
-    let output = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
+    let output = try temporaryDirectory("gate")
     defer {
         try? FileManager.default.removeItem(at: root)
         try? FileManager.default.removeItem(at: output)
@@ -56,10 +57,10 @@ import Testing
 /// A fusion that breaks a weight (the default pipeline, then one fused kernel scaled by 1 + 1e-4)
 /// is caught and localized to that kernel.
 @Test func mutatedFusionIsNotEquivalentAndNamed() throws {
-    let root = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
     defer { try? FileManager.default.removeItem(at: root) }
     let model = root.appendingPathComponent("block.onnx")
-    try FileManager.default.copyItem(at: Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx"),
+    try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Tests/Fixtures/blocks/repghost_module_torchscript/model.onnx"),
                                      to: model)
     let pipeline = PassPipeline(passes: PassPipeline.default.passes + [ScaleFirstFusedKernel()])
     var configuration = GateConfiguration()
@@ -79,7 +80,7 @@ import Testing
 /// Precision lost by folding itself: a BatchNormalization that cancels a large offset cannot be
 /// folded into float32 weights within 1e-5; the gate says so and names the fused Conv.
 @Test func lossyFoldIsCaught() throws {
-    let root = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
     defer { try? FileManager.default.removeItem(at: root) }
     let model = root.appendingPathComponent("cancel.onnx")
     try Fixtures.write(try Fixtures.cancellingBatchNorm(), to: model)
@@ -103,7 +104,7 @@ import Testing
 }
 
 @Test func failFastSkipsWhatIsLeft() throws {
-    let root = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
     defer { try? FileManager.default.removeItem(at: root) }
     try Data().write(to: root.appendingPathComponent("a.onnx"))
     for name in ["b.onnx", "c.onnx"] { try Fixtures.write(try Fixtures.convBatchNorm(), to: root.appendingPathComponent(name)) }
@@ -117,7 +118,7 @@ import Testing
 
 /// A worker that dies of a signal, or exits without a record, costs only its own model.
 @Test func crashedWorkersBecomeRecords() throws {
-    let root = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
     defer { try? FileManager.default.removeItem(at: root) }
     let crash = root.appendingPathComponent("crash.sh")
     try Data("#!/bin/sh\necho 'about to fail' >&2\nkill -SEGV $$\n".utf8).write(to: crash)

@@ -1,6 +1,7 @@
 import Foundation
 import GhostGate
 import Testing
+import TestSupport
 
 @Test func fnv1aMatchesPublishedVectors() {
     #expect(Shard.fnv1a64("") == 0xcbf2_9ce4_8422_2325)
@@ -31,7 +32,7 @@ import Testing
 }
 
 @Test func discoveryIsRecursiveSortedAndExcludes() throws {
-    let root = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
     defer { try? FileManager.default.removeItem(at: root) }
     let graph = try Fixtures.convBatchNorm()
     for path in ["b/model.onnx", "a/z.onnx", "a/deep/er/m.ONNX", "a-b.onnx", "skip_me/model.onnx", "a/notes.txt", "a/model.onnx.data"] {
@@ -62,7 +63,7 @@ import Testing
 }
 
 @Test func symlinkLoopsAreRecordsNotHangs() throws {
-    let root = try Fixtures.temporaryDirectory()
+    let root = try temporaryDirectory("gate")
     defer { try? FileManager.default.removeItem(at: root) }
     try Fixtures.write(try Fixtures.convBatchNorm(), to: root.appendingPathComponent("sub/model.onnx"))
     let manager = FileManager.default

@@ -2,6 +2,7 @@ import Foundation
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 // Comparisons, logic, Where, IsNaN and IsInf against formulas written out here, with numpy
 // broadcasting done by explicit index arithmetic (`broadcastIndexPairs`).
@@ -92,7 +93,7 @@ func comparisonsBroadcastAndTreatNaNAsIEEEDoes(precision: Precision) throws {
 func whereBroadcastsThreeWays(precision: Precision) throws {
     // condition [2, 1, 1], X [1, 3, 1], Y [4] → [2, 3, 4].
     let condition = [true, false]
-    var seeded = SeededValues(seed: 3)
+    var seeded = SeededRandom(seed: 3)
     let x = seeded.values(3), y = seeded.values(4)
     let target = [2, 3, 4]
     let cMap = broadcastIndices([2, 1, 1], into: target), xMap = broadcastIndices([1, 3, 1], into: target)
@@ -161,7 +162,7 @@ func isNaNAndIsInfClassify(precision: Precision) throws {
 /// guard on the walk, checked against the formula, not a timing test).
 @Test func largeBroadcastComparisonAndSelection() throws {
     let shape = [1, 8, 40, 40]
-    var seeded = SeededValues(seed: 5)
+    var seeded = SeededRandom(seed: 5)
     let scores = seeded.values(12_800), threshold = [0.25]
     let greater = try runSingle("Greater", inputs: [("s", try f32(scores.map { Float($0) }, shape)), ("t", try f32([0.25], [1]))], opset: 13)
     #expect(greater.bools == scores.map { $0 > threshold[0] })

@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// x[1,2,4,4] → Conv 3×3 (2→3, pad 1, bias) → `c` → BatchNormalization → `b` → `activation` → `y`,
 /// plus what each case adds: a second reader or graph output in the middle, BN parameters that are
@@ -13,7 +14,7 @@ private struct EpilogueCase {
     var clipBoundsComputed = false
 
     func graph() throws -> Graph {
-        var random = SeededValues(seed: 7)
+        var random = SeededRandom(seed: 7)
         var initializers = InitializerTable()
         initializers["w"] = try f32(random.values(3 * 2 * 9).map(Float.init), [3, 2, 3, 3])
         initializers["bias"] = try f32(random.values(3).map(Float.init), [3])
@@ -49,7 +50,7 @@ private struct EpilogueCase {
     }
 
     func feeds() throws -> [String: Tensor] {
-        var random = SeededValues(seed: 11)
+        var random = SeededRandom(seed: 11)
         var feeds = ["x": try f32(random.values(32).map { Float($0 * 3) }, [1, 2, 4, 4])]
         if batchNormMeanIsInput { feeds["mean"] = try f32([0.2, -0.1, 0.05], [3]) }
         if clipBoundsComputed { feeds["lowInput"] = try f32([-0.25], []) }

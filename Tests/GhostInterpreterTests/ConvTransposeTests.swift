@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// ConvTranspose by its definition, in Double, for any number of spatial axes: every input
 /// element x[n][c][i] adds x · w[c][m][k] to y[n][g·M′ + m][i·s − pad + k·d] wherever that lies
@@ -108,7 +109,7 @@ private struct TransposeCase: CustomStringConvertible {
 }
 
 private func check(_ testCase: TransposeCase, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    var random = SeededValues(seed: seed)
+    var random = SeededRandom(seed: seed)
     let wShape = [testCase.input[1], testCase.outPerGroup] + testCase.kernel
     let x = random.values(testCase.input.reduce(1, *)), w = random.values(wShape.reduce(1, *))
     let outChannels = testCase.outPerGroup * testCase.group
@@ -225,7 +226,7 @@ private func check(_ testCase: TransposeCase, seed: UInt64, sourceLocation: Sour
 
 @Test func convTransposeWithAComputedWeight() throws {
     // The weight as a graph input (nothing packed ahead of time), one group and two.
-    var random = SeededValues(seed: 90)
+    var random = SeededRandom(seed: 90)
     for group in [1, 2] {
         let x = random.values(2 * 4 * 9), w = random.values(4 * 3 * 6)
         let expected = referenceConvTranspose(x: x, xShape: [2, 4, 9], w: w, wShape: [4, 3, 6], bias: nil, group: group, strides: [2],

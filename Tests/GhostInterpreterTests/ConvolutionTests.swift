@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// Conv by its definition, in Double: out[n][m][oy][ox] = b[m] + Σ over the group's input
 /// channels and kernel taps of x[n][c][oy·s − pad + ky·d][ox·s − pad + kx·d] · w[m][c'][ky][kx].
@@ -93,7 +94,7 @@ private let convCases: [ConvCase] = [
 
 @Test(arguments: convCases)
 func convolutionMatchesItsDefinition(_ testCase: ConvCase) throws {
-    var random = SeededValues(seed: UInt64(testCase.name.utf8.count * 7919))
+    var random = SeededRandom(seed: UInt64(testCase.name.utf8.count * 7919))
     let wShape = [testCase.outputChannels, testCase.input[1] / testCase.group] + testCase.kernel
     let x = random.values(testCase.input.reduce(1, *))
     let w = random.values(wShape.reduce(1, *))

@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// One einsum case: the equation given to the node, the same contraction spelled with letters
 /// only and an explicit output for the reference, and the operand shapes.
@@ -78,7 +79,7 @@ private let einsumCases: [EinsumCase] = [
 
 @Test(arguments: einsumCases)
 func einsumMatchesItsDefinition(_ testCase: EinsumCase) throws {
-    var random = SeededValues(seed: UInt64(testCase.equation.utf8.count))
+    var random = SeededRandom(seed: UInt64(testCase.equation.utf8.count))
     let operands = testCase.shapes.map { random.values($0.reduce(1, *)) }
     let (expected, shape) = referenceEinsum(testCase.reference.filter { $0 != " " }, operands, testCase.shapes)
     let inputs = operands.enumerated().map { ("x\($0.offset)", $0.element, testCase.shapes[$0.offset]) }

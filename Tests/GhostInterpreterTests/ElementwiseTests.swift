@@ -2,6 +2,7 @@ import Foundation
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 private let samples: [Double] = [-7, -3.5, -3, -1, -0.25, 0, 0.125, 0.5, 1, 2.75, 3, 6.5]
 
@@ -70,6 +71,7 @@ func activationLoopsMatchTheirDefinitionsBitForBit(precision: Precision) throws 
             let nodeInputs = bounds == nil ? ["x"] : ["x", "low", "high"]
             let x = special.map { T($0) }
             let out = try run(op, constants, attributes, nodeInputs, x)
+            try #require(out.count == x.count, "\(op): \(out.count) outputs for \(x.count) inputs")
             for (index, value) in out.enumerated() {
                 let expected = definition(x[index])
                 let same = value == expected && value.sign == expected.sign || (value.isNaN && expected.isNaN)
@@ -126,7 +128,7 @@ private func broadcastReference(_ a: [Double], _ aShape: [Int], _ b: [Double], _
     ([2, 1, 3], [2, 1]), ([4], [3, 1]), ([1, 3, 1, 2], [2, 1, 4, 1]), ([3, 2], [3, 2]), ([2, 3], []), ([], [2, 2]),
 ])
 func binaryOperatorsBroadcastLikeNumPy(aShape: [Int], bShape: [Int]) throws {
-    var random = SeededValues(seed: UInt64(aShape.count * 10 + bShape.count))
+    var random = SeededRandom(seed: UInt64(aShape.count * 10 + bShape.count))
     let a = random.values(aShape.reduce(1, *)), b = random.values(bShape.reduce(1, *)).map { $0 + 2 }  // b ≠ 0 for Div
     let operations: [(String, (Double, Double) -> Double)] = [("Add", +), ("Sub", -), ("Mul", *), ("Div", /)]
     for (op, f) in operations {

@@ -2,6 +2,7 @@ import Foundation
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// (x − mean)/√(variance + ε) over each consecutive block of `size` values, in Double.
 private func standardized(_ x: [Double], blockSize size: Int, epsilon: Double) -> [Double] {
@@ -36,7 +37,7 @@ private func expectSpecials(_ actual: [Double], _ expected: [Double], sourceLoca
 // MARK: InstanceNormalization
 
 @Test func instanceNormalizationPerChannel() throws {
-    var random = SeededValues(seed: 31)
+    var random = SeededRandom(seed: 31)
     let shape = [2, 3, 4, 5]
     let x = random.values(120).map { $0 * 3 + 1 }, scale = random.values(3), shift = random.values(3)
     let epsilon = Double(Float(1e-3))
@@ -73,7 +74,7 @@ private func expectSpecials(_ actual: [Double], _ expected: [Double], sourceLoca
 // MARK: GroupNormalization
 
 @Test func groupNormalizationPerChannelAndPerGroup() throws {
-    var random = SeededValues(seed: 41)
+    var random = SeededRandom(seed: 41)
     let shape = [2, 6, 3, 2]  // 3 groups of 2 channels, 12 values per group
     let x = random.values(72).map { $0 * 2 - 0.5 }
     let normalized = standardized(x, blockSize: 12, epsilon: Double(Float(1e-5)))
@@ -129,7 +130,7 @@ private func expectSpecials(_ actual: [Double], _ expected: [Double], sourceLoca
 // MARK: LpNormalization
 
 @Test func lpNormalizationAlongAnAxis() throws {
-    var random = SeededValues(seed: 51)
+    var random = SeededRandom(seed: 51)
     let shape = [2, 3, 4]
     let x = random.values(24)
     for p in [1, 2] {
@@ -184,7 +185,7 @@ private func referenceLRN(_ x: [Double], shape: [Int], size: Int, alpha: Double,
 }
 
 @Test func lrnAcrossChannels() throws {
-    var random = SeededValues(seed: 61)
+    var random = SeededRandom(seed: 61)
     let shape = [2, 7, 3, 2]
     let x = random.values(84).map { $0 * 3 }
     for size in 1...6 {  // even sizes too: the spec's window is one channel longer after c
@@ -248,7 +249,7 @@ private func referenceMVN(_ x: [Double], shape: [Int], reduced: Set<Int>) -> [Do
 }
 
 @Test func meanVarianceNormalizationOverAxes() throws {
-    var random = SeededValues(seed: 71)
+    var random = SeededRandom(seed: 71)
     let shape = [2, 3, 4, 2]
     let x = random.values(48).map { $0 * 5 + 2 }
     try expectBothPrecisions("MeanVarianceNormalization", inputs: [("x", x, shape)], opset: 13,

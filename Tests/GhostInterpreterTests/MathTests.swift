@@ -2,6 +2,7 @@ import Foundation
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 // Elementwise math, Hardmax, LogSoftmax, variadic Min/Max/Sum/Mean and Mod, each against its
 // formula written out here; NaN and ±inf behaviour pinned to what ONNX Runtime 1.32 returns.
@@ -158,7 +159,7 @@ private func lanes(_ shape: [Int], axis: Int, opset: Int64) -> (Int, Int, Int) {
 @Test(arguments: [(Int64(11), 1), (11, 0), (11, 2), (11, -1), (13, 1), (13, 0), (13, -1), (13, 2)])
 func hardmaxAndLogSoftmaxFollowTheirAxisRules(opset: Int64, axis: Int) throws {
     let shape = [2, 3, 4]
-    var seeded = SeededValues(seed: 7)
+    var seeded = SeededRandom(seed: 7)
     // Coarse values so that lanes have ties (the first index wins).
     let x = seeded.values(24).map { ($0 * 4).rounded() }
     let (outer, size, inner) = lanes(shape, axis: axis, opset: opset)
@@ -242,7 +243,7 @@ func broadcastIndices(_ shape: [Int], into target: [Int]) -> [Int] {
 @Test(arguments: ["Max", "Min", "Sum", "Mean"])
 func variadicOpsBroadcastThreeShapes(op: String) throws {
     let shapes = [[2, 1, 3], [4, 1], [3]], target = [2, 4, 3]
-    var seeded = SeededValues(seed: 11)
+    var seeded = SeededRandom(seed: 11)
     let inputs = shapes.map { seeded.values($0.reduce(1, *)) }
     let maps = shapes.map { broadcastIndices($0, into: target) }
     let expected = (0..<24).map { i -> Double in

@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// C-order matrix product of [m × k] and [k × n], in Double.
 private func multiply(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int) -> [Double] {
@@ -17,7 +18,7 @@ private func transposed(_ a: [Double], rows: Int, columns: Int) -> [Double] {
 @Test(arguments: [(false, false, 3), (true, false, 3), (false, true, 3), (true, true, 3), (false, true, 1), (true, false, 1)])
 func gemmWithTranspositionsScalesAndBroadcastBias(transA: Bool, transB: Bool, m: Int) throws {
     let (k, n) = (5 + 4 * m, 4 + 7 * m)
-    var random = SeededValues(seed: transA ? 1 : 2)
+    var random = SeededRandom(seed: transA ? 1 : 2)
     let a = random.values(m * k), b = random.values(k * n), c = random.values(n)
     let (alpha, beta) = (Double(Float(0.75)), Double(Float(-1.5)))
     let product = multiply(a, b, m: m, k: k, n: n)
@@ -46,7 +47,7 @@ func gemmWithTranspositionsScalesAndBroadcastBias(transA: Bool, transB: Bool, m:
     ([2, 3, 4], [4, 5]), ([4], [2, 4, 3]), ([2, 1, 3, 4], [5, 4, 2]), ([3, 4], [4]), ([1, 2, 3], [4, 3, 2]),
 ])
 func matMulBatchesAndBroadcastsLikeNumPy(aShape: [Int], bShape: [Int]) throws {
-    var random = SeededValues(seed: UInt64(aShape.reduce(1, *) + bShape.reduce(1, *)))
+    var random = SeededRandom(seed: UInt64(aShape.reduce(1, *) + bShape.reduce(1, *)))
     let a = random.values(aShape.reduce(1, *)), b = random.values(bShape.reduce(1, *))
     // numpy: promote 1-D operands, broadcast the batch dimensions, drop the promoted axes.
     let ap = aShape.count == 1 ? [1] + aShape : aShape, bp = bShape.count == 1 ? bShape + [1] : bShape

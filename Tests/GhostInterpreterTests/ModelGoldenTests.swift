@@ -4,6 +4,7 @@ import GhostIR
 import GhostNumPy
 import GhostONNX
 import Testing
+import TestSupport
 
 /// One bundled model from Models/manifest.json with its input and ONNX Runtime / PyTorch goldens.
 struct BundledModel: Decodable, Sendable, CustomTestStringConvertible {
@@ -27,15 +28,11 @@ struct BundledModel: Decodable, Sendable, CustomTestStringConvertible {
     func path(_ relative: String) -> String { BundledModel.root.appendingPathComponent(relative).path }
 }
 
-/// max |a − b| / max |b|.
-func relativeError(_ actual: Tensor, _ expected: Tensor) -> Double {
-    let a = actual.doubleValues(), b = expected.doubleValues()
-    let scale = b.map(abs).max() ?? 0
-    return zip(a, b).map { abs($0 - $1) }.max().map { $0 / max(scale, 1e-30) } ?? .infinity
-}
-
 @Test func everyBundledModelIsListed() {
     #expect(BundledModel.all().count >= 15)
+    // Each output has its float64 bound, and no bound is left over from a removed model.
+    let outputs = BundledModel.all().flatMap { model in model.outputs.map { "\(model.id)/\($0.name)" } }
+    #expect(Set(outputs) == Set(float64Bounds.keys))
 }
 
 @Test(arguments: BundledModel.all())
@@ -46,13 +43,54 @@ func float32RunMatchesONNXRuntime(_ model: BundledModel) throws {
     let outputs = try Interpreter(graph: graph, precision: .float32).run(inputs)
     for output in model.outputs {
         let expected = try NumPyFile.read(path: model.path(output.file))
-        let actual = try #require(outputs[output.name])
-        #expect(actual.shape == expected.shape)
+        let actual = try #require(outputs[output.name], "\(model.id) '\(output.name)': not produced")
+        try #require(actual.shape == expected.shape, "\(model.id) '\(output.name)': shape \(actual.shape), golden \(expected.shape)")
         #expect(actual.elementType == .float32)
-        let error = relativeError(actual, expected)
+        let error = relativeDifference(actual, expected)
         #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")
     }
 }
+
+/// Per model output, the most the float64 run may differ from PyTorch's float64 output (relative
+/// to its largest magnitude): ten times what it was measured to differ (the figure in the comment,
+/// rounded up to one digit), so a float32 computation, which misses by ~1e-6…1e-5, fails it.
+/// The torch.export (dynamo) files fold BatchNormalization into the Conv weights in float32
+/// while exporting, so even an exact double evaluation of them sits ~1e-6 from PyTorch's double
+/// output; their bounds say so rather than hide it. A new model needs its figure measured here
+/// (the failure message prints it).
+let float64Bounds: [String: Double] = [
+    "ghostnet_020_dynamo/logits": 6e-6,             // 5.18e-07
+    "ghostnet_100/logits": 2e-8,                    // 1.61e-09
+    "ghostnet_cifar/logits": 7e-10,                 // 6.73e-11
+    "ghostnet_cifar_dynamo/logits": 9e-6,           // 8.99e-07
+    "mobilenetv3_large_025/logits": 5e-7,           // 4.49e-08
+    "mobilenetv3_large_025_dynamo/logits": 2e-5,    // 1.87e-06
+    "mobilenetv3_small_025/logits": 2e-7,           // 1.32e-08
+    "mobilenetv3_small_025_dynamo/logits": 2e-5,    // 1.27e-06
+    "mobilenetv3_small_025_opset11/logits": 9e-7,   // 8.51e-08
+    "mobilenetv3_small_025_opset13/logits": 9e-7,   // 8.51e-08
+    "mobilenetv3_small_tv/logits": 6e-7,            // 5.85e-08
+    "mobilenetv3_small_tv_dynamo/logits": 6e-6,     // 6.00e-07
+    "repghostnet_025_dynamo/logits": 2e-5,          // 1.45e-06
+    "repghostnet_025_opset11/logits": 2e-7,         // 1.78e-08
+    "repghostnet_025_opset13/logits": 2e-7,         // 1.78e-08
+    "repghostnet_050/logits": 1e-7,                 // 9.06e-09
+    "repghostnet_100/logits": 1e-7,                 // 9.85e-09
+    "repghostnet_100_deploy/logits": 1e-7,          // 9.81e-09
+    "shufflenet_v2_x0_5_dynamo/logits": 7e-5,       // 6.04e-06
+    "shufflenet_v2_x1_0/logits": 3e-9,              // 2.15e-10
+    "tiny_external/logits": 2e-11,                  // 1.36e-12
+    "tiny_external_dynamo/logits": 7e-7,            // 6.24e-08
+    "yolov10_tiny/boxes": 2e-7,                     // 1.34e-08
+    "yolov10_tiny/scores": 6e-7,                    // 5.26e-08
+    "yolov10_tiny_dynamo/boxes": 7e-6,              // 6.19e-07
+    "yolov10_tiny_dynamo/scores": 4e-5,             // 3.41e-06
+    "yolov10_tiny_topk/detections": 2e-7,           // 1.38e-08
+    "yolov9_narrow/boxes": 2e-8,                    // 1.65e-09
+    "yolov9_narrow/scores": 8e-8,                   // 7.34e-09
+    "yolov9_narrow_dynamo/boxes": 5e-7,             // 4.01e-08
+    "yolov9_narrow_dynamo/scores": 3e-6,            // 2.23e-07
+]
 
 @Test(arguments: BundledModel.all())
 func float64RunMatchesPyTorchInDouble(_ model: BundledModel) throws {
@@ -60,15 +98,17 @@ func float64RunMatchesPyTorchInDouble(_ model: BundledModel) throws {
     var inputs: [String: Tensor] = [:]
     for input in model.inputs { inputs[input.name] = try NumPyFile.read(path: model.path(input.file)) }
     let outputs = try Interpreter(graph: graph, precision: .float64).run(inputs)
+    #expect(!model.outputs.isEmpty)
     for output in model.outputs {
-        guard let file = output.file_f64 else { continue }
+        let file = try #require(output.file_f64, "\(model.id) '\(output.name)': no float64 golden")
         let expected = try NumPyFile.read(path: model.path(file))
-        let actual = try #require(outputs[output.name])
+        let actual = try #require(outputs[output.name], "\(model.id) '\(output.name)': not produced")
         #expect(actual.elementType == .float64)
-        let error = relativeError(actual, expected)
-        // The float64 goldens come from PyTorch in double: agreement to ~1e-12 shows both
-        // implement the same function, far inside the 1e-5 the verifier uses.
-        #expect(error <= 1e-5, "\(model.id) '\(output.name)': rel error \(error)")
+        try #require(actual.shape == expected.shape, "\(model.id) '\(output.name)': shape \(actual.shape), golden \(expected.shape)")
+        let error = relativeDifference(actual, expected)
+        let bound = try #require(float64Bounds["\(model.id)/\(output.name)"],
+                                 "\(model.id) '\(output.name)': no float64 bound recorded (measured \(error))")
+        #expect(error <= bound, "\(model.id) '\(output.name)': rel error \(error) > \(bound)")
     }
 }
 
@@ -98,9 +138,17 @@ func fusedEpiloguesAreBitIdenticalToSeparateNodes(_ model: BundledModel) throws 
     let graph = try ONNXModelLoader.load(path: model.path(model.file)).graph
     let batchNorms = graph.nodes.filter { $0.opType == "BatchNormalization" }.count
     let interpreter = try Interpreter(graph: graph)
-    // Every BN directly after a Conv (all but the identity-branch ones) and the Relus after them.
-    #expect(interpreter.nodesFusedIntoConvs > batchNorms / 2)
-    #expect(interpreter.nodesFusedIntoConvs < graph.nodes.count)
+    // Of the 112 BNs, the 80 that alone read a Conv's output (the other 32 are on identity
+    // branches); then the 33 activations that alone read such a Conv's or Conv+BN's output: 26
+    // Relus and the 7 HardSigmoids of the squeeze-excite gates (counted with onnx from the file).
+    #expect(batchNorms == 112)
+    let convs = graph.nodes.filter { $0.opType == "Conv" }.map { $0.outputs[0] }
+    let readers = Dictionary(grouping: graph.nodes.flatMap { node in Set(node.inputs).map { ($0, node) } }, by: \.0)
+    let afterConv = graph.nodes.filter { node in
+        node.opType == "BatchNormalization" && convs.contains(node.inputs[0]) && readers[node.inputs[0]]?.count == 1
+    }.count
+    #expect(afterConv == 80)
+    #expect(interpreter.nodesFusedIntoConvs == 80 + 33)
 }
 
 @Test func constantShapeArithmeticIsComputedOnce() throws {

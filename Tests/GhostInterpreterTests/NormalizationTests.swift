@@ -2,6 +2,7 @@ import Foundation
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 @Test func batchNormalizationPerChannel() throws {
     // y = γ·(x − μ)/√(σ² + ε) + β per channel of N×C×H×W (N = 2, C = 2, 1×2 planes).
@@ -43,7 +44,7 @@ private func referenceSoftmax(_ x: [Double], shape: [Int], axis: Int) -> [Double
 }
 
 @Test func softmaxOverOneAxisAndTheOldCoercion() throws {
-    var random = SeededValues(seed: 5)
+    var random = SeededRandom(seed: 5)
     let x = random.values(24).map { $0 * 4 }
     for axis in [0, 1, 2, -1] {
         try expectBothPrecisions("Softmax", inputs: [("x", x, [2, 3, 4])], attributes: [attribute("axis", Int64(axis))], opset: 13,
@@ -58,7 +59,7 @@ private func referenceSoftmax(_ x: [Double], shape: [Int], axis: Int) -> [Double
 }
 
 @Test func layerNormalizationOverTrailingAxes() throws {
-    var random = SeededValues(seed: 9)
+    var random = SeededRandom(seed: 9)
     let x = random.values(24)
     let scale = random.values(12), bias = random.values(12)
     // Normalize each of the two 3×4 blocks (axis 1), then scale and shift elementwise.

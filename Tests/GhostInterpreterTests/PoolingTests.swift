@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// One pooling configuration for the sweep.
 struct PoolCase: CustomTestStringConvertible, Sendable {
@@ -61,7 +62,7 @@ private let poolCases: [PoolCase] = [
 
 @Test(arguments: poolCases)
 func poolingMatchesItsDefinition(_ testCase: PoolCase) throws {
-    var random = SeededValues(seed: UInt64(testCase.name.utf8.count))
+    var random = SeededRandom(seed: UInt64(testCase.name.utf8.count))
     let x = random.values(testCase.input.reduce(1, *))
     var attributes = [attribute("kernel_shape", testCase.kernel.map(Int64.init)), attribute("strides", testCase.strides.map(Int64.init)),
                       attribute("pads", testCase.pads.map(Int64.init)), attribute("ceil_mode", testCase.ceil ? 1 : 0)]

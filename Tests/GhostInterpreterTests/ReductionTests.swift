@@ -2,6 +2,7 @@ import Foundation
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// A Reduce* operator and its definition over a list of elements, in Double.
 struct ReductionOp: CustomTestStringConvertible, Sendable {
@@ -74,7 +75,7 @@ private func runReduction(_ op: ReductionOp, _ x: Tensor, axes: [Int64]?, keep: 
 @Test(arguments: reductionOps)
 func reductionsOverEverySubsetOfAxesMatchTheirDefinition(_ op: ReductionOp) throws {
     let shape = [2, 3, 4, 5]
-    var random = SeededValues(seed: 7)
+    var random = SeededRandom(seed: 7)
     let x = random.values(shape.reduce(1, *)).map { $0 * op.scale + op.offset }
     for mask in 0..<16 {
         let axes = (0..<4).filter { mask & (1 << $0) != 0 }
@@ -114,7 +115,7 @@ func reductionsOverEverySubsetOfAxesMatchTheirDefinition(_ op: ReductionOp) thro
     }
     // int64 against the reference over every subset of axes of a rank-4 tensor.
     let shape = [2, 3, 2, 3]
-    var random = SeededValues(seed: 3)
+    var random = SeededRandom(seed: 3)
     let values = random.values(36).map { Int64(($0 * 2).rounded()) }
     for op in ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1"] {
         let definition = ReductionOp(op: op, axesInputFrom: op == "ReduceSum" ? 13 : 18)
@@ -241,7 +242,7 @@ func reductionsOverEverySubsetOfAxesMatchTheirDefinition(_ op: ReductionOp) thro
 @Test func reductionFastPathsOnAFeatureMap() throws {
     // [1, C, 80, 80]: trailing H·W (global pooling), the channel axis (rows) and leading axes.
     let shape = [1, 16, 80, 80]
-    var random = SeededValues(seed: 11)
+    var random = SeededRandom(seed: 11)
     let x = random.values(shape.reduce(1, *))
     for (op, axes) in [("ReduceMean", [2, 3]), ("ReduceSum", [2, 3]), ("ReduceMax", [2, 3]), ("ReduceMax", [1]), ("ReduceSum", [0, 1])] {
         let definition = reductionOps.first { $0.op == op }!
@@ -265,7 +266,7 @@ private func referenceCumSum(_ x: [Double], _ shape: [Int], axis: Int, exclusive
 
 @Test func cumSumEveryFlagCombinationAndAxis() throws {
     let shape = [2, 3, 4]
-    var random = SeededValues(seed: 5)
+    var random = SeededRandom(seed: 5)
     let x = random.values(24)
     for axis in [0, 1, 2, -1] {
         for exclusive in [false, true] {

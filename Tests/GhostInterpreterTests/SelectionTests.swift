@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// ArgMax/ArgMin by a plain scan: the first (or, with `last`, the final) index of the extreme
 /// value along `axis`; the running best changes only for a value strictly beyond it (or equal,
@@ -23,7 +24,7 @@ private func referenceArg(_ x: [Double], _ shape: [Int], axis: Int, maximum: Boo
 
 @Test func argMaxAndArgMinMatchAScanWithTies() throws {
     let shape = [3, 4, 5]
-    var random = SeededValues(seed: 9)
+    var random = SeededRandom(seed: 9)
     // Few distinct values, so most rows have ties.
     let x = random.values(60).map { ($0 * 2).rounded() }
     for op in ["ArgMax", "ArgMin"] {
@@ -105,7 +106,7 @@ private func referenceTopK(_ x: [Double], _ shape: [Int], axis: Int, k: Int, lar
 
 @Test func topKOrdersByValueThenIndex() throws {
     let shape = [2, 6, 3]
-    var random = SeededValues(seed: 13)
+    var random = SeededRandom(seed: 13)
     let x = random.values(36).map { ($0 * 3).rounded() }
     for axis in [0, 1, 2, -2] {
         let normalized = (axis + 3) % 3

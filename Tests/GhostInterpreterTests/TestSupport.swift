@@ -1,6 +1,7 @@
 import GhostInterpreter
 import GhostIR
 import Testing
+import TestSupport
 
 /// Builds a graph of one node whose `inputs` are graph inputs (declared with their tensors'
 /// types and shapes) and whose `constants` are initializers, runs it, and returns the outputs
@@ -48,29 +49,6 @@ extension Tensor {
     var floats: [Float] { elements(as: Float.self) }
     var doubles: [Double] { elements(as: Double.self) }
     var int64s: [Int64] { elements(as: Int64.self) }
-}
-
-/// Deterministic pseudo-random values (a 64-bit LCG), so failures reproduce.
-struct SeededValues {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407 }
-
-    /// Uniform in [-1, 1), on a grid of 2^-20 so float32 holds every value exactly.
-    mutating func next() -> Double {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Double(Int64(state >> 43) - (1 << 20)) / Double(1 << 20)
-    }
-
-    mutating func values(_ count: Int) -> [Double] { (0..<count).map { _ in next() } }
-}
-
-/// max |actual − expected| / max |expected| (absolute when expected is all zeros).
-func relativeDifference(_ actual: [Double], _ expected: [Double]) -> Double {
-    guard actual.count == expected.count else { return .infinity }
-    let scale = max(expected.map(abs).max() ?? 0, 1e-300)
-    let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
-    return (expected.allSatisfy { $0 == 0 } ? worst : worst / scale)
 }
 
 /// Runs `op` in both precisions on float inputs given as Double and checks both results

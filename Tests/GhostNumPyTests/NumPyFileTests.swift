@@ -2,6 +2,7 @@ import Foundation
 import GhostIR
 @testable import GhostNumPy
 import Testing
+import TestSupport
 
 private func header(_ dict: String, version: UInt8 = 1) -> [UInt8] {
     var text = dict
@@ -112,8 +113,7 @@ func dtypeSpellings(descr: String, type: ElementType) throws {
 }
 
 @Test func writeAndReadBackThroughAFile() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-npy-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try temporaryDirectory("npy")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("x.npy").path
     let tensor = try Tensor(float64: [1, -2.5, .pi, 1e-300], shape: [2, 2])

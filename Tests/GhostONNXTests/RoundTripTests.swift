@@ -1,11 +1,12 @@
 import Foundation
 import GhostIR
+import TestSupport
 @testable import GhostONNX
 import Testing
 
 @Test func writtenGraphLoadsBackIdentical() throws {
     let graph = try TestGraphs.convBatchNorm()
-    let directory = try TestGraphs.temporaryDirectory()
+    let directory = try temporaryDirectory("onnx")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.onnx").path
     try ONNXWriter.write(graph, to: path)
@@ -26,7 +27,7 @@ import Testing
 
 @Test func serializedBytesMatchTheStreamedFile() throws {
     let graph = try TestGraphs.convBatchNorm()
-    let directory = try TestGraphs.temporaryDirectory()
+    let directory = try temporaryDirectory("onnx")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.onnx").path
     try ONNXWriter.write(graph, to: path)
@@ -36,7 +37,7 @@ import Testing
 
 @Test func externalDataRoundTripsAndIsMapped() throws {
     let graph = try TestGraphs.convBatchNorm()
-    let directory = try TestGraphs.temporaryDirectory()
+    let directory = try temporaryDirectory("onnx")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.onnx").path
     try ONNXWriter.write(graph, to: path, externalData: .always(threshold: 16))
@@ -51,7 +52,7 @@ import Testing
 
 @Test func failedWriteLeavesNothingBehind() throws {
     let graph = try TestGraphs.convBatchNorm()
-    let directory = try TestGraphs.temporaryDirectory()
+    let directory = try temporaryDirectory("onnx")
     defer { try? FileManager.default.removeItem(at: directory) }
     let missing = directory.appendingPathComponent("no/such/dir/model.onnx").path
     #expect(throws: ONNXWriteError.self) { try ONNXWriter.write(graph, to: missing) }
@@ -59,17 +60,17 @@ import Testing
 }
 
 @Test func bundledModelsRoundTrip() throws {
-    let manifest = TestGraphs.repositoryRoot.appendingPathComponent("Models/manifest.json")
+    let manifest = repositoryRoot.appendingPathComponent("Models/manifest.json")
     guard let data = try? Data(contentsOf: manifest) else {
         Issue.record("Models/manifest.json is missing")
         return
     }
     let entries = try JSONDecoder().decode([ManifestEntry].self, from: data)
     #expect(entries.count >= 8)
-    let directory = try TestGraphs.temporaryDirectory()
+    let directory = try temporaryDirectory("onnx")
     defer { try? FileManager.default.removeItem(at: directory) }
     for entry in entries {
-        let source = TestGraphs.repositoryRoot.appendingPathComponent("Models").appendingPathComponent(entry.file).path
+        let source = repositoryRoot.appendingPathComponent("Models").appendingPathComponent(entry.file).path
         let original = try ONNXModelLoader.load(path: source)
         #expect(original.graph.nodes.count == entry.nodes, "\(entry.id)")
         #expect(original.graph.nodes.filter { $0.isONNX("BatchNormalization") }.count == entry.batchnorm_nodes, "\(entry.id)")

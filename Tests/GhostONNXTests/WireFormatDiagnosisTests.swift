@@ -1,10 +1,11 @@
 import Foundation
 import GhostIR
+import TestSupport
 @testable import GhostONNX
 import Testing
 
 private func load(_ bytes: [UInt8]) throws -> ONNXLoadError? {
-    let directory = try TestGraphs.temporaryDirectory()
+    let directory = try temporaryDirectory("onnx")
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("bad.onnx")
     try Data(bytes).write(to: path)

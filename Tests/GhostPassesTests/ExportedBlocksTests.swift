@@ -1,6 +1,7 @@
 import Foundation
 import GhostIR
 import GhostONNX
+import TestSupport
 @testable import GhostPasses
 import Testing
 
@@ -58,7 +59,7 @@ func exportedBlockFusesToTheExpectedOps(_ block: ExportedBlock) throws {
     for (ours, theirs) in zip(fused.nodes, deployFused.nodes) where ours.opType == "Conv" {
         let a = try #require(fused.initializers[ours.inputs[1]]).doubleValues()
         let b = try #require(deployFused.initializers[theirs.inputs[1]]).doubleValues()
-        let scale = b.map(abs).max() ?? 1
-        #expect(zip(a, b).map { abs($0 - $1) }.max()! <= 1e-6 * scale)
+        let difference = relativeDifference(a, b)
+        #expect(difference <= 1e-6, "\(ours.name): relative difference \(difference)")
     }
 }

@@ -1,20 +1,13 @@
 import GhostIR
+import TestSupport
 @testable import GhostPasses
 import Testing
-
-private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLog) {
-    var graph = graph
-    var log = PassLog()
-    try pass.run(on: &graph, log: &log)
-    #expect(GraphVerifier.defects(in: graph).isEmpty)
-    return (graph, log)
-}
 
 @Test func foldsBatchNormIntoGroupedConv() throws {
     var builder = TestGraphBuilder(shape: [2, 4, 6, 6])
     let conv = builder.conv("Conv_0", "x", out: 4, in: 2, group: 2, bias: true)
     builder.output(builder.batchNorm("BN_1", conv, channels: 4))
-    let (after, log) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after.count("BatchNormalization") == 0)
     #expect(after.count("Conv") == 1)
     #expect(after.nodes[0].outputs == ["BN_1.out"])
@@ -36,7 +29,7 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     builder.graph.nodes.append(Node(name: "N", opType: "BatchNormalization", inputs: ["C.out", "g", "b", "m", "v"],
                                     outputs: ["y"], attributes: [Attribute(name: "epsilon", value: .float(1))]))
     builder.output("y")
-    let (after, _) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (after, _) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     let conv = try #require(after.nodes.first)
     #expect(after.initializers[conv.inputs[1]]?.doubleValues() == [3])
     #expect(after.initializers[conv.inputs[2]]?.doubleValues() == [1.625])
@@ -46,7 +39,7 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     var builder = TestGraphBuilder(shape: [1, 3, 5, 5], elementType: .float32)
     let conv = builder.conv("Conv_0", "x", out: 3, in: 3)
     builder.output(builder.batchNorm("BN_1", conv, channels: 3))
-    let (after, _) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (after, _) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     let weight = try #require(after.initializers[after.nodes[0].inputs[1]])
     #expect(weight.elementType == .float32)
     // Recompute in Float64 from the original constants and round once: bit-identical.
@@ -62,7 +55,7 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     let conv = builder.conv("Conv_12", "x", out: 2, in: 2)
     let bn = builder.batchNorm("BN_13", conv, channels: 2)
     builder.output(builder.op("Concat", "Concat_40", [bn, conv], attributes: [Attribute(name: "axis", value: .int(1))]))
-    let (after, log) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after == builder.graph)
     #expect(log.skipped == [SkippedSite(node: "BN_13", reason: "Conv_12 output also feeds BN_13, Concat_40")])
 }
@@ -71,7 +64,7 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     var builder = TestGraphBuilder(shape: [1, 2, 4, 4])
     let conv = builder.conv("Conv_0", "x", out: 2, in: 2)
     builder.output(builder.batchNorm("BN_1", conv, channels: 2, attributes: [Attribute(name: "training_mode", value: .int(1))]))
-    let (after, log) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after.count("BatchNormalization") == 1)
     #expect(log.skipped.first?.reason.contains("training_mode=1") == true)
 }
@@ -81,7 +74,7 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     let conv = builder.conv("Conv_0", "x", out: 2, in: 2)
     builder.output(builder.batchNorm("BN_1", conv, channels: 2))
     builder.output(conv)
-    let (after, log) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after.count("BatchNormalization") == 1)
     #expect(log.skipped.first?.reason == "Conv_0 output 'Conv_0.out' is also a graph output")
 }
@@ -91,7 +84,7 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     builder.graph.inputs.append(Value(name: "dynamicW", elementType: .float64, shape: [.fixed(2), .fixed(2), .fixed(1), .fixed(1)]))
     let conv = builder.op("Conv", "Conv_0", ["x", "dynamicW"])
     builder.output(builder.batchNorm("BN_1", conv, channels: 2))
-    let (_, log) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (_, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(log.skipped.first?.reason == "Conv weight 'dynamicW' is not a constant")
 }
 
@@ -99,6 +92,19 @@ private func run(_ pass: any GraphPass, _ graph: Graph) throws -> (Graph, PassLo
     var builder = TestGraphBuilder(shape: [1, 2, 4, 4])
     let conv = builder.conv("Conv_0", "x", out: 2, in: 2)
     builder.output(builder.batchNorm("BN_1", conv, channels: 3))
-    let (_, log) = try run(FoldBatchNormIntoConv(), builder.graph)
+    let (_, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(log.skipped.first?.reason == "BatchNormalization has 3 channels, the Conv 2 outputs")
+}
+
+@Test func naiveComparisonFailsOnANonFiniteValueTheOriginalDoesNotHave() throws {
+    var builder = TestGraphBuilder(shape: [1, 2, 4, 4])
+    builder.output(builder.conv("Conv_0", "x", out: 2, in: 2, bias: true))
+    #expect(try NaiveEvaluator.relativeDifference(builder.graph, builder.graph, shape: [1, 2, 4, 4]) == 0)
+    for special in [Double.nan, .infinity] {
+        var broken = builder.graph
+        var bias = try #require(broken.initializers["Conv_0.B"]).doubleValues()
+        bias[1] = special  // one channel of the output becomes NaN (or +inf), the other stays finite
+        broken.initializers["Conv_0.B"] = try Tensor(float64: bias, shape: [2])
+        #expect(try NaiveEvaluator.relativeDifference(builder.graph, broken, shape: [1, 2, 4, 4]) == .infinity)
+    }
 }

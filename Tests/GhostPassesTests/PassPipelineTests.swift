@@ -1,4 +1,5 @@
 import GhostIR
+import TestSupport
 @testable import GhostPasses
 import Testing
 

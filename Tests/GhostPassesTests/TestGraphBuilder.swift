@@ -1,29 +1,5 @@
 import GhostIR
-
-/// Deterministic pseudo-random numbers (SplitMix64) for test weights.
-struct SeededRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [low, high).
-    mutating func uniform(_ low: Double, _ high: Double) -> Double {
-        low + (high - low) * Double(next() >> 11) / Double(1 << 53)
-    }
-
-    /// Values with few significant bits, so float32 and float64 hold them exactly.
-    mutating func floats(_ count: Int, _ low: Double = -1, _ high: Double = 1) -> [Float] {
-        (0..<count).map { _ in Float((uniform(low, high) * 4096).rounded() / 4096) }
-    }
-}
+import TestSupport
 
 /// Builds small NCHW graphs for pass tests.
 struct TestGraphBuilder {

@@ -40,4 +40,8 @@ void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, 
 // now in effect (2, 1, or 0 for none). Takes effect for calls that start afterwards.
 int gk_gemm_force_isa(int isa);
 
+// For tests: the best kernel this CPU has (2 AVX-512, 1 AVX2, 0 none), whatever is forced; changes
+// nothing.
+int gk_gemm_best_isa(void);
+
 #endif
