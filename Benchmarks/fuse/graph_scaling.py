@@ -124,7 +124,8 @@ def main():
                     start = time.perf_counter()
                     try:
                         subprocess.run([args.tool, "fuse", "--quiet", str(path), str(pathlib.Path(scratch) / "out.gwt")],
-                                       check=True, stdout=subprocess.DEVNULL, timeout=args.timeout)
+                                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       timeout=args.timeout)
                     except subprocess.TimeoutExpired:
                         best = None
                         break
