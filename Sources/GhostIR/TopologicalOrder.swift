@@ -9,9 +9,12 @@ extension Graph {
         let producer = producerIndex()
         var waitingOn = [Int](repeating: 0, count: nodes.count)
         var consumers = [[Int]](repeating: [], count: nodes.count)
+        var seen = Set<Int>()
+        var steps = 0
         for (index, node) in nodes.enumerated() {
             // A node reading the same value twice depends on its producer once.
-            var seen = Set<Int>()
+            seen.removeAll(keepingCapacity: true)
+            steps += node.inputs.count
             for input in node.inputs where !input.isEmpty {
                 if let source = producer[input], seen.insert(source).inserted {
                     waitingOn[index] += 1
@@ -19,6 +22,7 @@ extension Graph {
                 }
             }
         }
+        GraphScanCounter.current?.record(steps)
         var ready = MinHeap(nodes.indices.filter { waitingOn[$0] == 0 })
         var order: [Int] = []
         order.reserveCapacity(nodes.count)
@@ -44,26 +48,47 @@ extension Graph {
     public func producerIndex() -> [String: Int] {
         var producer: [String: Int] = [:]
         producer.reserveCapacity(nodes.count + nodes.count / 2)
+        var steps = 0
         for (index, node) in nodes.enumerated() {
+            steps += node.outputs.count
             for output in node.outputs where !output.isEmpty && producer[output] == nil {
                 producer[output] = index
             }
         }
+        GraphScanCounter.current?.record(steps)
         return producer
     }
 
     /// For every value, the indices of the nodes that read it (once per node, ascending).
+    ///
+    /// Linear in the number of inputs: a node with many inputs (a Concat or Sum of thousands of
+    /// branches) finds repeated names with a set rather than by rescanning its earlier inputs.
     public func consumerIndex() -> [String: [Int]] {
         var consumers: [String: [Int]] = [:]
         consumers.reserveCapacity(nodes.count * 2)
+        var seen = Set<String>()
+        var steps = 0
         for (index, node) in nodes.enumerated() {
             let inputs = node.inputs
-            for (position, input) in inputs.enumerated() where !input.isEmpty && !inputs[..<position].contains(input) {
-                consumers[input, default: []].append(index)
+            if inputs.count <= Self.smallInputCount {
+                for (position, input) in inputs.enumerated() where !input.isEmpty {
+                    steps += position + 1
+                    if !inputs[..<position].contains(input) { consumers[input, default: []].append(index) }
+                }
+            } else {
+                seen.removeAll(keepingCapacity: true)
+                for input in inputs where !input.isEmpty {
+                    steps += 1
+                    if seen.insert(input).inserted { consumers[input, default: []].append(index) }
+                }
             }
         }
+        GraphScanCounter.current?.record(steps)
         return consumers
     }
+
+    /// Up to this many inputs, comparing with the earlier ones is cheaper than hashing.
+    private static let smallInputCount = 8
 
     /// Walks back from a blocked node through blocked producers until a node repeats: the
     /// repeated stretch is a cycle. (Every blocked node has a blocked producer, so this ends.)

@@ -85,10 +85,13 @@ struct GraphEditor {
         if !orphanCandidates.isEmpty {
             var stillRead = Set(result.outputs.map(\.name))
             for node in result.nodes { stillRead.formUnion(node.inputs) }
+            var orphans = Set<String>()
             for name in orphanCandidates where !stillRead.contains(name) {
                 result.initializers[name] = nil
-                result.inputs.removeAll { $0.name == name }
+                orphans.insert(name)
             }
+            // One sweep: files of IR version < 4 list every initializer as a graph input.
+            if !orphans.isEmpty { result.inputs.removeAll { orphans.contains($0.name) } }
         }
         return result
     }

@@ -7,12 +7,15 @@ struct GraphIndex {
     let producer: [String: Int]
     let consumers: [String: [Int]]
     let graphOutputs: Set<String>
+    /// Declared values by name, made on the first `shape(of:)` (most passes never ask).
+    private let declared = DeclaredValues()
 
     init(_ graph: Graph) {
         self.graph = graph
         producer = graph.producerIndex()
         consumers = graph.consumerIndex()
         graphOutputs = Set(graph.outputs.map(\.name))
+        GraphScanCounter.current?.recordIndexBuild()
     }
 
     func node(_ index: Int) -> Node { graph.nodes[index] }
@@ -55,8 +58,24 @@ struct GraphIndex {
     /// The declared shape of `value` (graph inputs, outputs, value_info, initializers), if known.
     func shape(of value: String) -> [Int]? {
         if let tensor = constant(value) { return tensor.shape }
-        let declared = graph.inputs.first { $0.name == value } ?? graph.valueInfo.first { $0.name == value }
-            ?? graph.outputs.first { $0.name == value }
-        return declared?.fixedShape
+        return declared.lookup(value, in: graph)?.fixedShape
+    }
+}
+
+/// The first declaration of each name among the graph inputs, then value_info, then outputs: one
+/// dictionary instead of a scan of value_info (which exporters fill for every value) per query.
+private final class DeclaredValues {
+    private var byName: [String: Value]?
+
+    func lookup(_ name: String, in graph: Graph) -> Value? {
+        if byName == nil {
+            var table: [String: Value] = [:]
+            table.reserveCapacity(graph.inputs.count + graph.valueInfo.count + graph.outputs.count)
+            for value in graph.inputs + graph.valueInfo + graph.outputs where table[value.name] == nil {
+                table[value.name] = value
+            }
+            byName = table
+        }
+        return byName?[name]
     }
 }

@@ -47,6 +47,12 @@ struct BranchSum {
         leaves.compactMap { if case .conv(let index) = $0.branch { index } else { nil } }
     }
 
+    /// Whether the graph has an Add a sum could be rooted at (a pass finding none need not index
+    /// the graph).
+    static func mayExist(in graph: Graph) -> Bool {
+        graph.nodes.contains(where: isAdd)
+    }
+
     /// Every branch sum in the graph with at least two branches on a common input.
     ///
     /// A tree whose leaves include a foreign operand (typically a residual shortcut added to a
@@ -101,12 +107,14 @@ struct BranchSum {
 
     private static func classify(adds: [Int], operands: [String], index: GraphIndex) -> BranchSum? {
         // The branches' start: each operand votes for its producer's first input and for itself.
+        var occurrences: [String: Int] = [:]
+        for operand in operands { occurrences[operand, default: 0] += 1 }
         var votes: [String: Int] = [:]
-        for operand in Set(operands) {
-            votes[operand, default: 0] += operands.filter { $0 == operand }.count
+        for (operand, count) in occurrences {
+            votes[operand, default: 0] += count
             if let (_, producer) = index.producerNode(of: operand),
                producer.isONNX("Conv") || producer.isONNX("BatchNormalization"), let start = producer.inputs.first {
-                votes[start, default: 0] += operands.filter { $0 == operand }.count
+                votes[start, default: 0] += count
             }
         }
         guard let (input, count) = votes.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), count >= 2 else { return nil }

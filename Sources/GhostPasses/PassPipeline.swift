@@ -49,11 +49,16 @@ public struct PassPipeline: Sendable {
         }
         var reports = passes.map { PassReport(pass: $0.name) }
         var rounds = 0
+        // Passes run since the graph last changed. A pass is a function of the graph, so one that
+        // already ran on this very graph would find nothing again (and skip the same sites): on a
+        // large graph the last round is mostly such re-runs, each a full index build.
+        var unchangedSince = Set<Int>()
         while rounds < maximumRounds {
             rounds += 1
             var rewrotePass = false
-            for (index, pass) in passes.enumerated() {
+            for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) {
                 var log = PassLog()
+                let before = Shape(graph)
                 try pass.run(on: &graph, log: &log)
                 if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = GraphVerifier.defects(in: graph).first {
                     throw .brokeGraph(pass: pass.name, defect: defect)
@@ -62,6 +67,11 @@ public struct PassPipeline: Sendable {
                 // Sites still skipped in the final round are the ones never rewritten.
                 reports[index].skipped = log.skipped
                 rewrotePass = rewrotePass || !log.rewrites.isEmpty
+                if log.rewrites.isEmpty, Shape(graph) == before {
+                    unchangedSince.insert(index)
+                } else {
+                    unchangedSince = []
+                }
             }
             if !rewrotePass { break }
         }
@@ -70,6 +80,19 @@ public struct PassPipeline: Sendable {
             throw .brokeGraph(pass: passes.last?.name ?? "(pipeline)", defect: defect)
         }
         return PipelineResult(graph: graph, reports: reports, rounds: rounds)
+    }
+}
+
+/// What a pass can change without logging a rewrite (dead-node elimination drops unread
+/// initializers and stale value_info): if none of these moved, the graph is the one it was given.
+private struct Shape: Equatable {
+    let nodes: Int, initializers: Int, inputs: Int, valueInfo: Int
+
+    init(_ graph: Graph) {
+        nodes = graph.nodes.count
+        initializers = graph.initializers.count
+        inputs = graph.inputs.count
+        valueInfo = graph.valueInfo.count
     }
 }
 

@@ -20,6 +20,7 @@ public struct BatchNormToDepthwiseConv: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        guard BranchSum.mayExist(in: graph) else { return }
         let index = GraphIndex(graph)
         var editor = GraphEditor(graph)
         for sum in BranchSum.find(in: index) where sum.leaves.contains(where: \.branch.isIdentityLike) {

@@ -17,9 +17,12 @@ public struct EliminateIdentity: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        // Most graphs have none: then the index is not worth building.
+        guard graph.nodes.contains(where: { $0.isONNX("Identity") || $0.isONNX("Dropout") }) else { return }
         let index = GraphIndex(graph)
         // One sweep collects every bypass, so the pass is linear in the graph's size.
         var alias: [String: String] = [:]          // removed output → the value it passed through
+        var aliasesOf: [String: [String]] = [:]     // the reverse of `alias`
         var renamedOutputs: [String: String] = [:]  // producer output → graph output name it takes
         var removed = Set<Int>()
         func resolve(_ value: String) -> String {
@@ -31,8 +34,9 @@ public struct EliminateIdentity: GraphPass {
             let input = resolve(node.inputs[0]), output = node.outputs[0]
             if !index.graphOutputs.contains(output) {
                 alias[output] = input
+                aliasesOf[input, default: []].append(output)
             } else if let (_, _) = index.producerNode(of: input), renamedOutputs[input] == nil,
-                      !index.graphOutputs.contains(input), readers(of: input, index: index, alias: alias) == [position] {
+                      !index.graphOutputs.contains(input), readers(of: input, index: index, aliasesOf: aliasesOf) == [position] {
                 renamedOutputs[input] = output
             } else {
                 log.skipped(node.displayName(index: position), because: "its output '\(output)' is a graph output and its input '\(input)' cannot be renamed (a graph input, initializer, or read elsewhere)")
@@ -54,9 +58,9 @@ public struct EliminateIdentity: GraphPass {
     }
 
     /// The nodes reading `value` directly or through an Identity already bypassed.
-    private func readers(of value: String, index: GraphIndex, alias: [String: String]) -> [Int] {
+    private func readers(of value: String, index: GraphIndex, aliasesOf: [String: [String]]) -> [Int] {
         var result = index.consumers[value] ?? []
-        for (removedOutput, target) in alias where target == value {
+        for removedOutput in aliasesOf[value] ?? [] {
             result.append(contentsOf: index.consumers[removedOutput] ?? [])
         }
         return result.sorted()

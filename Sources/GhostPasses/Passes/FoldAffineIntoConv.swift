@@ -22,6 +22,7 @@ public struct FoldAffineIntoConv: GraphPass {
     private static let operators: Set<String> = ["Mul", "Add", "Sub", "Div"]
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        guard graph.nodes.contains(where: { $0.domain.isEmpty && Self.operators.contains($0.opType) }) else { return }
         let index = GraphIndex(graph)
         var editor = GraphEditor(graph)
         for (opIndex, op) in graph.nodes.enumerated() where op.domain.isEmpty && Self.operators.contains(op.opType) {

@@ -20,6 +20,7 @@ public struct FoldBatchNormIntoConv: GraphPass {
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        guard graph.nodes.contains(where: { $0.isONNX("BatchNormalization") }) else { return }
         let index = GraphIndex(graph)
         var editor = GraphEditor(graph)
         // match: every BatchNormalization whose input is a Conv's output.

@@ -1,0 +1,26 @@
+/// Counts the work of the graph-wide scans (index builds, topological sorts) done by the task
+/// that installs it, so a test can check that fusing a graph stays linear in its size without
+/// timing anything: `GraphScanCounter.$current.withValue(counter) { … }`.
+///
+/// Only the installing task touches it (the passes run synchronously), hence unchecked Sendable.
+package final class GraphScanCounter: @unchecked Sendable {
+    @TaskLocal package static var current: GraphScanCounter?
+
+    /// Elementary steps: node inputs and outputs visited, and name comparisons made.
+    package private(set) var steps = 0
+    /// Scans made (each a pass over every node).
+    package private(set) var scans = 0
+    /// `GraphIndex` constructions (a matching pass builds one per run).
+    package private(set) var indexBuilds = 0
+
+    package init() {}
+
+    package func record(_ steps: Int) {
+        self.steps += steps
+        scans += 1
+    }
+
+    package func recordIndexBuild() {
+        indexBuilds += 1
+    }
+}
