@@ -150,7 +150,7 @@ private enum GateCLI {
     #expect(cases.filter { $0.type != nil }.allSatisfy { $0.outcome == "error" })
     #expect(result.stderr.contains("gate: 7 models: 2 equivalent, 0 NOT equivalent, 5 errors"))
     // Only the equivalent models were written, in their layout, and nothing else is left there.
-    let written = Fixtures.files(under: output)
+    let written = files(under: output)
     #expect(written == ["good/model.gwt", "good/model.onnx", "nested/deeper/block.gwt", "nested/deeper/block.onnx"])
     // The step summary got a table with every model.
     let table = try String(contentsOfFile: summary, encoding: .utf8)
@@ -221,18 +221,4 @@ private enum GateCLI {
     let help = try CLI.run(["run", "--help"])
     #expect(help.stdout.contains("default: f32"), "\(help.stdout)")
     #expect(try CLI.run(["verify", "--help"]).stdout.contains("default: f64"))
-}
-
-private enum Fixtures {
-    static func files(under directory: URL) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return [] }
-        var files: [String] = []
-        while let path = walker.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(path)
-            }
-        }
-        return files.sorted()
-    }
 }

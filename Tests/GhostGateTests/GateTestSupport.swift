@@ -60,19 +60,6 @@ enum Fixtures {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try ONNXWriter.write(graph, to: url.path)
     }
-
-    /// Every file below `directory`, relative, sorted (hidden ones included).
-    static func files(under directory: URL) -> [String] {
-        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return [] }
-        var files: [String] = []
-        while let path = walker.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(path)
-            }
-        }
-        return files.sorted()
-    }
 }
 
 /// A deliberately wrong last pass: scales the weight of the first kernel fused from several source

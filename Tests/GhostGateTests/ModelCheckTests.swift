@@ -51,7 +51,7 @@ import TestSupport
     #expect((passed.worstRelativeError ?? 1) < 1e-6)
     #expect(passed.written == [output.appendingPathComponent("good/model.gwt").path, output.appendingPathComponent("good/model.onnx").path])
     // Only the equivalent model's files, and no temporary files left behind.
-    #expect(Fixtures.files(under: output) == ["good/model.gwt", "good/model.onnx"])
+    #expect(files(under: output) == ["good/model.gwt", "good/model.onnx"])
 }
 
 /// A fusion that breaks a weight (the default pipeline, then one fused kernel scaled by 1 + 1e-4)

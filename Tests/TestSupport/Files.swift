@@ -10,3 +10,17 @@ public func temporaryDirectory(_ label: String = "test") throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Every file below `directory`, relative to it, sorted (hidden ones included): what a command
+/// left behind.
+public func files(under directory: URL) -> [String] {
+    guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return [] }
+    var files: [String] = []
+    while let path = walker.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            files.append(path)
+        }
+    }
+    return files.sorted()
+}
