@@ -12,28 +12,28 @@ struct BatchNormParameters {
     /// the node is in training mode.
     static func read(_ node: Node, index: GraphIndex) -> Result<BatchNormParameters, Skip> {
         if node.attribute("training_mode")?.intValue == 1 {
-            return .failure(Skip("BatchNormalization has training_mode=1; only inference BN can be folded"))
+            return .failure(Skip(.batchNormTrainingMode, "BatchNormalization has training_mode=1; only inference BN can be folded"))
         }
         if node.attribute("spatial")?.intValue == 0 {
-            return .failure(Skip("BatchNormalization has spatial=0 (per-element statistics)"))
+            return .failure(Skip(.batchNormPerElement, "BatchNormalization has spatial=0 (per-element statistics)"))
         }
         guard node.inputs.count == 5 else {
-            return .failure(Skip("BatchNormalization has \(node.inputs.count) inputs, expected 5"))
+            return .failure(Skip(.batchNormInputs, "BatchNormalization has \(node.inputs.count) inputs, expected 5"))
         }
         let extraOutputs = node.outputs.dropFirst().filter { !$0.isEmpty && index.consumers[$0] != nil }
         guard extraOutputs.isEmpty else {
-            return .failure(Skip("BatchNormalization's running statistics outputs are used"))
+            return .failure(Skip(.batchNormStatisticsUsed, "BatchNormalization's running statistics outputs are used"))
         }
         var vectors: [[Double]] = []
         for (role, value) in zip(["scale", "B", "mean", "var"], node.inputs[1...]) {
             guard let tensor = index.constant(value), tensor.elementType.isFloatingPoint else {
-                return .failure(Skip("BatchNormalization \(role) '\(value)' is not a constant"))
+                return .failure(Skip(.batchNormParameterNotConstant, "BatchNormalization \(role) '\(value)' is not a constant"))
             }
             vectors.append(tensor.doubleValues())
         }
         let channels = vectors[0].count
         guard vectors.allSatisfy({ $0.count == channels }) else {
-            return .failure(Skip("BatchNormalization parameters have different lengths \(vectors.map(\.count))"))
+            return .failure(Skip(.batchNormParameterLengths, "BatchNormalization parameters have different lengths \(vectors.map(\.count))"))
         }
         let epsilon = Double(node.attribute("epsilon")?.floatValue ?? 1e-5)
         var scale = [Double](repeating: 0, count: channels)
@@ -41,7 +41,7 @@ struct BatchNormParameters {
         for channel in 0..<channels {
             let variance = vectors[3][channel] + epsilon
             guard variance > 0 else {
-                return .failure(Skip("BatchNormalization channel \(channel) has var + epsilon = \(variance) ≤ 0"))
+                return .failure(Skip(.batchNormVarianceNotPositive, "BatchNormalization channel \(channel) has var + epsilon = \(variance) ≤ 0"))
             }
             scale[channel] = vectors[0][channel] / variance.squareRoot()
             shift[channel] = vectors[1][channel] - vectors[2][channel] * scale[channel]

@@ -13,17 +13,17 @@ struct BranchAlignment {
     /// Channels of the sum (the Conv output channels).
     let channels: Int
 
-    static func check(_ sum: BranchSum, index: GraphIndex) -> Result<BranchAlignment, Skip> {
-        Result {
+    static func check(_ sum: BranchSum, index: GraphIndex) throws(Skip) -> BranchAlignment {
+        do {
             var convs: [Int: ConvGeometry] = [:]
             for leaf in sum.leaves {
                 switch leaf.branch {
-                case .foreign(let reason):
-                    throw Skip(reason)
+                case .foreign(let skip):
+                    throw skip
                 case .conv(let convIndex):
                     let node = index.node(convIndex)
                     guard let weight = index.constant(node.inputs.count > 1 ? node.inputs[1] : "") else {
-                        throw Skip("\(index.name(convIndex)) weight is not a constant")
+                        throw Skip(.convWeightNotConstant, "\(index.name(convIndex)) weight is not a constant")
                     }
                     convs[convIndex] = try ConvGeometry.read(node, weight: weight, inputShape: index.shape(of: sum.input)).get()
                 case .batchNorm, .identity:
@@ -31,7 +31,7 @@ struct BranchAlignment {
                 }
             }
             guard let reference = convs.values.max(by: { $0.kernel.reduce(1, *) < $1.kernel.reduce(1, *) }) else {
-                throw Skip("no branch is a Conv, so there is nothing to merge into")
+                throw Skip(.noConvBranch, "no branch is a Conv, so there is nothing to merge into")
             }
             for (convIndex, geometry) in convs.sorted(by: { $0.key < $1.key }) {
                 try compatible(geometry, reference, name: index.name(convIndex))
@@ -39,7 +39,7 @@ struct BranchAlignment {
             let channels = reference.outputChannels
             if sum.leaves.contains(where: \.branch.isIdentityLike) {
                 guard reference.inputChannelsPerGroup * reference.groups == channels else {
-                    throw Skip("the Conv branches map \(reference.inputChannelsPerGroup * reference.groups) channels to \(channels), so an identity branch cannot join them")
+                    throw Skip(.identityChannels, "the Conv branches map \(reference.inputChannelsPerGroup * reference.groups) channels to \(channels), so an identity branch cannot join them")
                 }
                 let identity = ConvGeometry(
                     kernel: Array(repeating: 1, count: reference.spatialRank), strides: Array(repeating: 1, count: reference.spatialRank),
@@ -51,37 +51,37 @@ struct BranchAlignment {
                 if case .batchNorm(let bnIndex) = leaf.branch {
                     let parameters = try BatchNormParameters.read(index.node(bnIndex), index: index).get()
                     guard parameters.channels == channels else {
-                        throw Skip("\(index.name(bnIndex)) has \(parameters.channels) channels, the Conv branches \(channels)")
+                        throw Skip(.channelMismatch, "\(index.name(bnIndex)) has \(parameters.channels) channels, the Conv branches \(channels)")
                     }
                 }
             }
             return BranchAlignment(reference: reference, convs: convs, channels: channels)
-        }.mapError { $0 as? Skip ?? Skip("\($0)") }
+        }
     }
 
     private static func compatible(_ branch: ConvGeometry, _ reference: ConvGeometry, name: String) throws(Skip) {
-        guard branch.spatialRank == reference.spatialRank else { throw Skip("\(name) has a different kernel rank") }
+        guard branch.spatialRank == reference.spatialRank else { throw Skip(.kernelRankDiffers, "\(name) has a different kernel rank") }
         guard branch.strides == reference.strides else {
-            throw Skip("\(name) has strides \(branch.strides), the largest branch \(reference.strides)")
+            throw Skip(.stridesDiffer, "\(name) has strides \(branch.strides), the largest branch \(reference.strides)")
         }
         guard branch.dilations.allSatisfy({ $0 == 1 }), reference.dilations.allSatisfy({ $0 == 1 }) else {
-            throw Skip("\(name) or its sibling has dilation ≠ 1")
+            throw Skip(.dilationNotOne, "\(name) or its sibling has dilation ≠ 1")
         }
         guard branch.groups == reference.groups else {
-            throw Skip("\(name) has group=\(branch.groups), its sibling group=\(reference.groups)")
+            throw Skip(.groupsDiffer, "\(name) has group=\(branch.groups), its sibling group=\(reference.groups)")
         }
         guard branch.outputChannels == reference.outputChannels, branch.inputChannelsPerGroup == reference.inputChannelsPerGroup else {
-            throw Skip("\(name) has a weight of a different channel shape than its sibling")
+            throw Skip(.weightShapeDiffers, "\(name) has a weight of a different channel shape than its sibling")
         }
         for axis in 0..<reference.spatialRank {
             let difference = reference.kernel[axis] - branch.kernel[axis]
             guard difference >= 0, difference % 2 == 0 else {
-                throw Skip("\(name) kernel \(branch.kernel) cannot be centred in \(reference.kernel)")
+                throw Skip(.kernelNotCentrable, "\(name) kernel \(branch.kernel) cannot be centred in \(reference.kernel)")
             }
             let needed = difference / 2
             guard reference.padBegin[axis] - branch.padBegin[axis] == needed,
                   reference.padEnd[axis] - branch.padEnd[axis] == needed else {
-                throw Skip("\(name) has pads \(branch.pads) but a \(branch.kernel) kernel centred in \(reference.kernel) under pads \(reference.pads) needs \(branch.kernel.indices.map { reference.padBegin[$0] - (reference.kernel[$0] - branch.kernel[$0]) / 2 }) at the start")
+                throw Skip(.padsNotCentred, "\(name) has pads \(branch.pads) but a \(branch.kernel) kernel centred in \(reference.kernel) under pads \(reference.pads) needs \(branch.kernel.indices.map { reference.padBegin[$0] - (reference.kernel[$0] - branch.kernel[$0]) / 2 }) at the start")
             }
         }
     }

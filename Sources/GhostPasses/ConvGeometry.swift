@@ -20,20 +20,20 @@ struct ConvGeometry: Equatable {
     /// Reads the geometry of `node` (a Conv) whose weight is `weight`. `inputShape` (NCHW…) is
     /// needed only to resolve SAME auto-padding with strides above 1.
     static func read(_ node: Node, weight: Tensor, inputShape: [Int]?) -> Result<ConvGeometry, Skip> {
-        guard weight.rank >= 3 else { return .failure(Skip("Conv weight has rank \(weight.rank), expected at least 3")) }
+        guard weight.rank >= 3 else { return .failure(Skip(.convWeightShape, "Conv weight has rank \(weight.rank), expected at least 3")) }
         let kernel = Array(weight.shape[2...])
         let rank = kernel.count
         func ints(_ name: String, default value: Int, count: Int) -> Result<[Int], Skip> {
             guard let attribute = node.attribute(name) else { return .success(Array(repeating: value, count: count)) }
             guard let list = attribute.intsValue, list.count == count else {
-                return .failure(Skip("Conv attribute \(name) does not have \(count) integers"))
+                return .failure(Skip(.convAttributeMalformed, "Conv attribute \(name) does not have \(count) integers"))
             }
             return .success(list.map { Int(clamping: $0) })
         }
         let groups = Int(clamping: node.attribute("group")?.intValue ?? 1)
-        guard groups >= 1 else { return .failure(Skip("Conv group is \(groups)")) }
+        guard groups >= 1 else { return .failure(Skip(.convGroupInvalid, "Conv group is \(groups)")) }
         if let declared = node.attribute("kernel_shape")?.intsValue, declared.map({ Int(clamping: $0) }) != kernel {
-            return .failure(Skip("Conv kernel_shape \(declared) disagrees with the weight's shape \(weight.shape)"))
+            return .failure(Skip(.kernelShapeMismatch, "Conv kernel_shape \(declared) disagrees with the weight's shape \(weight.shape)"))
         }
         var geometry: ConvGeometry
         do {
@@ -63,14 +63,14 @@ struct ConvGeometry: Equatable {
                     let outputSize = (size + geometry.strides[axis] - 1) / geometry.strides[axis]
                     total = max((outputSize - 1) * geometry.strides[axis] + extent - size, 0)
                 } else {
-                    return .failure(Skip("auto_pad \(autoPad) with stride \(geometry.strides[axis]) needs the input's spatial size, which the graph does not declare"))
+                    return .failure(Skip(.autoPadNeedsShape, "auto_pad \(autoPad) with stride \(geometry.strides[axis]) needs the input's spatial size, which the graph does not declare"))
                 }
                 let small = total / 2, large = total - small
                 geometry.pads[axis] = autoPad == "SAME_UPPER" ? small : large
                 geometry.pads[axis + rank] = autoPad == "SAME_UPPER" ? large : small
             }
         default:
-            return .failure(Skip("Conv auto_pad '\(autoPad)' is not an ONNX value"))
+            return .failure(Skip(.autoPadUnknown, "Conv auto_pad '\(autoPad)' is not an ONNX value"))
         }
         return .success(geometry)
     }

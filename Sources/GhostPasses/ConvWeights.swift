@@ -41,21 +41,21 @@ struct ConvWeights: Sendable {
     /// The weight and bias of `node` (a Conv); a missing bias is zeros.
     static func read(_ node: Node, index: GraphIndex) -> Result<ConvWeights, Skip> {
         guard node.inputs.count >= 2, let weight = index.constant(node.inputs[1]) else {
-            return .failure(Skip("Conv weight '\(node.inputs.count >= 2 ? node.inputs[1] : "")' is not a constant"))
+            return .failure(Skip(.convWeightNotConstant, "Conv weight '\(node.inputs.count >= 2 ? node.inputs[1] : "")' is not a constant"))
         }
         guard weight.elementType == .float32 || weight.elementType == .float64 else {
-            return .failure(Skip("Conv weight is \(weight.elementType), only float and double are folded"))
+            return .failure(Skip(.convWeightType, "Conv weight is \(weight.elementType), only float and double are folded"))
         }
         guard weight.rank >= 3, weight.shape[0] > 0 else {
-            return .failure(Skip("Conv weight has shape \(weight.shape)"))
+            return .failure(Skip(.convWeightShape, "Conv weight has shape \(weight.shape)"))
         }
         var bias = [Double](repeating: 0, count: weight.shape[0])
         if node.inputs.count >= 3, !node.inputs[2].isEmpty {
             guard let tensor = index.constant(node.inputs[2]) else {
-                return .failure(Skip("Conv bias '\(node.inputs[2])' is not a constant"))
+                return .failure(Skip(.convBiasNotConstant, "Conv bias '\(node.inputs[2])' is not a constant"))
             }
             guard tensor.elementCount == weight.shape[0] else {
-                return .failure(Skip("Conv bias has \(tensor.elementCount) values for \(weight.shape[0]) output channels"))
+                return .failure(Skip(.convBiasLength, "Conv bias has \(tensor.elementCount) values for \(weight.shape[0]) output channels"))
             }
             bias = tensor.doubleValues()
         }
@@ -249,29 +249,18 @@ extension GraphEditor {
 }
 
 extension GraphEditor {
-    /// The rewrite of every "fold X into the Conv before it" pass: the Conv at `convIndex` and
-    /// the node at `followerIndex` (which reads only it) become one Conv with `checked` weights,
-    /// keeping the Conv's name and attributes and taking the follower's output name. A failed
-    /// check is logged as a skip anchored on the follower.
+    /// The rewrite of every "fold X into the Conv before it" rule: the Conv at `convIndex` and
+    /// the node at `followerIndex` (which reads only it) become one Conv with `weights`, keeping
+    /// the Conv's name and attributes and taking the follower's output name.
     mutating func foldIntoConv(
-        convIndex: Int, followerIndex: Int, checked: Result<ConvWeights, Skip>,
-        index: GraphIndex, log: inout PassLog, pass: String
-    ) throws(PassError) {
-        let weights: ConvWeights
-        switch checked {
-        case .failure(let skip):
-            log.skipped(index.name(followerIndex), because: skip.reason)
-            return
-        case .success(let folded):
-            weights = folded
-        }
-        guard isFree([convIndex, followerIndex]) else { return }  // the next round takes it
+        convIndex: Int, followerIndex: Int, weights: ConvWeights, index: GraphIndex, pass: String
+    ) throws(PassError) -> Rewrite {
         let conv = index.node(convIndex), follower = index.node(followerIndex)
         let fused = try makeConv(
             named: conv.name, input: conv.inputs[0], weights: weights, attributes: conv.attributes,
             output: follower.outputs[0], fusedFrom: provenance(conv) + provenance(follower), pass: pass)
         replace([convIndex, followerIndex], with: fused)
-        log.rewrote([index.name(convIndex), index.name(followerIndex)], into: fused.name)
+        return Rewrite(replaced: [convIndex, followerIndex], result: fused.name, in: index)
     }
 }
 

@@ -33,11 +33,11 @@ struct GraphIndex {
     func soleConsumer(of value: String, producedBy producerName: String) -> Result<Int, Skip> {
         let readers = consumers[value] ?? []
         if graphOutputs.contains(value) {
-            return .failure(Skip("\(producerName) output '\(value)' is also a graph output"))
+            return .failure(Skip(.outputIsGraphOutput, "\(producerName) output '\(value)' is also a graph output"))
         }
         guard readers.count == 1 else {
             let others = readers.map(name).joined(separator: ", ")
-            return .failure(Skip("\(producerName) output also feeds \(others)"))
+            return .failure(Skip(.outputShared, "\(producerName) output also feeds \(others)", nodes: readers.map(name)))
         }
         return .success(readers[0])
     }

@@ -8,13 +8,30 @@ import GhostIR
 /// in Float64, rounding once, recording which source nodes each new node replaces.
 public protocol GraphPass: Sendable {
     var name: String { get }
+    /// Passes whose rewrites this one needs to find its work (`merge-parallel-convs` merges only
+    /// branches that `pad-kernel-to-3x3` and `batchnorm-to-depthwise-conv` aligned). Disabling
+    /// one of them while this pass runs is reported (`PassPipeline.missingPrerequisites`), and the
+    /// sites that wait for it are logged with the status `waits-for`.
+    var requires: [String] { get }
     func run(on graph: inout Graph, log: inout PassLog) throws(PassError)
+}
+
+extension GraphPass {
+    public var requires: [String] { [] }
 }
 
 /// A site that matched a pass's pattern but was not rewritten, and why.
 public struct SkippedSite: Codable, Hashable, Sendable {
     /// The node the pattern is anchored on (e.g. the BatchNormalization).
     public let node: String
+    /// Stable kebab-case code (docs/passes.md lists every one).
+    public let code: String
+    /// `not-matched`, `condition-failed`, `waits-for` or `conflict`.
+    public let status: String
+    /// The pass this site waits for, when `status` is `waits-for`.
+    public let waitsFor: String?
+    /// Other nodes the reason is about.
+    public let nodes: [String]
     public let reason: String
 }
 
@@ -36,8 +53,9 @@ public struct PassLog: Sendable {
         rewrites.append(RewriteRecord(replaced: replaced, result: result))
     }
 
-    public mutating func skipped(_ node: String, because reason: String) {
-        skipped.append(SkippedSite(node: node, reason: reason))
+    mutating func skipped(_ node: String, _ skip: Skip) {
+        skipped.append(SkippedSite(node: node, code: skip.code.rawValue, status: skip.status.name,
+                                   waitsFor: skip.status.rule, nodes: skip.nodes, reason: skip.reason))
     }
 }
 
@@ -61,10 +79,4 @@ extension PassError: CustomStringConvertible {
             "no pass is named '\(name)'; the passes are: \(known.joined(separator: ", "))"
         }
     }
-}
-
-/// A failed precondition of a pass: the reason a site was not rewritten.
-struct Skip: Error {
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
 }

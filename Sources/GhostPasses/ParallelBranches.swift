@@ -16,7 +16,7 @@ struct BranchSum {
         /// The input itself.
         case identity
         /// Anything else, with the reason it cannot join a merge.
-        case foreign(String)
+        case foreign(Skip)
 
         /// A per-channel scaling of the input: becomes a 1×1 grouped Conv.
         var isIdentityLike: Bool {
@@ -122,16 +122,21 @@ struct BranchSum {
         let leaves = operands.map { operand -> Leaf in
             if operand == input { return Leaf(value: operand, branch: .identity) }
             guard let (producerIndex, producer) = index.producerNode(of: operand) else {
-                return Leaf(value: operand, branch: .foreign("operand '\(operand)' is not computed from '\(input)'"))
+                return Leaf(value: operand, branch: .foreign(Skip(.branchNotOnInput, "operand '\(operand)' is not computed from '\(input)'", status: .notMatched)))
             }
             let name = index.name(producerIndex)
             guard (producer.isONNX("Conv") || producer.isONNX("BatchNormalization")), producer.inputs.first == input else {
-                return Leaf(value: operand, branch: .foreign("operand '\(operand)' comes from \(producer.opType) '\(name)', not a Conv or BatchNormalization on '\(input)'"))
+                return Leaf(value: operand, branch: .foreign(Skip(
+                    .branchNotOnInput, "operand '\(operand)' comes from \(producer.opType) '\(name)', not a Conv or BatchNormalization on '\(input)'",
+                    status: .notMatched, nodes: [name])))
             }
             let readers = index.consumers[operand] ?? []
             guard !index.graphOutputs.contains(operand), readers.allSatisfy(tree.contains) else {
                 let others = readers.filter { !tree.contains($0) }.map(index.name).joined(separator: ", ")
-                return Leaf(value: operand, branch: .foreign("\(name) output also feeds \(others.isEmpty ? "the graph outputs" : others)"))
+                let skip = others.isEmpty
+                    ? Skip(.outputIsGraphOutput, "\(name) output '\(operand)' is also a graph output", nodes: [name])
+                    : Skip(.outputShared, "\(name) output also feeds \(others)", nodes: [name])
+                return Leaf(value: operand, branch: .foreign(skip))
             }
             return Leaf(value: operand, branch: producer.isONNX("Conv") ? .conv(producerIndex) : .batchNorm(producerIndex))
         }

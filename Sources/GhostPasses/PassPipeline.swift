@@ -21,12 +21,21 @@ public struct PassPipeline: Sendable {
         FoldBatchNormIntoConv(),
         FoldAffineIntoConv(),
         BatchNormToDepthwiseConv(),
-        PadKernelToCentre(),
+        PadKernelTo3x3(),
         MergeParallelConvs(),
         EliminateDeadNodes(),
     ])
 
     public var passNames: [String] { passes.map(\.name) }
+
+    /// Passes this pipeline runs whose prerequisites (`GraphPass.requires`) it does not run:
+    /// the sites that need them are logged as `waits-for` and stay unrewritten.
+    public var missingPrerequisites: [MissingPrerequisite] {
+        let names = Set(passNames)
+        return passes.flatMap { pass in
+            pass.requires.filter { !names.contains($0) }.map { MissingPrerequisite(pass: pass.name, requires: $0) }
+        }
+    }
 
     /// This pipeline without the named passes; unknown names are an error.
     public func disabling(_ names: [String]) throws(PassError) -> PassPipeline {
@@ -79,7 +88,7 @@ public struct PassPipeline: Sendable {
         if verifyAfterEachPass, let defect = GraphVerifier.defects(in: graph).first {
             throw .brokeGraph(pass: passes.last?.name ?? "(pipeline)", defect: defect)
         }
-        return PipelineResult(graph: graph, reports: reports, rounds: rounds)
+        return PipelineResult(graph: graph, reports: reports, rounds: rounds, missingPrerequisites: missingPrerequisites)
     }
 }
 
@@ -93,6 +102,16 @@ private struct Shape: Equatable {
         initializers = graph.initializers.count
         inputs = graph.inputs.count
         valueInfo = graph.valueInfo.count
+    }
+}
+
+/// A pass that runs without one it requires.
+public struct MissingPrerequisite: Codable, Equatable, Sendable, CustomStringConvertible {
+    public let pass: String
+    public let requires: String
+
+    public var description: String {
+        "'\(pass)' requires '\(requires)', which is disabled: the sites that need it stay as they are (reported as waits-for)"
     }
 }
 
@@ -111,4 +130,6 @@ public struct PipelineResult: Sendable {
     public let reports: [PassReport]
     /// Rounds run until nothing changed (the last round rewrote nothing, unless capped).
     public let rounds: Int
+    /// Prerequisites of running passes that were disabled.
+    public var missingPrerequisites: [MissingPrerequisite] = []
 }

@@ -23,6 +23,8 @@ struct FuseReport: Codable {
     var after: Counts
     var rounds: Int
     var passes: [PassReport]
+    /// Passes that ran without a pass they require (`--disable-pass` of a prerequisite).
+    var missingPrerequisites: [MissingPrerequisite]
 
     init(input: String, output: String, before: Graph, result: PipelineResult) {
         self.input = input
@@ -31,6 +33,7 @@ struct FuseReport: Codable {
         after = Counts(result.graph)
         rounds = result.rounds
         passes = result.reports
+        missingPrerequisites = result.missingPrerequisites
     }
 
     var summaryLine: String {
@@ -44,8 +47,12 @@ struct FuseReport: Codable {
         for pass in passes {
             lines.append("\(pass.pass): \(pass.rewrites.count) rewritten, \(pass.skipped.count) skipped")
             for skip in pass.skipped {
-                lines.append("  skipped \(skip.node): \(skip.reason)")
+                let status = skip.waitsFor.map { "waits for \($0)" } ?? skip.status
+                lines.append("  skipped \(skip.node) [\(skip.code), \(status)]: \(skip.reason)")
             }
+        }
+        for missing in missingPrerequisites {
+            lines.append("warning: \(missing)")
         }
         lines.append(summaryLine)
         return lines.joined(separator: "\n")

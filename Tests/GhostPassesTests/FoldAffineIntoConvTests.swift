@@ -35,12 +35,14 @@ func affineFoldsIntoTheConv(op: String, values: [Float], shape: [Int], convOnLef
     let (after, log) = try runPass(FoldAffineIntoConv(), builder.graph)
     #expect(after == builder.graph)
     #expect(log.skipped.map(\.reason) == ["the Conv output is the divisor, which is not affine"])
+    #expect(log.skipped.map(\.code) == ["conv-is-divisor"])
 }
 
 @Test func divisorWithAZeroIsRefused() throws {
     let builder = affineGraph("Div", constant: [1, 0, 3], shape: [3, 1, 1])
     let (_, log) = try runPass(FoldAffineIntoConv(), builder.graph)
     #expect(log.skipped.map(\.reason) == ["the divisor has a zero"])
+    #expect(log.skipped.map(\.code) == ["divisor-has-zero"])
 }
 
 @Test func constantVaryingOverSpaceIsNotPerChannel() throws {
@@ -48,4 +50,5 @@ func affineFoldsIntoTheConv(op: String, values: [Float], shape: [Int], convOnLef
     let (after, log) = try runPass(FoldAffineIntoConv(), builder.graph)
     #expect(after.count("Mul") == 1)
     #expect(log.skipped.map(\.reason) == ["the constant's shape [3, 5, 5] is not per-channel for 3 channels"])
+    #expect(log.skipped.map(\.code) == ["constant-not-per-channel"])
 }

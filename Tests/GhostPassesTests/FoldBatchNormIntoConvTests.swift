@@ -57,7 +57,8 @@ import Testing
     builder.output(builder.op("Concat", "Concat_40", [bn, conv], attributes: [Attribute(name: "axis", value: .int(1))]))
     let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after == builder.graph)
-    #expect(log.skipped == [SkippedSite(node: "BN_13", reason: "Conv_12 output also feeds BN_13, Concat_40")])
+    #expect(log.skipped == [SkippedSite(node: "BN_13", code: "output-shared", status: "condition-failed", waitsFor: nil,
+                                        nodes: ["BN_13", "Concat_40"], reason: "Conv_12 output also feeds BN_13, Concat_40")])
 }
 
 @Test func trainingModeIsRefused() throws {
@@ -67,6 +68,7 @@ import Testing
     let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after.count("BatchNormalization") == 1)
     #expect(log.skipped.first?.reason.contains("training_mode=1") == true)
+    #expect(log.skipped.map(\.code) == ["bn-training-mode"])
 }
 
 @Test func convOutputThatIsAGraphOutputIsKept() throws {
@@ -77,6 +79,7 @@ import Testing
     let (after, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(after.count("BatchNormalization") == 1)
     #expect(log.skipped.first?.reason == "Conv_0 output 'Conv_0.out' is also a graph output")
+    #expect(log.skipped.map(\.code) == ["output-is-graph-output"])
 }
 
 @Test func nonConstantWeightIsSkipped() throws {
@@ -86,6 +89,7 @@ import Testing
     builder.output(builder.batchNorm("BN_1", conv, channels: 2))
     let (_, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(log.skipped.first?.reason == "Conv weight 'dynamicW' is not a constant")
+    #expect(log.skipped.map(\.code) == ["conv-weight-not-constant"])
 }
 
 @Test func channelMismatchIsSkipped() throws {
@@ -94,6 +98,7 @@ import Testing
     builder.output(builder.batchNorm("BN_1", conv, channels: 3))
     let (_, log) = try runPass(FoldBatchNormIntoConv(), builder.graph)
     #expect(log.skipped.first?.reason == "BatchNormalization has 3 channels, the Conv 2 outputs")
+    #expect(log.skipped.map(\.code) == ["channel-mismatch"])
 }
 
 @Test func naiveComparisonFailsOnANonFiniteValueTheOriginalDoesNotHave() throws {

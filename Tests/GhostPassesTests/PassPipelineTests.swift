@@ -57,3 +57,51 @@ private struct BreakingPass: GraphPass {
     #expect(result.rounds == 3)
     #expect(try NaiveEvaluator.relativeDifference(builder.graph, result.graph, shape: [1, 3, 6, 6]) <= 1e-12)
 }
+
+/// Disabling a prerequisite is never silent: the merge reports the sites that wait for it, with
+/// the prerequisite's name, and the pipeline lists the missing prerequisite.
+@Test func disablingThePaddingIsReportedByTheMerge() throws {
+    var builder = TestGraphBuilder(shape: [1, 2, 6, 6])
+    let a = builder.conv("a", "x", out: 2, in: 2)
+    let b = builder.conv("b", "x", out: 2, in: 2, kernel: 1)
+    builder.output(builder.op("Add", "Add_0", [a, b]))
+    let pipeline = try PassPipeline.default.disabling(["pad-kernel-to-3x3"])
+    #expect(pipeline.missingPrerequisites == [MissingPrerequisite(pass: "merge-parallel-convs", requires: "pad-kernel-to-3x3")])
+    let result = try pipeline.run(builder.graph)
+    #expect(result.graph.count("Conv") == 2)
+    let skipped = result.report("merge-parallel-convs")?.skipped ?? []
+    #expect(skipped.map(\.code) == ["waits-for-padding"])
+    #expect(skipped.map(\.status) == ["waits-for"])
+    #expect(skipped.map(\.waitsFor) == ["pad-kernel-to-3x3"])
+    #expect(skipped.map(\.nodes) == [["b"]])
+    #expect(result.missingPrerequisites.count == 1)
+    #expect(PassPipeline.default.missingPrerequisites.isEmpty)
+}
+
+/// The same graph with every pass: the padding rewrites, the merge finishes, nothing is left
+/// waiting.
+@Test func prerequisitesRunInTheirOrder() throws {
+    var builder = TestGraphBuilder(shape: [1, 2, 6, 6])
+    let a = builder.conv("a", "x", out: 2, in: 2)
+    let b = builder.conv("b", "x", out: 2, in: 2, kernel: 1)
+    builder.output(builder.op("Add", "Add_0", [a, b]))
+    let result = try fuse(builder.graph)
+    #expect(result.graph.nodes.map(\.opType) == ["Conv"])
+    #expect(result.report("pad-kernel-to-3x3")?.rewrites.map(\.replaced) == [["b"]])
+    #expect(result.reports.allSatisfy { $0.skipped.isEmpty })
+}
+
+/// docs/passes.md lists every skip code, and nothing else under its "Skip codes" table.
+@Test func skipCodesAreDocumented() throws {
+    let text = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/passes.md"), encoding: .utf8)
+    guard let start = text.range(of: "<!-- BEGIN SKIP CODES -->"), let end = text.range(of: "<!-- END SKIP CODES -->") else {
+        Issue.record("docs/passes.md has no skip-code table")
+        return
+    }
+    let table = text[start.upperBound..<end.lowerBound]
+    let documented = table.split(separator: "\n").compactMap { line -> String? in
+        guard line.hasPrefix("| `") else { return nil }
+        return line.dropFirst(3).split(separator: "`").first.map(String.init)
+    }
+    #expect(documented.sorted() == SkipCode.allCases.map(\.rawValue).sorted())
+}

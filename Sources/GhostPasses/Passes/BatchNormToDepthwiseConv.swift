@@ -14,59 +14,78 @@ import GhostIR
 /// identity on x; equal strides, groups and channels; dilation 1; kernels centrable under the
 /// pads). Turning a BN into a convolution costs memory and time on its own, so it is done only
 /// when a merge follows (the same trade-off ExecuTorch documents for standalone BN).
-public struct BatchNormToDepthwiseConv: GraphPass {
+public struct BatchNormToDepthwiseConv: RewriteRule {
     public let name = "batchnorm-to-depthwise-conv"
+    let anchorOperators: Set<String> = ["Add"]
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard BranchSum.mayExist(in: graph) else { return }
-        let index = GraphIndex(graph)
-        var editor = GraphEditor(graph)
-        for sum in BranchSum.find(in: index) where sum.leaves.contains(where: \.branch.isIdentityLike) {
-            let anchor = sum.leaves.lazy.compactMap { leaf -> String? in
-                if case .batchNorm(let bnIndex) = leaf.branch { index.name(bnIndex) } else { nil }
-            }.first ?? index.name(sum.root)
-            let alignment: BranchAlignment
-            switch BranchAlignment.check(sum, index: index) {
-            case .failure(let skip):
-                log.skipped(anchor, because: skip.reason)
-                continue
-            case .success(let checked):
-                alignment = checked
-            }
-            let bnIndices = sum.leaves.compactMap { if case .batchNorm(let i) = $0.branch { i } else { nil } }
+        try RuleDriver.run(self, on: &graph, log: &log)
+    }
+
+    /// A branch sum with a BatchNormalization or identity branch, anchored on its first BN (or
+    /// its root Add for a bare identity); it replaces the BNs and the Adds reading the input.
+    struct Site: RuleSite {
+        let sum: BranchSum
+        let anchor: Int
+        let batchNorms: [Int]
+        let identityAdds: [Int]
+        var claimed: [Int] { batchNorms + identityAdds }
+    }
+
+    struct Conversion {
+        let alignment: BranchAlignment
+        let parameters: [BatchNormParameters]
+        let weightType: ElementType
+    }
+
+    func match(_ index: GraphIndex) -> [Site] {
+        BranchSum.find(in: index).compactMap { sum in
+            guard sum.leaves.contains(where: \.branch.isIdentityLike) else { return nil }
+            let batchNorms = sum.leaves.compactMap { if case .batchNorm(let i) = $0.branch { i } else { nil } }
             let identityAdds = sum.adds.filter { index.node($0).inputs.contains(sum.input) }
-            guard editor.isFree(bnIndices + identityAdds) else { continue }
-            let weightType = index.constant(index.node(sum.convIndices[0]).inputs[1])?.elementType ?? .float32
-            for bnIndex in bnIndices {
-                let bn = index.node(bnIndex)
-                guard case .success(let parameters) = BatchNormParameters.read(bn, index: index) else { continue }
-                let weights = identityWeights(scale: parameters.scale, shift: parameters.shift, alignment: alignment, type: weightType)
-                let conv = try editor.makeConv(
-                    named: bn.name, input: sum.input, weights: weights, attributes: attributes(alignment),
-                    output: bn.outputs[0], fusedFrom: provenance(bn), pass: name)
-                editor.replace([bnIndex], with: conv)
-                log.rewrote([index.name(bnIndex)], into: conv.name)
-            }
-            if !identityAdds.isEmpty {
-                let ones = [Double](repeating: 1, count: alignment.channels)
-                let weights = identityWeights(scale: ones, shift: ones.map { _ in 0 }, alignment: alignment, type: weightType)
-                let root = index.node(sum.root)
-                let output = editor.uniqueName("\(sum.input).identity")
-                let conv = try editor.makeConv(
-                    named: editor.uniqueName("\(root.name).identity"), input: sum.input, weights: weights,
-                    attributes: attributes(alignment), output: output, fusedFrom: [root.name], pass: name)
-                for (position, addIndex) in identityAdds.enumerated() {
-                    var add = index.node(addIndex)
-                    add.inputs = add.inputs.map { $0 == sum.input ? output : $0 }
-                    // The identity Conv goes just before the first Add that reads it.
-                    editor.place(position == 0 ? [conv, add] : [add], at: addIndex)
-                }
-                log.rewrote([index.name(sum.root) + " (identity operand)"], into: conv.name)
-            }
+            return Site(sum: sum, anchor: batchNorms.first ?? sum.root, batchNorms: batchNorms, identityAdds: identityAdds)
         }
-        graph = editor.finish()
+    }
+
+    func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> Conversion {
+        let alignment = try BranchAlignment.check(site.sum, index: index)
+        let parameters = try site.batchNorms.map { bnIndex throws(Skip) in try BatchNormParameters.read(index.node(bnIndex), index: index).get() }
+        let weightType = index.constant(index.node(site.sum.convIndices[0]).inputs[1])?.elementType ?? .float32
+        return Conversion(alignment: alignment, parameters: parameters, weightType: weightType)
+    }
+
+    func rewrite(_ site: Site, _ conversion: Conversion, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
+        let sum = site.sum, alignment = conversion.alignment
+        var rewrites: [Rewrite] = []
+        for (bnIndex, parameters) in zip(site.batchNorms, conversion.parameters) {
+            let bn = index.node(bnIndex)
+            let weights = identityWeights(scale: parameters.scale, shift: parameters.shift, alignment: alignment, type: conversion.weightType)
+            let conv = try editor.makeConv(
+                named: bn.name, input: sum.input, weights: weights, attributes: attributes(alignment),
+                output: bn.outputs[0], fusedFrom: provenance(bn), pass: name)
+            editor.replace([bnIndex], with: conv)
+            rewrites.append(Rewrite(replaced: [bnIndex], result: conv.name, in: index))
+        }
+        if !site.identityAdds.isEmpty {
+            let ones = [Double](repeating: 1, count: alignment.channels)
+            let weights = identityWeights(scale: ones, shift: ones.map { _ in 0 }, alignment: alignment, type: conversion.weightType)
+            let root = index.node(sum.root)
+            let output = editor.uniqueName("\(sum.input).identity")
+            let conv = try editor.makeConv(
+                named: editor.uniqueName("\(root.name).identity"), input: sum.input, weights: weights,
+                attributes: attributes(alignment), output: output, fusedFrom: [root.name], pass: name)
+            for (position, addIndex) in site.identityAdds.enumerated() {
+                var add = index.node(addIndex)
+                add.inputs = add.inputs.map { $0 == sum.input ? output : $0 }
+                // The identity Conv goes just before the first Add that reads it.
+                editor.place(position == 0 ? [conv, add] : [add], at: addIndex)
+            }
+            // Reported under the root Add: the Adds themselves stay (reading the new Conv).
+            rewrites.append(Rewrite(describing: [index.name(sum.root) + " (identity operand)"], result: conv.name))
+        }
+        return rewrites
     }
 
     /// K[o, o mod (C/g), centre…] = scale[o], bias = shift, with a 1×1… kernel.

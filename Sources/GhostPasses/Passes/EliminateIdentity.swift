@@ -39,7 +39,9 @@ public struct EliminateIdentity: GraphPass {
                       !index.graphOutputs.contains(input), readers(of: input, index: index, aliasesOf: aliasesOf) == [position] {
                 renamedOutputs[input] = output
             } else {
-                log.skipped(node.displayName(index: position), because: "its output '\(output)' is a graph output and its input '\(input)' cannot be renamed (a graph input, initializer, or read elsewhere)")
+                log.skipped(node.displayName(index: position), Skip(
+                    .graphOutputNotRenamable,
+                    "its output '\(output)' is a graph output and its input '\(input)' cannot be renamed (a graph input, initializer, or read elsewhere)"))
                 continue
             }
             removed.insert(position)

@@ -14,60 +14,70 @@ import GhostIR
 /// output; c broadcasts along the channel axis only (the result keeps the Conv's shape); no
 /// division by zero. This is what exporters and dynamo's decompositions emit for a BN written as
 /// `x * scale + shift`.
-public struct FoldAffineIntoConv: GraphPass {
+public struct FoldAffineIntoConv: RewriteRule {
     public let name = "fold-affine-into-conv"
+    let anchorOperators: Set<String> = ["Mul", "Add", "Sub", "Div"]
 
     public init() {}
 
-    private static let operators: Set<String> = ["Mul", "Add", "Sub", "Div"]
-
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.domain.isEmpty && Self.operators.contains($0.opType) }) else { return }
-        let index = GraphIndex(graph)
-        var editor = GraphEditor(graph)
-        for (opIndex, op) in graph.nodes.enumerated() where op.domain.isEmpty && Self.operators.contains(op.opType) {
-            // match: one operand produced by a Conv, the other a constant.
-            guard op.inputs.count == 2 else { continue }
-            let convSide = op.inputs.firstIndex { index.producerNode(of: $0)?.node.isONNX("Conv") == true }
-            guard let convSide, index.constant(op.inputs[1 - convSide]) != nil,
-                  let (convIndex, conv) = index.producerNode(of: op.inputs[convSide]) else { continue }
-            try editor.foldIntoConv(
-                convIndex: convIndex, followerIndex: opIndex,
-                checked: check(op: op, convOnLeft: convSide == 0, conv: conv, convIndex: convIndex, index: index),
-                index: index, log: &log, pass: name)
-        }
-        graph = editor.finish()
+        try RuleDriver.run(self, on: &graph, log: &log)
     }
 
-    private func check(op: Node, convOnLeft: Bool, conv: Node, convIndex: Int, index: GraphIndex) -> Result<ConvWeights, Skip> {
-        Result {
-            _ = try index.soleConsumer(of: conv.outputs[0], producedBy: index.name(convIndex)).get()
-            var weights = try ConvWeights.read(conv, index: index).get()
-            guard let constant = index.constant(op.inputs[convOnLeft ? 1 : 0]) else { throw Skip("the other operand is not a constant") }
-            let values = try perChannel(constant, channels: weights.outputChannels, convRank: weights.shape.count)
-            switch (op.opType, convOnLeft) {
-            case ("Mul", _):
-                weights.scaleOutputChannels(by: values)
-            case ("Add", _):
-                weights.shiftOutputChannels(by: values)
-            case ("Sub", true):
-                weights.shiftOutputChannels(by: values.map { -$0 })
-            case ("Sub", false):
-                weights.scaleOutputChannels(by: Array(repeating: -1, count: values.count))
-                weights.shiftOutputChannels(by: values)
-            case ("Div", true):
-                guard values.allSatisfy({ $0 != 0 }) else { throw Skip("the divisor has a zero") }
-                weights.scaleOutputChannels(by: values.map { 1 / $0 })
-            default:
-                throw Skip("the Conv output is the divisor, which is not affine")
-            }
-            return weights
-        }.mapError { $0 as? Skip ?? Skip("\($0)") }
+    /// A two-operand Mul/Add/Sub/Div (the anchor) with one operand produced by a Conv and the
+    /// other a constant.
+    struct Site: RuleSite {
+        let anchor: Int
+        let conv: Int
+        let convOnLeft: Bool
+        var claimed: [Int] { [conv, anchor] }
+    }
+
+    func match(_ index: GraphIndex) -> [Site] {
+        index.graph.nodes.indices.compactMap { opIndex in
+            let op = index.node(opIndex)
+            guard op.domain.isEmpty, anchorOperators.contains(op.opType), op.inputs.count == 2,
+                  let convSide = op.inputs.firstIndex(where: { index.producerNode(of: $0)?.node.isONNX("Conv") == true }),
+                  index.constant(op.inputs[1 - convSide]) != nil,
+                  let (convIndex, _) = index.producerNode(of: op.inputs[convSide]) else { return nil }
+            return Site(anchor: opIndex, conv: convIndex, convOnLeft: convSide == 0)
+        }
+    }
+
+    func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> ConvWeights {
+        let op = index.node(site.anchor), conv = index.node(site.conv)
+        _ = try index.soleConsumer(of: conv.outputs[0], producedBy: index.name(site.conv)).get()
+        var weights = try ConvWeights.read(conv, index: index).get()
+        guard let constant = index.constant(op.inputs[site.convOnLeft ? 1 : 0]) else {
+            throw Skip(.operandNotConstant, "the other operand is not a constant")
+        }
+        let values = try perChannel(constant, channels: weights.outputChannels, convRank: weights.shape.count)
+        switch (op.opType, site.convOnLeft) {
+        case ("Mul", _):
+            weights.scaleOutputChannels(by: values)
+        case ("Add", _):
+            weights.shiftOutputChannels(by: values)
+        case ("Sub", true):
+            weights.shiftOutputChannels(by: values.map { -$0 })
+        case ("Sub", false):
+            weights.scaleOutputChannels(by: Array(repeating: -1, count: values.count))
+            weights.shiftOutputChannels(by: values)
+        case ("Div", true):
+            guard values.allSatisfy({ $0 != 0 }) else { throw Skip(.divisorHasZero, "the divisor has a zero") }
+            weights.scaleOutputChannels(by: values.map { 1 / $0 })
+        default:
+            throw Skip(.convIsDivisor, "the Conv output is the divisor, which is not affine")
+        }
+        return weights
+    }
+
+    func rewrite(_ site: Site, _ weights: ConvWeights, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
+        [try editor.foldIntoConv(convIndex: site.conv, followerIndex: site.anchor, weights: weights, index: index, pass: name)]
     }
 
     /// The constant as one value per output channel, if it broadcasts along channels only.
     private func perChannel(_ constant: Tensor, channels: Int, convRank: Int) throws(Skip) -> [Double] {
-        guard constant.elementType.isFloatingPoint else { throw Skip("the constant is \(constant.elementType), not floating point") }
+        guard constant.elementType.isFloatingPoint else { throw Skip(.constantNotFloatingPoint, "the constant is \(constant.elementType), not floating point") }
         let values = constant.doubleValues()
         if values.count == 1 { return Array(repeating: values[0], count: channels) }
         // Right-aligned against the Conv output [N, C, spatial…]: C sits spatialRank+1 from the end.
@@ -76,7 +86,7 @@ public struct FoldAffineIntoConv: GraphPass {
         guard shape.count >= spatialRank + 1, shape.count <= convRank,
               shape[shape.count - spatialRank - 1] == channels,
               shape.enumerated().allSatisfy({ $0.offset == shape.count - spatialRank - 1 || $0.element == 1 }) else {
-            throw Skip("the constant's shape \(shape) is not per-channel for \(channels) channels")
+            throw Skip(.constantNotPerChannel, "the constant's shape \(shape) is not per-channel for \(channels) channels")
         }
         return values
     }

@@ -14,40 +14,41 @@ import GhostIR
 /// and its running-statistics outputs are unused; the Conv output is not a graph output and has
 /// no other reader. Arithmetic in Float64, rounded once to W's type. The fused Conv keeps the
 /// Conv's name and attributes and takes the BN's output name.
-public struct FoldBatchNormIntoConv: GraphPass {
+public struct FoldBatchNormIntoConv: RewriteRule {
     public let name = "fold-batchnorm-into-conv"
+    let anchorOperators: Set<String> = ["BatchNormalization"]
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.isONNX("BatchNormalization") }) else { return }
-        let index = GraphIndex(graph)
-        var editor = GraphEditor(graph)
-        // match: every BatchNormalization whose input is a Conv's output.
-        for (bnIndex, bn) in graph.nodes.enumerated() where bn.isONNX("BatchNormalization") {
-            guard let (convIndex, conv) = index.producerNode(of: bn.inputs.first ?? ""), conv.isONNX("Conv") else {
-                continue  // not this pass's pattern (batchnorm-to-depthwise-conv may take it)
-            }
-            // check, then rewrite
-            try editor.foldIntoConv(
-                convIndex: convIndex, followerIndex: bnIndex,
-                checked: check(conv: conv, convIndex: convIndex, bn: bn, index: index),
-                index: index, log: &log, pass: name)
-        }
-        graph = editor.finish()
+        try RuleDriver.run(self, on: &graph, log: &log)
     }
 
-    private func check(conv: Node, convIndex: Int, bn: Node, index: GraphIndex) -> Result<ConvWeights, Skip> {
-        Result {
-            _ = try index.soleConsumer(of: bn.inputs[0], producedBy: index.name(convIndex)).get()
-            let parameters = try BatchNormParameters.read(bn, index: index).get()
-            var weights = try ConvWeights.read(conv, index: index).get()
-            guard parameters.channels == weights.outputChannels else {
-                throw Skip("BatchNormalization has \(parameters.channels) channels, the Conv \(weights.outputChannels) outputs")
-            }
-            weights.scaleOutputChannels(by: parameters.scale)
-            weights.shiftOutputChannels(by: parameters.shift)
-            return weights
-        }.mapError { $0 as? Skip ?? Skip("\($0)") }
+    /// Every BatchNormalization whose input is a Conv's output (anchored on the BN; a BN on
+    /// anything else is `batchnorm-to-depthwise-conv`'s to take).
+    func match(_ index: GraphIndex) -> [NodeSite] {
+        index.graph.nodes.indices.compactMap { bnIndex in
+            let bn = index.node(bnIndex)
+            guard bn.isONNX("BatchNormalization"), let (convIndex, conv) = index.producerNode(of: bn.inputs.first ?? ""),
+                  conv.isONNX("Conv") else { return nil }
+            return NodeSite(anchor: bnIndex, others: [convIndex])
+        }
+    }
+
+    func check(_ site: NodeSite, _ index: GraphIndex) throws(Skip) -> ConvWeights {
+        let convIndex = site.others[0], bn = index.node(site.anchor)
+        _ = try index.soleConsumer(of: bn.inputs[0], producedBy: index.name(convIndex)).get()
+        let parameters = try BatchNormParameters.read(bn, index: index).get()
+        var weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+        guard parameters.channels == weights.outputChannels else {
+            throw Skip(.channelMismatch, "BatchNormalization has \(parameters.channels) channels, the Conv \(weights.outputChannels) outputs")
+        }
+        weights.scaleOutputChannels(by: parameters.scale)
+        weights.shiftOutputChannels(by: parameters.shift)
+        return weights
+    }
+
+    func rewrite(_ site: NodeSite, _ weights: ConvWeights, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
+        [try editor.foldIntoConv(convIndex: site.others[0], followerIndex: site.anchor, weights: weights, index: index, pass: name)]
     }
 }

@@ -12,57 +12,69 @@ import GhostIR
 ///
 /// **Conditions**: every branch output feeds only the tree; equal output channels and shapes.
 /// The RepGhost block `Add(BN(DWConv3×3(x)), BN(x))` ends here as one depthwise 3×3 Conv.
-public struct MergeParallelConvs: GraphPass {
+public struct MergeParallelConvs: RewriteRule {
     public let name = "merge-parallel-convs"
+    public var requires: [String] { ["batchnorm-to-depthwise-conv", "pad-kernel-to-3x3"] }
+    let anchorOperators: Set<String> = ["Add"]
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard BranchSum.mayExist(in: graph) else { return }
-        let index = GraphIndex(graph)
-        var editor = GraphEditor(graph)
-        for sum in BranchSum.find(in: index) {
-            let anchor = index.name(sum.root)
-            let alignment: BranchAlignment
-            switch BranchAlignment.check(sum, index: index) {
-            case .failure(let skip):
-                log.skipped(anchor, because: skip.reason)
-                continue
-            case .success(let checked):
-                alignment = checked
-            }
-            // Earlier passes align the branches; a sum still unaligned waits for them.
-            guard !sum.leaves.contains(where: \.branch.isIdentityLike),
-                  alignment.convs.values.allSatisfy({ $0 == alignment.convs.values.first }) else { continue }
-            let convIndices = sum.leaves.compactMap { if case .conv(let i) = $0.branch { i } else { nil } }
-            let nodes = Array(Set(convIndices)).sorted() + sum.adds
-            guard editor.isFree(nodes) else { continue }
-            var total: ConvWeights?
-            for convIndex in convIndices {
-                guard case .success(let weights) = ConvWeights.read(index.node(convIndex), index: index),
-                      total == nil || total?.shape == weights.shape else {
-                    total = nil
-                    break
-                }
-                if var running = total {
-                    running.add(weights)
-                    total = running
-                } else {
-                    total = weights
-                }
-            }
-            guard let total else {
-                log.skipped(anchor, because: "a branch's weights could not be read")
-                continue
-            }
-            let first = index.node(convIndices[0])
-            let fusedFrom = nodes.flatMap { provenance(index.node($0)) }
-            let merged = try editor.makeConv(
-                named: first.name, input: sum.input, weights: total, attributes: alignment.reference.attributes,
-                output: index.node(sum.root).outputs[0], fusedFrom: fusedFrom, pass: name)
-            editor.replace(nodes, with: merged)
-            log.rewrote(nodes.map(index.name), into: merged.name)
+        try RuleDriver.run(self, on: &graph, log: &log)
+    }
+
+    struct Site: RuleSite {
+        let sum: BranchSum
+        var anchor: Int { sum.root }
+        var claimed: [Int] { Array(Set(sum.convIndices)).sorted() + sum.adds }
+    }
+
+    struct Merge {
+        let alignment: BranchAlignment
+        let total: ConvWeights
+    }
+
+    func match(_ index: GraphIndex) -> [Site] {
+        BranchSum.find(in: index).map(Site.init)
+    }
+
+    func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> Merge {
+        let sum = site.sum
+        let alignment = try BranchAlignment.check(sum, index: index)
+        if let leaf = sum.leaves.first(where: \.branch.isIdentityLike) {
+            throw Skip.waits(for: "batchnorm-to-depthwise-conv", .waitsForIdentityConv,
+                             "the branch '\(leaf.value)' is a BatchNormalization or the input itself, which becomes a 1×1 Conv first")
         }
-        graph = editor.finish()
+        if let (convIndex, _) = alignment.convs.sorted(by: { $0.key < $1.key }).first(where: { $0.value.kernel != alignment.reference.kernel }) {
+            throw Skip.waits(for: "pad-kernel-to-3x3", .waitsForPadding,
+                             "\(index.name(convIndex)) has a smaller kernel than \(alignment.reference.kernel), which is padded first",
+                             nodes: [index.name(convIndex)])
+        }
+        var total: ConvWeights?
+        for convIndex in sum.convIndices {
+            let weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+            guard total == nil || total?.shape == weights.shape else {
+                throw Skip(.weightShapeDiffers, "\(index.name(convIndex)) has weight shape \(weights.shape), its sibling \(total?.shape ?? [])",
+                           nodes: [index.name(convIndex)])
+            }
+            if var running = total {
+                running.add(weights)
+                total = running
+            } else {
+                total = weights
+            }
+        }
+        guard let total else { throw Skip(.noConvBranch, "no branch is a Conv, so there is nothing to merge into") }
+        return Merge(alignment: alignment, total: total)
+    }
+
+    func rewrite(_ site: Site, _ merge: Merge, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
+        let nodes = site.claimed
+        let first = index.node(site.sum.convIndices[0])
+        let merged = try editor.makeConv(
+            named: first.name, input: site.sum.input, weights: merge.total, attributes: merge.alignment.reference.attributes,
+            output: index.node(site.sum.root).outputs[0], fusedFrom: nodes.flatMap { provenance(index.node($0)) }, pass: name)
+        editor.replace(nodes, with: merged)
+        return [Rewrite(replaced: nodes, result: merged.name, in: index)]
     }
 }

@@ -83,7 +83,8 @@ struct Fuse: ParsableCommand {
         if explain {
             FileHandle.standardError.write(Data((summary.explanation + "\n").utf8))
         } else {
-            FileHandle.standardError.write(Data((summary.summaryLine + "\n").utf8))
+            let warnings = summary.missingPrerequisites.map { "warning: \($0)\n" }.joined()
+            FileHandle.standardError.write(Data((warnings + summary.summaryLine + "\n").utf8))
         }
         if let reportFile {
             let encoder = JSONEncoder()

@@ -1,0 +1,82 @@
+import GhostIR
+
+/// `pad-kernel-to-3x3` — the alignment step of a merge, reported on its own in `--explain`.
+///
+/// **Given** a mergeable branch sum (see `BranchAlignment`) whose largest Conv branch has a
+/// K×K kernel and pads P, and a Conv branch with a smaller k×k kernel and pads p,
+/// **Result** the smaller branch's kernel is zero-padded to K×K, centred, and its pads become P:
+///
+///     K'[o, i, a + (K−k)/2, b + (K−k)/2] = K[o, i, a, b],   zero elsewhere;   pads' = P
+///
+/// which computes the same output exactly when P − p = (K − k)/2 on every side (checked, with
+/// asymmetric pads and resolved auto_pad). The name says 3×3 after the RepVGG/RepGhost case of
+/// 1×1 into 3×3; any odd difference of sizes, in any spatial rank, works the same way.
+///
+/// **Conditions**: as for the merge — otherwise padding would only make the branch slower.
+public struct PadKernelTo3x3: RewriteRule {
+    public let name = "pad-kernel-to-3x3"
+    public var requires: [String] { ["batchnorm-to-depthwise-conv"] }
+    let anchorOperators: Set<String> = ["Add"]
+
+    public init() {}
+
+    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        try RuleDriver.run(self, on: &graph, log: &log)
+    }
+
+    /// A branch sum whose Conv branches have more than one kernel size; anchored on its first
+    /// smaller Conv, claiming every Conv branch (the smaller ones are replaced).
+    struct Site: RuleSite {
+        let sum: BranchSum
+        let anchor: Int
+        var claimed: [Int] { sum.convIndices }
+    }
+
+    func match(_ index: GraphIndex) -> [Site] {
+        BranchSum.find(in: index).compactMap { sum in
+            let kernels = sum.convIndices.map { convIndex -> [Int] in
+                let node = index.node(convIndex)
+                return node.inputs.count > 1 ? Array((index.shape(of: node.inputs[1]) ?? []).dropFirst(2)) : []
+            }
+            guard let largest = kernels.max(by: { $0.reduce(1, *) < $1.reduce(1, *) }),
+                  let smaller = zip(sum.convIndices, kernels).first(where: { $0.1 != largest })?.0 else { return nil }
+            return Site(sum: sum, anchor: smaller)
+        }
+    }
+
+    /// The padded weights and target geometry of each smaller branch.
+    struct Padding {
+        let convIndex: Int
+        let weights: ConvWeights
+        let geometry: ConvGeometry
+    }
+
+    func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> [Padding] {
+        let alignment = try BranchAlignment.check(site.sum, index: index)
+        if let leaf = site.sum.leaves.first(where: \.branch.isIdentityLike) {
+            throw Skip.waits(for: "batchnorm-to-depthwise-conv", .waitsForIdentityConv,
+                             "the branch '\(leaf.value)' is a BatchNormalization or the input itself, which becomes a 1×1 Conv first")
+        }
+        var paddings: [Padding] = []
+        for (convIndex, geometry) in alignment.convs.sorted(by: { $0.key < $1.key }) where geometry.kernel != alignment.reference.kernel {
+            let weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+            var target = alignment.reference
+            target.outputChannels = geometry.outputChannels
+            paddings.append(Padding(convIndex: convIndex, weights: weights.centred(in: alignment.reference.kernel), geometry: target))
+        }
+        return paddings
+    }
+
+    func rewrite(_ site: Site, _ paddings: [Padding], _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
+        var rewrites: [Rewrite] = []
+        for padding in paddings {
+            let conv = index.node(padding.convIndex)
+            let replacement = try editor.makeConv(
+                named: conv.name, input: conv.inputs[0], weights: padding.weights, attributes: padding.geometry.attributes,
+                output: conv.outputs[0], fusedFrom: provenance(conv), pass: name)
+            editor.replace([padding.convIndex], with: replacement)
+            rewrites.append(Rewrite(replaced: [padding.convIndex], result: replacement.name, in: index))
+        }
+        return rewrites
+    }
+}

@@ -1,0 +1,91 @@
+import GhostIR
+
+/// A rewrite rule: the three parts of every fusion, and nothing else.
+///
+/// - `match` finds candidate sites by their shape, without mutating and without judging them;
+/// - `check` decides one site: it throws a `Skip` (stable code, status, nodes at fault) or
+///   returns what the rewrite needs (the combined weights, the aligned geometry);
+/// - `rewrite` builds the replacement in Float64 (rounded once) through the editor and says which
+///   nodes it replaced.
+///
+/// `RuleDriver` owns everything around them: the index, the editor, conflicts between sites of
+/// one sweep, the log, and (through `PassPipeline`) the fixed point. A rule file holds its math,
+/// its match, its checks and its rewrite.
+protocol RewriteRule: GraphPass {
+    associatedtype Site: RuleSite
+    associatedtype Checked
+
+    /// ONNX operators at least one of which a graph must have for a site to exist; the driver
+    /// does not index a graph that has none.
+    var anchorOperators: Set<String> { get }
+
+    func match(_ index: GraphIndex) -> [Site]
+    func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> Checked
+    func rewrite(_ site: Site, _ checked: Checked, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite]
+}
+
+/// A matched site: the node it is reported under and every node a rewrite of it would replace.
+protocol RuleSite {
+    var anchor: Int { get }
+    var claimed: [Int] { get }
+}
+
+/// One replacement a rewrite made: the nodes it replaced (display names, as `--explain` shows
+/// them) and the new node's name ("" when it only removed nodes). A site's rewrite may make
+/// several (one per padded branch).
+struct Rewrite {
+    let replaced: [String]
+    let result: String
+
+    init(replaced: [Int], result: String, in index: GraphIndex) {
+        self.replaced = replaced.map(index.name)
+        self.result = result
+    }
+
+    init(describing replaced: [String], result: String) {
+        self.replaced = replaced
+        self.result = result
+    }
+}
+
+/// The site of a rule anchored on one node whose rewrite also replaces `others`.
+struct NodeSite: RuleSite {
+    let anchor: Int
+    let others: [Int]
+    var claimed: [Int] { others + [anchor] }
+}
+
+enum RuleDriver {
+    /// One sweep of `rule` over `graph`: every site matched, checked, and rewritten unless a
+    /// node it needs is already claimed by another rewrite of this sweep (that site is logged
+    /// as a conflict and the pipeline's next round takes it).
+    static func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        if !rule.anchorOperators.isEmpty,
+           !graph.nodes.contains(where: { $0.domain.isEmpty && rule.anchorOperators.contains($0.opType) }) {
+            return
+        }
+        let index = GraphIndex(graph)
+        var editor = GraphEditor(graph)
+        var rewrote = false
+        for site in rule.match(index) {
+            let anchor = index.name(site.anchor)
+            guard editor.isFree(site.claimed) else {
+                log.skipped(anchor, Skip(.siteClaimed, "another rewrite of this pass took one of its nodes; the next round takes it",
+                                         status: .conflict))
+                continue
+            }
+            let checked: R.Checked
+            do {
+                checked = try rule.check(site, index)
+            } catch {
+                log.skipped(anchor, error)
+                continue
+            }
+            for done in try rule.rewrite(site, checked, index, &editor) {
+                log.rewrote(done.replaced, into: done.result)
+                rewrote = true
+            }
+        }
+        if rewrote { graph = editor.finish() }
+    }
+}
