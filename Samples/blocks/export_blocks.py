@@ -131,6 +131,34 @@ class DilatedPair(nn.Module):
         return self.a(x) + self.b(x)
 
 
+class RepMixer(nn.Module):
+    """FastViT's token mixer (training form): x + γ·(mixer(x) − norm(x)), where mixer is a
+    depthwise 3x3 conv+BN beside a 1x1 depthwise scale conv+BN, norm an identity BN and γ a
+    per-channel layer scale of shape [C, 1, 1]."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.mixer_conv = conv_bn(c, c, 3, groups=c)
+        self.mixer_scale = conv_bn(c, c, 1, padding=0, groups=c)
+        self.norm = nn.BatchNorm2d(c)
+        self.gamma = nn.Parameter(torch.rand(c, 1, 1) * 2 - 1)
+
+    def forward(self, x):
+        mixed = self.mixer_conv(x) + self.mixer_scale(x)
+        return x + self.gamma * (mixed - self.norm(x))
+
+
+class RepCPE(nn.Module):
+    """FastViT's conditional positional encoding (training form): x + DWConv7x7(x) with bias."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.pe = nn.Conv2d(c, c, 7, 1, 3, groups=c, bias=True)
+
+    def forward(self, x):
+        return self.pe(x) + x
+
+
 BLOCKS = [
     # id, module factory, input shape, expected op counts after fusing (None: must not merge)
     ("repghost_module", lambda: RepGhostModule(8, 16), (1, 8, 12, 12), {"Conv": 2, "BatchNormalization": 0, "Add": 0}),
@@ -140,6 +168,8 @@ BLOCKS = [
     ("mobileone_block", lambda: MobileOneBlock(6, k=4), (1, 6, 9, 9), {"Conv": 1, "BatchNormalization": 0, "Add": 0}),
     ("mobileone_block_depthwise", lambda: MobileOneBlock(8, k=3, depthwise=True), (1, 8, 9, 9), {"Conv": 1, "BatchNormalization": 0, "Add": 0}),
     ("dilated_pair", lambda: DilatedPair(4), (1, 4, 10, 10), {"Conv": 2, "BatchNormalization": 0, "Add": 1}),
+    ("repmixer", lambda: RepMixer(8), (1, 8, 9, 9), {"Conv": 1, "BatchNormalization": 0, "Add": 0, "Sub": 0, "Mul": 0}),
+    ("repcpe", lambda: RepCPE(8), (1, 8, 11, 11), {"Conv": 1, "Add": 0}),
 ]
 
 

@@ -26,7 +26,7 @@ struct BranchAlignment {
                         throw Skip(.convWeightNotConstant, "\(index.name(convIndex)) weight is not a constant")
                     }
                     convs[convIndex] = try ConvGeometry.read(node, weight: weight, inputShape: index.shape(of: sum.input)).get()
-                case .batchNorm, .identity:
+                case .batchNorm, .identity, .constant:
                     break
                 }
             }
@@ -55,7 +55,15 @@ struct BranchAlignment {
                     }
                 }
             }
-            return BranchAlignment(reference: reference, convs: convs, channels: channels)
+            let alignment = BranchAlignment(reference: reference, convs: convs, channels: channels)
+            for leaf in sum.leaves {
+                if case .constant = leaf.branch {
+                    _ = try alignment.bias(of: leaf, index: index)
+                } else {
+                    _ = try alignment.coefficient(of: leaf, index: index)
+                }
+            }
+            return alignment
         }
     }
 

@@ -16,7 +16,7 @@ import GhostIR
 /// when a merge follows (the same trade-off ExecuTorch documents for standalone BN).
 public struct BatchNormToDepthwiseConv: RewriteRule {
     public let name = "batchnorm-to-depthwise-conv"
-    let anchorOperators: Set<String> = ["Add"]
+    let anchorOperators: Set<String> = ["Add", "Sub"]
 
     public init() {}
 
@@ -44,7 +44,7 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
         BranchSum.find(in: index).compactMap { sum in
             guard sum.leaves.contains(where: \.branch.isIdentityLike) else { return nil }
             let batchNorms = sum.leaves.compactMap { if case .batchNorm(let i) = $0.branch { i } else { nil } }
-            let identityAdds = sum.adds.filter { index.node($0).inputs.contains(sum.input) }
+            let identityAdds = sum.tree.filter { index.node($0).inputs.contains(sum.input) }.sorted()
             return Site(sum: sum, anchor: batchNorms.first ?? sum.root, batchNorms: batchNorms, identityAdds: identityAdds)
         }
     }

@@ -2,20 +2,27 @@ import GhostIR
 
 /// `merge-parallel-convs`
 ///
-/// **Given** a branch sum (an Add, or a tree of Adds nothing else reads) whose every operand is
-/// `Convᵢ(x, Kᵢ, bᵢ)` on the same x with identical geometry — kernel size, strides, pads,
-/// dilation 1, group — after `pad-kernel-to-3x3` and `batchnorm-to-depthwise-conv` aligned them,
-/// **Result** one `Conv(x, ΣKᵢ, Σbᵢ)` taking the root Add's output name. Convolution is linear
-/// in its weights, so the sum of the branches' outputs is the output of the summed weights.
-/// k-way: any number of branches (MobileOne has several 3×3 branches, a 1×1 scale branch and an
-/// identity BN).
+/// **Given** a branch sum (`BranchSum`: a tree of Add, Sub and Mul-by-constant nodes nothing else
+/// reads) `y = Σᵢ cᵢ ⊙ Convᵢ(x, Kᵢ, bᵢ) + Σⱼ cⱼ ⊙ kⱼ` on one x with identical geometry — kernel
+/// size, strides, pads, dilation 1, group — after `pad-kernel-to-3x3` and
+/// `batchnorm-to-depthwise-conv` aligned them, with per-channel coefficients cᵢ (±, the product
+/// of the Mul constants above the leaf) and constant leaves kⱼ,
+/// **Result** one Conv taking the root's output name, per output channel o:
 ///
-/// **Conditions**: every branch output feeds only the tree; equal output channels and shapes.
+///     K[o] = Σᵢ cᵢ[o] · Kᵢ[o],     b[o] = Σᵢ cᵢ[o] · bᵢ[o] + Σⱼ cⱼ[o] · kⱼ[o]
+///
+/// Convolution is linear in its weights, so the combination of the branches' outputs is the
+/// output of the combined weights. k-way: any number of branches (MobileOne has several 3×3
+/// branches, a 1×1 scale branch and an identity BN; FastViT's RepMixer is
+/// `x + γ ⊙ (BN(DWConv(x)) − BN(x))`).
+///
+/// **Conditions**: every branch output feeds only the tree; equal output channels and shapes;
+/// every coefficient and constant leaf one value per channel (or one value).
 /// The RepGhost block `Add(BN(DWConv3×3(x)), BN(x))` ends here as one depthwise 3×3 Conv.
 public struct MergeParallelConvs: RewriteRule {
     public let name = "merge-parallel-convs"
     public var requires: [String] { ["batchnorm-to-depthwise-conv", "pad-kernel-to-3x3"] }
-    let anchorOperators: Set<String> = ["Add"]
+    let anchorOperators: Set<String> = ["Add", "Sub"]
 
     public init() {}
 
@@ -26,7 +33,7 @@ public struct MergeParallelConvs: RewriteRule {
     struct Site: RuleSite {
         let sum: BranchSum
         var anchor: Int { sum.root }
-        var claimed: [Int] { Array(Set(sum.convIndices)).sorted() + sum.adds }
+        var claimed: [Int] { Array(Set(sum.convIndices)).sorted() + sum.tree }
     }
 
     struct Merge {
@@ -51,11 +58,22 @@ public struct MergeParallelConvs: RewriteRule {
                              nodes: [index.name(convIndex)])
         }
         var total: ConvWeights?
-        for convIndex in sum.convIndices {
-            let weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+        var constantBias: [Double]?
+        for leaf in sum.leaves {
+            guard case .conv(let convIndex) = leaf.branch else {
+                if case .constant = leaf.branch {
+                    let bias = try alignment.bias(of: leaf, index: index)
+                    constantBias = zip(constantBias ?? Array(repeating: 0, count: bias.count), bias).map { $0 + $1 }
+                }
+                continue
+            }
+            var weights = try ConvWeights.read(index.node(convIndex), index: index).get()
             guard total == nil || total?.shape == weights.shape else {
                 throw Skip(.weightShapeDiffers, "\(index.name(convIndex)) has weight shape \(weights.shape), its sibling \(total?.shape ?? [])",
                            nodes: [index.name(convIndex)])
+            }
+            if let factor = try alignment.coefficient(of: leaf, index: index) {
+                weights.scaleOutputChannels(by: factor)
             }
             if var running = total {
                 running.add(weights)
@@ -64,7 +82,8 @@ public struct MergeParallelConvs: RewriteRule {
                 total = weights
             }
         }
-        guard let total else { throw Skip(.noConvBranch, "no branch is a Conv, so there is nothing to merge into") }
+        guard var total else { throw Skip(.noConvBranch, "no branch is a Conv, so there is nothing to merge into") }
+        if let constantBias { total.shiftOutputChannels(by: constantBias) }
         return Merge(alignment: alignment, total: total)
     }
 

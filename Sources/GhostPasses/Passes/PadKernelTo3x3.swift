@@ -16,7 +16,7 @@ import GhostIR
 public struct PadKernelTo3x3: RewriteRule {
     public let name = "pad-kernel-to-3x3"
     public var requires: [String] { ["batchnorm-to-depthwise-conv"] }
-    let anchorOperators: Set<String> = ["Add"]
+    let anchorOperators: Set<String> = ["Add", "Sub"]
 
     public init() {}
 
