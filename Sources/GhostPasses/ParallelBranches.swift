@@ -64,11 +64,6 @@ struct BranchSum {
         leaves.compactMap { if case .conv(let index) = $0.branch { index } else { nil } }
     }
 
-    /// Whether the graph has an Add or Sub a sum could be rooted at (a pass finding none need not
-    /// index the graph).
-    static func mayExist(in graph: Graph) -> Bool {
-        graph.nodes.contains { isAdd($0) || isSub($0) }
-    }
 
     /// Every branch sum in the graph with at least two branches on a common input.
     ///

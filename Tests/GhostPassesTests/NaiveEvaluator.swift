@@ -34,7 +34,7 @@ struct NaiveEvaluator {
 
     private static func evaluate(_ node: Node, _ inputs: [Array4?]) throws -> Array4 {
         switch node.opType {
-        case "Conv": return conv(node, inputs[0]!, inputs[1]!, inputs.count > 2 ? inputs[2] : nil)
+        case "Conv": return try conv(node, inputs[0]!, inputs[1]!, inputs.count > 2 ? inputs[2] : nil)
         case "BatchNormalization":
             let x = inputs[0]!
             let epsilon = Double(node.attribute("epsilon")?.floatValue ?? 1e-5)
@@ -52,15 +52,21 @@ struct NaiveEvaluator {
         case "Identity", "Dropout":
             return inputs[0]!
         case "Add", "Sub", "Mul", "Div":
-            return broadcast(node.opType, inputs[0]!, inputs[1]!)
+            return try broadcast(node.opType, inputs[0]!, inputs[1]!)
         default:
             throw Failure.unsupported(node.opType)
         }
     }
 
     /// Elementwise with one side either the same shape or broadcast along channels / scalar.
-    private static func broadcast(_ op: String, _ a: Array4, _ b: Array4) -> Array4 {
+    private static func broadcast(_ op: String, _ a: Array4, _ b: Array4) throws -> Array4 {
         let big = a.values.count >= b.values.count ? a : b
+        for side in [a, b] where side.values.count != 1 && side.shape != big.shape {
+            // Only a single value or one value per channel broadcasts here.
+            guard side.values.count == big.shape[1], side.values.count != big.values.count else {
+                throw Failure.unsupported("operands of shapes \(a.shape) and \(b.shape) do not broadcast")
+            }
+        }
         var out = big
         let plane = big.shape.count == 4 ? big.shape[2] * big.shape[3] : 1
         for index in out.values.indices {
@@ -80,15 +86,33 @@ struct NaiveEvaluator {
         return out
     }
 
-    private static func conv(_ node: Node, _ x: Array4, _ w: Array4, _ b: Array4?) -> Array4 {
+    private static func conv(_ node: Node, _ x: Array4, _ w: Array4, _ b: Array4?) throws -> Array4 {
         let ints = { (name: String, fallback: [Int]) in node.attribute(name)?.intsValue?.map { Int($0) } ?? fallback }
         let (kh, kw) = (w.shape[2], w.shape[3])
-        let strides = ints("strides", [1, 1]), dilations = ints("dilations", [1, 1]), pads = ints("pads", [0, 0, 0, 0])
+        let strides = ints("strides", [1, 1]), dilations = ints("dilations", [1, 1])
+        var pads = ints("pads", [0, 0, 0, 0])
         let group = Int(node.attribute("group")?.intValue ?? 1)
         let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        // auto_pad, from the ONNX spec's formula: output = ceil(input / stride) for SAME, the
+        // total padding split with the extra one at the end (UPPER) or the start (LOWER).
+        switch node.attribute("auto_pad")?.stringValue ?? "NOTSET" {
+        case "VALID":
+            pads = [0, 0, 0, 0]
+        case let mode where mode.hasPrefix("SAME"):
+            for (axis, (size, k)) in [(h, kh), (wd, kw)].enumerated() {
+                let outSize = (size + strides[axis] - 1) / strides[axis]
+                let total = max(0, (outSize - 1) * strides[axis] + (k - 1) * dilations[axis] + 1 - size)
+                let small = total / 2
+                pads[axis] = mode == "SAME_UPPER" ? small : total - small
+                pads[axis + 2] = total - pads[axis]
+            }
+        default:
+            break
+        }
         let cout = w.shape[0], perGroup = w.shape[1]
         let oh = (h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0] + 1
         let ow = (wd + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1] + 1
+        guard oh >= 1, ow >= 1 else { throw Failure.unsupported("Conv '\(node.name)' has no output positions") }
         var out = Array4(shape: [n, cout, oh, ow], values: Array(repeating: 0, count: n * cout * oh * ow))
         let outPerGroup = cout / group
         precondition(cin == perGroup * group)
