@@ -23,6 +23,7 @@ public struct PassPipeline: Sendable {
         BatchNormToDepthwiseConv(),
         PadKernelTo3x3(),
         MergeParallelConvs(),
+        MergeParallelLinears(),
         EliminateDeadNodes(),
     ])
 

@@ -51,6 +51,8 @@ struct NaiveEvaluator {
             return out
         case "Identity", "Dropout":
             return inputs[0]!
+        case "Gemm", "MatMul":
+            return try linear(node, inputs[0]!, inputs[1]!, inputs.count > 2 ? inputs[2] : nil)
         case "Add", "Sub", "Mul", "Div":
             return try broadcast(node.opType, inputs[0]!, inputs[1]!)
         default:
@@ -135,6 +137,30 @@ struct NaiveEvaluator {
                         out.values[((batch * cout + o) * oh + y) * ow + xPos] = sum
                     }
                 }
+            }
+        }
+        return out
+    }
+
+    /// Gemm (alpha·A·op(B) + beta·C, C one value or one per column) or MatMul of rank-2 A, B.
+    private static func linear(_ node: Node, _ a: Array4, _ b: Array4, _ c: Array4?) throws -> Array4 {
+        let transA = node.attribute("transA")?.intValue == 1, transB = node.attribute("transB")?.intValue == 1
+        let alpha = Double(node.attribute("alpha")?.floatValue ?? 1), beta = Double(node.attribute("beta")?.floatValue ?? 1)
+        guard a.shape.count == 2, b.shape.count == 2 else { throw Failure.unsupported("linear of rank \(a.shape.count)") }
+        let (n, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, f) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == kb else { throw Failure.unsupported("inner sizes \(k) and \(kb)") }
+        var out = Array4(shape: [n, f], values: Array(repeating: 0, count: n * f))
+        for row in 0..<n {
+            for column in 0..<f {
+                var sum = 0.0
+                for inner in 0..<k {
+                    let left = transA ? a.values[inner * n + row] : a.values[row * k + inner]
+                    let right = transB ? b.values[column * k + inner] : b.values[inner * f + column]
+                    sum += left * right
+                }
+                let bias = c.map { $0.values.count == 1 ? $0.values[0] : $0.values[column] } ?? 0
+                out.values[row * f + column] = alpha * sum + beta * bias
             }
         }
         return out

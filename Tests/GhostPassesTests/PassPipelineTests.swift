@@ -6,7 +6,7 @@ import Testing
 @Test func defaultPipelineOrderIsStable() {
     #expect(PassPipeline.default.passNames == [
         "eliminate-identity", "fold-batchnorm-into-conv", "fold-affine-into-conv", "batchnorm-to-depthwise-conv",
-        "pad-kernel-to-3x3", "merge-parallel-convs", "eliminate-dead-nodes",
+        "pad-kernel-to-3x3", "merge-parallel-convs", "merge-parallel-linears", "eliminate-dead-nodes",
     ])
 }
 

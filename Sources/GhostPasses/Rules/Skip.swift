@@ -99,6 +99,10 @@ public enum SkipCode: String, CaseIterable, Sendable, Codable {
     case padsNotCentred = "pads-not-centred"
     case waitsForIdentityConv = "waits-for-identity-conv"
     case waitsForPadding = "waits-for-padding"
+    // linear layers (lead)
+    case linearWeightShape = "linear-weight-shape"
+    case linearTransposedInput = "linear-transposed-input"
+    case linearInputRank = "linear-input-rank"
     // the driver and the sweeps
     case siteClaimed = "site-claimed"
     case graphOutputNotRenamable = "graph-output-not-renamable"
