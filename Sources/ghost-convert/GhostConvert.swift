@@ -20,7 +20,7 @@ struct GhostConvert: ParsableCommand {
               ghost-convert inspect repghostnet.gwt
             """,
         version: GhostConvertVersion.string,
-        subcommands: [Fuse.self, Verify.self, GateCommand.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self, GateWorker.self]
+        subcommands: [Fuse.self, Verify.self, GateCommand.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self, MutateCheck.self, GateWorker.self]
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.
