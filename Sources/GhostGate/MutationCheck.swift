@@ -61,8 +61,8 @@ public enum MutationCheck {
             return record
         }
 
-        let ranges = valueRanges(of: baseline, samples: samples, executor: executor)
-        let picker = MutantPicker(graph: fused, seed: configuration.mutationSeed, ranges: ranges)
+        let (ranges, channelRanges) = valueRanges(of: baseline, samples: samples, executor: executor)
+        let picker = MutantPicker(graph: fused, seed: configuration.mutationSeed, ranges: ranges, channelRanges: channelRanges)
         let reach = GraphReach(fused)
         var planned: [(Mutant.Kind, MutantPicker.Pick)] = []
         if let explicit {
@@ -118,24 +118,36 @@ public enum MutationCheck {
             result.reason = reason
             return result
         }
-        result.verdict = .missed
         let moved = ownDivergence(of: mutant.node, in: mutated, baseline: baseline, samples: samples, executor: executor)
         result.mutatedNodeRelativeError = moved
+        if moved == 0 {
+            // Bit-identical at the mutated node on every sample: no comparison of values could see
+            // it (e.g. swapped channels that carry the same values); equivalent on these samples.
+            result.verdict = .equivalent
+            result.reason = "equivalent on the samples: the mutated node's output is bit-identical on every sample"
+            return result
+        }
+        result.verdict = .missed
         result.reason = "the outputs stayed within the tolerance (worst rel \(GateRecord.number(verdict.worstRelativeError)))"
             + (moved.map { "; the mutated node's own output moved by rel \(GateRecord.number($0))" } ?? "")
         return result
     }
 
-    /// The range every value of the fused graph takes over the samples.
-    static func valueRanges(of graph: Graph, samples: [[String: Tensor]], executor: MutationExecutor) -> [String: ValueRange] {
-        var ranges: [String: ValueRange] = [:]
+    /// The range every value of the fused graph takes over the samples, whole and per channel
+    /// (axis 1) for the inputs of Conv nodes.
+    static func valueRanges(of graph: Graph, samples: [[String: Tensor]],
+                            executor: MutationExecutor) -> ([String: ValueRange], [String: [ValueRange]]) {
+        var ranges: [String: ValueRange] = [:], channels: [String: [ValueRange]] = [:]
+        let convInputs = Set(graph.nodes.filter { $0.isONNX("Conv") }.compactMap(\.inputs.first))
         for sample in samples {
-            guard let values = try? executor.execute(graph, inputs: sample, intermediates: true) else { return [:] }
+            guard let values = try? executor.execute(graph, inputs: sample, intermediates: true) else { return ([:], [:]) }
             for (name, tensor) in values where tensor.elementType == .float32 || tensor.elementType == .float64 {
-                ranges[name] = ValueRange.merging(ranges[name], tensor.doubleValues())
+                let numbers = tensor.doubleValues()
+                ranges[name] = ValueRange.merging(ranges[name], numbers)
+                if convInputs.contains(name) { channels[name] = ValueRange.mergingChannels(channels[name], numbers, shape: tensor.shape) }
             }
         }
-        return ranges
+        return (ranges, channels)
     }
 
     /// The worst rel, over the samples, of the mutated node's outputs against the correct fusion's.

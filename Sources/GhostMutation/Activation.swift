@@ -137,5 +137,21 @@ public struct ValueRange: Codable, Equatable, Hashable, Sendable {
         return low <= high ? ValueRange(min: low, max: high) : range
     }
 
+    /// The ranges of each index of axis 1 of a tensor of `shape` (N × C × …), merged into `ranges`.
+    public static func mergingChannels(_ ranges: [ValueRange]?, _ values: [Double], shape: [Int]) -> [ValueRange]? {
+        guard shape.count >= 2, shape[1] > 0 else { return ranges }
+        let channels = shape[1]
+        let plane = values.count / Swift.max(shape[0] * channels, 1)
+        var low = ranges?.map(\.min) ?? [Double](repeating: .infinity, count: channels)
+        var high = ranges?.map(\.max) ?? [Double](repeating: -.infinity, count: channels)
+        guard low.count == channels, plane > 0 else { return ranges }
+        for (index, value) in values.enumerated() where value.isFinite {
+            let channel = (index / plane) % channels
+            if value < low[channel] { low[channel] = value }
+            if value > high[channel] { high[channel] = value }
+        }
+        return (0..<channels).map { low[$0] <= high[$0] ? ValueRange(min: low[$0], max: high[$0]) : ValueRange(min: -.infinity, max: .infinity) }
+    }
+
     static func text(_ value: Double) -> String { "\((value * 1000).rounded() / 1000)" }
 }

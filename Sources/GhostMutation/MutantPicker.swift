@@ -15,13 +15,17 @@ public struct MutantPicker: Sendable {
     /// The range each value took over the samples (graph inputs and node outputs), when known:
     /// it decides, e.g., whether Relu6 differs from Relu anywhere the samples reach.
     public let ranges: [String: ValueRange]
+    /// Per channel (axis 1) of each value, when known: a Conv input channel that is 0 on every
+    /// sample makes the weights reading it irrelevant there.
+    public let channelRanges: [String: [ValueRange]]
     private let live: Set<String>
     private let order: [Node]
 
-    public init(graph: Graph, seed: UInt64 = 0, ranges: [String: ValueRange] = [:]) {
+    public init(graph: Graph, seed: UInt64 = 0, ranges: [String: ValueRange] = [:], channelRanges: [String: [ValueRange]] = [:]) {
         self.graph = graph
         self.seed = seed
         self.ranges = ranges
+        self.channelRanges = channelRanges
         live = GraphReach(graph).live()
         order = ((try? graph.topologicallySortedNodes()) ?? graph.nodes).filter { !$0.name.isEmpty }
     }
@@ -82,6 +86,9 @@ public struct MutantPicker: Sendable {
             guard let (_, weight) = try? GraphEdit.weight(of: node, input: 1, in: graph),
                   let same = Self.slicesEqual(weight, axis: 1, first, second) else { return nil }
             if same { return "identical input channels: every kernel weighs channels \(first) and \(second) alike" }
+            if silent(channels: [first, second], of: node) {
+                return "input channels \(first) and \(second) are 0 on every sample, so their weights do not matter there"
+            }
         case .swapActivation(_, let from, let to):
             if from == to { return "the same activation" }
             if let range = ranges[node.inputs[0]] { return from.agreement(with: to, on: range) }
@@ -104,7 +111,8 @@ public struct MutantPicker: Sendable {
             guard node.isONNX("Conv"), let weight = convWeight(node) else { return nil }
             let axis = kind == .swapKernels ? 0 : 1
             guard weight.shape[axis] >= 2 else { return nil }
-            let (first, second) = Self.differingPair(weight, axis: axis, random: &random)
+            let (first, second) = axis == 0 ? Self.differingPair(weight, axis: axis, random: &random)
+                : Self.differingPair(weight, axis: axis, random: &random) { !silent(channels: [$0, $1], of: node) }
             return kind == .swapKernels ? .swapKernels(node: node.name, first: first, second: second)
                 : .permuteChannel(node: node.name, first: first, second: second)
         case .swapActivation:
@@ -120,6 +128,22 @@ public struct MutantPicker: Sendable {
             // The classic mix-up: Keras' default 1e-3 for PyTorch's 1e-5, and back.
             return .changeEpsilon(node: node.name, from: epsilon, to: epsilon < 1e-4 ? 1e-3 : 1e-5)
         }
+    }
+
+    /// Whether the weight's input channels `channels` (within each group) read only zeros on the
+    /// samples, in every group. Unknown ranges are not silent.
+    private func silent(channels: [Int], of node: Node) -> Bool {
+        guard let perChannel = channelRanges[node.inputs[0]], let weight = convWeight(node) else { return false }
+        let groupWidth = weight.shape[1]
+        let groups = max(Int(node.attribute("group")?.intValue ?? 1), 1)
+        for group in 0..<groups {
+            for channel in channels {
+                let index = group * groupWidth + channel
+                guard index < perChannel.count else { return false }
+                if perChannel[index].min != 0 || perChannel[index].max != 0 { return false }
+            }
+        }
+        return true
     }
 
     private func convWeight(_ node: Node) -> Tensor? {
@@ -140,17 +164,18 @@ public struct MutantPicker: Sendable {
 
     /// Two indices along `axis` whose slices differ, the first drawn at random; the first pair
     /// found if the drawn one has no differing partner, (0, 1) if all slices are equal.
-    static func differingPair(_ tensor: Tensor, axis: Int, random: inout SplitMix64) -> (Int, Int) {
+    static func differingPair(_ tensor: Tensor, axis: Int, random: inout SplitMix64,
+                              usable: (Int, Int) -> Bool = { _, _ in true }) -> (Int, Int) {
         let size = tensor.shape[axis]
         let values = tensor.doubleValues()
+        func differ(_ a: Int, _ b: Int) -> Bool {
+            a != b && slicesEqual(values, shape: tensor.shape, axis: axis, a, b) == false && usable(a, b)
+        }
         let first = Int(random.next() % UInt64(size))
         let start = Int(random.next() % UInt64(size))
-        for step in 0..<size {
-            let second = (start + step) % size
-            if second != first, slicesEqual(values, shape: tensor.shape, axis: axis, first, second) == false { return (first, second) }
-        }
+        for step in 0..<size where differ(first, (start + step) % size) { return (first, (start + step) % size) }
         for a in 0..<size {
-            for b in (a + 1)..<size where slicesEqual(values, shape: tensor.shape, axis: axis, a, b) == false { return (a, b) }
+            for b in (a + 1)..<size where differ(a, b) { return (a, b) }
         }
         return (0, 1)
     }
