@@ -11,7 +11,7 @@ struct GhostConvert: ParsableCommand {
             RepVGG-style networks, folds BatchNormalization into convolutions and merges parallel \
             branches into single kernels.
 
-            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify, gate), 1 internal error.
+            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify, gate; mutate-check: a mutant missed), 1 internal error.
 
             Examples:
               ghost-convert fuse Models/repghostnet_100/model.onnx repghostnet.gwt --explain
