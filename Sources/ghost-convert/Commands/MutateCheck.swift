@@ -13,11 +13,12 @@ struct MutateCheck: ParsableCommand {
             samples and f64 default as `gate`), then plant mutants in the fused graph, one kind at \
             a time, and verify each against the original:
 
-              scale-weight     a Conv's whole weight tensor × (1 + 1e-4)
+              scale-weight     a Conv's whole weight × (1 + 1e-4)
               zero-bias        a Conv's non-zero bias set to 0
-              swap-kernels     two differing output kernels of a Conv exchanged (biases stay)
-              permute-channel  two differing input channels of a Conv exchanged in every kernel
-              swap-activation  Relu → Relu6 (or LeakyRelu), Sigmoid ↔ HardSigmoid, HardSwish → x·Sigmoid(x)
+              swap-kernels     two differing output kernels exchanged
+              permute-channel  two differing input channels exchanged
+              swap-activation  Relu → Relu6 or LeakyRelu, Sigmoid ↔ HardSigmoid,
+                               HardSwish → x·Sigmoid(x)
               change-epsilon   a normalization's epsilon 1e-5 ↔ 1e-3
 
             Sites are picked from a seed (--mutation-seed) among live nodes, avoiding mutants \
@@ -37,8 +38,8 @@ struct MutateCheck: ParsableCommand {
 
             Examples:
               ghost-convert mutate-check Models/
-              ghost-convert mutate-check Models/ --per-kind 3 --markdown mutation.md --json mutation.json
-              ghost-convert mutate-check Models/mobilenetv3_small_025 --kinds swap-activation,zero-bias
+              ghost-convert mutate-check Models/ --per-kind 3 --markdown m.md --json m.json
+              ghost-convert mutate-check Models/tiny_external --kinds zero-bias
             """
     )
 
