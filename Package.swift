@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "GhostVerify", targets: ["GhostVerify"]),
         .library(name: "GhostNumPy", targets: ["GhostNumPy"]),
         .library(name: "GhostGate", targets: ["GhostGate"]),
+        .library(name: "GhostMutation", targets: ["GhostMutation"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
     ],
     dependencies: [
@@ -62,15 +63,19 @@ let package = Package(
         // a fault on a file that shrank while mapped reported as [file-changed].
         .target(name: "CProcessGuard"),
 
+        // Deliberate defects planted in fused graphs, to test the gate itself (`mutate-check`).
+        // GhostIR only: it must not share code with the passes it is used to check.
+        .target(name: "GhostMutation", dependencies: ["GhostIR"]),
+
         // The CI gate over a model zoo: discovery, sharding, one worker process per model, reports.
         .target(name: "GhostGate",
-                dependencies: ["GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostVerify", "GhostInterpreter"]),
+                dependencies: ["GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostVerify", "GhostInterpreter", "GhostMutation"]),
 
         // The command-line tool: argument parsing, progress and exit codes only.
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
-                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot", "GhostGate",
+                "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot", "GhostGate", "GhostMutation",
                 "CProcessGuard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,7 +96,8 @@ let package = Package(
         .testTarget(name: "GhostGWTTests", dependencies: ["TestSupport", "GhostGWT", "GhostIR"]),
         .testTarget(name: "GhostVerifyTests", dependencies: ["GhostVerify", "GhostPasses", "GhostIR"]),
         .testTarget(name: "GhostNumPyTests", dependencies: ["TestSupport", "GhostNumPy", "GhostIR"]),
-        .testTarget(name: "GhostGateTests", dependencies: ["TestSupport", "GhostGate", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
+        .testTarget(name: "GhostGateTests", dependencies: ["TestSupport", "GhostGate", "GhostMutation", "GhostONNX", "GhostPasses", "GhostGWT", "GhostIR"]),
+        .testTarget(name: "GhostMutationTests", dependencies: ["TestSupport", "GhostMutation", "GhostIR"]),
         .testTarget(name: "GhostConvertCLITests", dependencies: ["TestSupport", "ghost-convert", "GhostONNX", "GhostGWT", "GhostIR", "GhostNumPy"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,7 +15,8 @@ public struct Gate: Sendable {
     public enum Workers: Sendable {
         /// Each model in a child process: `executable arguments… --configuration JSON --entry JSON`,
         /// which must print one `GateRecord` as JSON on stdout (`ghost-convert gate-worker` does).
-        /// A worker that crashes or is killed becomes a `worker-crashed` record; the others go on.
+        /// A worker that crashes or is killed becomes a `worker-crashed` record, one that outlives
+        /// `timeout` a `timeout` record; the others go on.
         case processes(executable: URL, arguments: [String])
         /// In this process, on `jobs` threads, fusing with `pipeline` (a crash here ends the run:
         /// for tests and tools that trust their inputs).
@@ -26,13 +27,22 @@ public struct Gate: Sendable {
     public var jobs: Int
     public var failFast: Bool
     public var workers: Workers
+    /// Seconds a worker process may take for one model before it is stopped and the model
+    /// recorded as a `timeout` error (could not be checked: exit 2); nil waits forever. Only
+    /// worker processes can be stopped, so `.inProcess` ignores it.
+    public var timeout: Double?
+
+    /// The default `timeout`: generous, since ghostnet_100 at 224² takes ~15 s in a debug build
+    /// on a busy machine; a hung model should not stall CI for its whole job limit.
+    public static let defaultTimeout = 600.0
 
     public init(configuration: GateConfiguration, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                failFast: Bool = false, workers: Workers) {
+                failFast: Bool = false, workers: Workers, timeout: Double? = Gate.defaultTimeout) {
         self.configuration = configuration
         self.jobs = max(1, jobs)
         self.failFast = failFast
         self.workers = workers
+        self.timeout = timeout
     }
 
     /// Checks every entry; `progress` is called (from worker threads, one call at a time) when a
@@ -65,7 +75,8 @@ public struct Gate: Sendable {
             return ModelCheck.run(entry, configuration: configuration, pipeline: pipeline)
         case .processes(let executable, let arguments):
             let start = ContinuousClock.now
-            var record = WorkerProcess.run(entry, configuration: configuration, executable: executable, arguments: arguments)
+            var record = WorkerProcess.run(entry, configuration: configuration, executable: executable, arguments: arguments,
+                                           timeout: timeout)
             // What CI pays for a model includes starting its worker.
             record.seconds = ModelCheck.seconds(since: start)
             return record

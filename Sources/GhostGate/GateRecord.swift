@@ -17,7 +17,8 @@ public struct GateError: Codable, Equatable, Sendable, Error {
 public enum GateOutcome: String, Codable, Sendable, CaseIterable {
     case equivalent
     case notEquivalent = "not-equivalent"
-    /// The model could not be checked: unreadable, malformed, unsupported, or its worker died.
+    /// The model could not be checked: unreadable, malformed, unsupported, or its worker died or
+    /// timed out.
     case error
     /// Not run because `--fail-fast` stopped the gate first.
     case skipped
@@ -122,7 +123,8 @@ public struct GateRecord: Codable, Equatable, Sendable {
 }
 
 /// The exit code of a whole gate run. The rule: **2 if any model could not be checked** (an
-/// unreadable, malformed or unsupported model, a discovery failure, a crashed worker) — the gate
+/// unreadable, malformed or unsupported model, a discovery failure, a crashed worker, a worker
+/// stopped after `--timeout`: a hung model could not be checked either) — the gate
 /// did not cover the set, whatever else happened; otherwise **3 if any model is not equivalent**;
 /// otherwise **0**. Skipped models (after `--fail-fast`) do not count. Both classes are always
 /// counted in the summary and the reports, so a 2 never hides a not-equivalent model.

@@ -4,7 +4,11 @@ import Foundation
 /// killed for its memory) costs only its own record.
 public enum WorkerProcess {
     /// Runs `executable arguments… --configuration JSON --entry JSON` and reads the record it prints.
-    static func run(_ entry: ModelEntry, configuration: GateConfiguration, executable: URL, arguments: [String]) -> GateRecord {
+    /// A worker still running after `timeout` seconds is stopped — SIGTERM (the tool's handler
+    /// removes its temporary files), SIGKILL two seconds later — and its record is a `timeout`
+    /// error: the model could not be checked, the other workers go on.
+    static func run(_ entry: ModelEntry, configuration: GateConfiguration, executable: URL, arguments: [String],
+                    timeout: Double? = nil) -> GateRecord {
         let encoder = GateRecord.encoder()
         let process = Process()
         process.executableURL = executable
@@ -20,6 +24,8 @@ public enum WorkerProcess {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         do {
             try process.run()
         } catch {
@@ -27,17 +33,36 @@ public enum WorkerProcess {
                               error: GateError(code: "worker-failed", message: "cannot start the worker \(executable.path): \(error.localizedDescription)"))
         }
         // Both pipes are drained at once so a chatty worker cannot fill one and stall.
-        let errorText = Locked(Data())
-        let drained = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            errorText.set(err.fileHandleForReading.readDataToEndOfFile())
-            drained.signal()
+        let output = Locked(Data()), errorText = Locked(Data())
+        let drained = DispatchGroup()
+        for (pipe, sink) in [(out, output), (err, errorText)] {
+            drained.enter()
+            DispatchQueue.global().async {
+                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                drained.leave()
+            }
         }
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        drained.wait()
+        var timedOut = false
+        if let timeout, exited.wait(timeout: .now() + max(timeout, 0)) == .timedOut {
+            timedOut = true
+            kill(process.processIdentifier, SIGTERM)
+            if exited.wait(timeout: .now() + 2) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                exited.wait()
+            }
+        } else if timeout == nil {
+            exited.wait()
+        }
+        // A grandchild could hold the pipes open after the worker died: do not wait on it for long.
+        _ = drained.wait(timeout: .now() + (timedOut ? 5 : 60))
         process.waitUntilExit()
-        return record(entry: entry, output: output, errorOutput: errorText.value,
-                      reason: process.terminationReason, status: process.terminationStatus)
+        var record = record(entry: entry, output: output.value, errorOutput: errorText.value,
+                            reason: process.terminationReason, status: process.terminationStatus)
+        if timedOut, record.outcome == .error {
+            record.error = GateError(code: "timeout", message: "the worker checking \(entry.path) did not finish within "
+                + "\(String(format: "%g", timeout ?? 0)) s (--timeout) and was stopped")
+        }
+        return record
     }
 
     static func record(entry: ModelEntry, output: Data, errorOutput: Data, reason: Process.TerminationReason, status: Int32) -> GateRecord {

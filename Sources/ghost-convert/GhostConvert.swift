@@ -11,7 +11,7 @@ struct GhostConvert: ParsableCommand {
             RepVGG-style networks, folds BatchNormalization into convolutions and merges parallel \
             branches into single kernels.
 
-            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify, gate), 1 internal error.
+            Exit codes: 0 success, 2 bad input or usage, 3 not equivalent (verify, gate; mutate-check: a mutant missed), 1 internal error.
 
             Examples:
               ghost-convert fuse Models/repghostnet_100/model.onnx repghostnet.gwt --explain
@@ -20,7 +20,7 @@ struct GhostConvert: ParsableCommand {
               ghost-convert inspect repghostnet.gwt
             """,
         version: GhostConvertVersion.string,
-        subcommands: [Fuse.self, Verify.self, GateCommand.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self, GateWorker.self]
+        subcommands: [Fuse.self, Verify.self, GateCommand.self, Inspect.self, Run.self, Convert.self, GraphCommand.self, Operators.self, MutateCheck.self, GateWorker.self]
     )
 
     /// Parses, runs, and maps every outcome to the documented exit codes in one place.

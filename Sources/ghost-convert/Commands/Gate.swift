@@ -22,8 +22,11 @@ struct GateCommand: ParsableCommand {
             record per model; keys in docs/cli.md), and a Markdown table appended to \
             $GITHUB_STEP_SUMMARY when it is set.
 
+            --timeout SECONDS (default 600) stops a worker that takes longer for its model \
+            (SIGTERM, then SIGKILL): that model is an error record [timeout] and the rest go on.
+
             Exit codes: 0 every model equivalent; 2 any model could not be checked (unreadable, \
-            malformed, unsupported operator, symlink loop, crashed worker) or bad usage — this \
+            malformed, unsupported operator, symlink loop, crashed worker, timeout) or bad usage — this \
             wins over 3, and the summary still counts the not-equivalent ones; 3 any model not \
             equivalent; 1 internal error.
 
@@ -64,6 +67,9 @@ struct GateCommand: ParsableCommand {
 
     @OptionGroup var interpreter: InterpreterOptions
 
+    @Option(help: "Seconds one model's worker may take before it is stopped and the model fails with [timeout] (0: no limit).")
+    var timeout: Double = Gate.defaultTimeout
+
     @Flag(help: "Stop starting models after the first one that fails; the rest are reported as skipped.")
     var failFast = false
 
@@ -85,6 +91,7 @@ struct GateCommand: ParsableCommand {
     func validate() throws {
         if let shard { _ = try usage { try Shard(parsing: shard) } }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !(timeout >= 0) || timeout.isInfinite { throw ValidationError("--timeout must be a finite number of seconds, 0 or more") }
         try usage { try gateConfiguration().validate() }
     }
 
@@ -122,7 +129,8 @@ struct GateCommand: ParsableCommand {
         if outputDir != nil { try usage { try Self.refuseCollisions(entries) } }
 
         let gate = Gate(configuration: configuration, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                        failFast: failFast, workers: .processes(executable: Self.executable, arguments: ["gate-worker"]))
+                        failFast: failFast, workers: .processes(executable: Self.executable, arguments: ["gate-worker"]),
+                        timeout: timeout > 0 ? timeout : nil)
         let display = GateDisplay(progress: Progress(label: "gate", quiet: quiet), criterion: GateSettings(configuration).criterion)
         if shard.count > 1 {
             FileHandle.standardError.write(Data("gate: shard \(shard) holds \(entries.count) of \(found.count) models\n".utf8))
