@@ -19,14 +19,14 @@ public struct FoldReshapeTarget: GraphPass {
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
         guard graph.nodes.contains(where: { $0.isONNX("Reshape") }) else { return }
         let index = GraphIndex(graph)
-        let vectors = ShapeVectors(index: index, shapes: StaticShapes(index))
+        let shapes = StaticShapes(index)
         var editor = GraphEditor(graph)
         var rewrote = false
         for (position, node) in graph.nodes.enumerated() where node.isONNX("Reshape") && node.inputs.count == 2 {
             guard index.constant(node.inputs[1]) == nil else { continue }
             let target: [Int64]
             do {
-                target = try resolve(node, vectors: vectors)
+                target = try resolve(node, index: index, shapes: shapes)
             } catch {
                 log.skipped(index.name(position), error)
                 continue
@@ -42,11 +42,11 @@ public struct FoldReshapeTarget: GraphPass {
         if rewrote { graph = editor.finish() }
     }
 
-    private func resolve(_ node: Node, vectors: ShapeVectors) throws(Skip) -> [Int64] {
-        guard let entries = vectors.entries(of: node.inputs[1]) else {
+    private func resolve(_ node: Node, index: GraphIndex, shapes: StaticShapes) throws(Skip) -> [Int64] {
+        guard let entries = ShapeVectors.entries(of: node.inputs[1], index: index, shape: shapes.shape(of:)) else {
             throw Skip(.reshapeTargetUnresolved, "the target shape is not computed from shapes and constants alone")
         }
-        guard let input = vectors.shapes.shape(of: node.inputs[0]) else {
+        guard let input = shapes.shape(of: node.inputs[0]) else {
             throw Skip(.reshapeTargetUnresolved, "the input's shape is not known")
         }
         let symbols = entries.enumerated().filter { $0.element.fixedValue == nil }

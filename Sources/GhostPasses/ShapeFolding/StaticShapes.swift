@@ -55,6 +55,11 @@ struct StaticShapes {
         return sizes
     }
 
+    /// A constant, or a shape-derived vector whose entries are all known sizes.
+    private func staticConstant(_ name: String, _ index: GraphIndex) -> Tensor? {
+        ShapeVectors.constant(name, index: index, shape: { shapes[$0] })
+    }
+
     private mutating func fresh() -> Dim {
         freshSymbols += 1
         return .symbol("?\(freshSymbols)")
@@ -124,11 +129,12 @@ struct StaticShapes {
             let transA = node.attribute("transA")?.intValue == 1, transB = node.attribute("transB")?.intValue == 1
             set(output, [transA ? a[1] : a[0], transB ? b[0] : b[1]], inputType)
         case "Reshape":
-            guard let input, let target = index.constant(node.inputs.dropFirst().first ?? "")?.int64Values() else { return }
+            guard let input, node.inputs.count > 1,
+                  let target = ShapeVectors.entries(of: node.inputs[1], index: index, shape: { shapes[$0] }) else { return }
             let allowZero = node.attribute("allowzero")?.intValue == 1
             set(output, reshaped(input, target: target, allowZero: allowZero), inputType)
         case "Unsqueeze", "Squeeze":
-            guard let input, let axes = ShapeOps.axesOperand(node, constant: index.constant) else { return }
+            guard let input, let axes = ShapeOps.axesOperand(node, constant: { staticConstant($0, index) }) else { return }
             let sizes = input.map(\.fixedValue)
             if node.opType == "Unsqueeze" {
                 guard let axes else { return }
@@ -139,7 +145,7 @@ struct StaticShapes {
                 set(output, input.filter { $0 != .fixed(1) }, inputType)
             }
         case "Slice":
-            guard let input, let slice = ShapeOps.sliceParameters(node, rank: input.count, constant: index.constant) else { return }
+            guard let input, let slice = ShapeOps.sliceParameters(node, rank: input.count, constant: { staticConstant($0, index) }) else { return }
             var result = input
             for entry in slice {
                 guard let size = input[entry.axis].fixedValue else {
@@ -155,7 +161,7 @@ struct StaticShapes {
             var axes: [Int64]?
             if let attribute = node.attribute("axes")?.intsValue { axes = attribute }
             else if node.inputs.count > 1, !node.inputs[1].isEmpty {
-                guard let tensor = index.constant(node.inputs[1]) else { return }
+                guard let tensor = staticConstant(node.inputs[1], index) else { return }
                 axes = tensor.int64Values()
             }
             var reduced = Set<Int>()
@@ -181,7 +187,7 @@ struct StaticShapes {
             var parts: [Int]
             if let split = node.attribute("split")?.intsValue { parts = split.map(Int.init) }
             else if node.inputs.count > 1, !node.inputs[1].isEmpty {
-                guard let tensor = index.constant(node.inputs[1]) else { return }
+                guard let tensor = staticConstant(node.inputs[1], index) else { return }
                 parts = tensor.int64Values().map(Int.init)
             } else {
                 let count = node.outputs.count
@@ -196,7 +202,7 @@ struct StaticShapes {
                 set(output, shape, inputType)
             }
         case "Expand":
-            guard let input, let target = index.constant(node.inputs.dropFirst().first ?? "")?.int64Values() else { return }
+            guard let input, node.inputs.count > 1, let target = staticConstant(node.inputs[1], index)?.int64Values() else { return }
             set(output, broadcastShapes(input, target.map { Dim.fixed(Int($0)) }), inputType)
         default:
             return
@@ -253,28 +259,56 @@ struct StaticShapes {
         return result
     }
 
-    private func reshaped(_ input: [Dim], target: [Int64], allowZero: Bool) -> [Dim]? {
+    /// Reshape's output: 0 copies the input dimension (unless `allowzero`), one −1 takes the rest
+    /// — resolvable when the symbols on both sides are the same multiset, so they cancel.
+    private func reshaped(_ input: [Dim], target: [Dim], allowZero: Bool) -> [Dim]? {
         var result: [Dim] = []
         var inferred: Int?
         for (position, entry) in target.enumerated() {
-            if entry == 0, !allowZero {
+            switch entry {
+            case .fixed(0) where !allowZero:
                 guard position < input.count else { return nil }
                 result.append(input[position])
-            } else if entry == -1 {
+            case .fixed(-1):
                 guard inferred == nil else { return nil }
                 inferred = position
-                result.append(.fixed(0))
-            } else if entry >= 0 {
-                result.append(.fixed(Int(entry)))
-            } else {
-                return nil
+                result.append(.fixed(1))
+            case .fixed(let size):
+                guard size >= 0 else { return nil }
+                result.append(entry)
+            case .symbol:
+                result.append(entry)
             }
         }
-        if let inferred {
-            guard case .fixed(let total)? = product(input[...]), case .fixed(let known)? = product(result.enumerated().filter { $0.offset != inferred }.map(\.element)[...]),
-                  known > 0, total % known == 0 else { return nil }
-            result[inferred] = .fixed(total / known)
+        guard let inferred else { return result }
+        func split(_ dims: [Dim]) -> (product: Int, symbols: [String])? {
+            var product = 1
+            var symbols: [String] = []
+            for dim in dims {
+                switch dim {
+                case .fixed(let size):
+                    let (next, overflow) = product.multipliedReportingOverflow(by: size)
+                    guard !overflow else { return nil }
+                    product = next
+                case .symbol(let name):
+                    symbols.append(name)
+                }
+            }
+            return (product, symbols.sorted())
         }
+        guard let whole = split(input), let known = split(result), known.product > 0 else { return nil }
+        if whole.symbols == known.symbols, whole.product % known.product == 0 {
+            result[inferred] = .fixed(whole.product / known.product)
+            return result
+        }
+        // The −1 takes the one symbol the target lacks: exactly it when the known sizes agree.
+        var remaining = whole.symbols
+        for symbol in known.symbols {
+            guard let position = remaining.firstIndex(of: symbol) else { return nil }
+            remaining.remove(at: position)
+        }
+        guard remaining.count == 1, whole.product == known.product else { return nil }
+        result[inferred] = .symbol(remaining[0])
         return result
     }
 
