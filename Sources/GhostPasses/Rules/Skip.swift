@@ -111,7 +111,6 @@ public enum SkipCode: String, CaseIterable, Sendable, Codable {
     case constantValueUnsupported = "constant-value-unsupported"
     case shapeNotStatic = "shape-not-static"
     case reshapeTargetUnresolved = "reshape-target-unresolved"
-    case notANoop = "not-a-noop"
     case noopShapeUnknown = "noop-shape-unknown"
     case sliceNotAnOperand = "slice-not-an-operand"
 }

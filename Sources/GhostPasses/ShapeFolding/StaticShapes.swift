@@ -201,6 +201,12 @@ struct StaticShapes {
                 shape[axis] = .fixed(part)
                 set(output, shape, inputType)
             }
+        case "Resize", "Upsample":
+            set(output, resized(node, input: input, index: index), inputType)
+        case "MatMul":
+            guard let a = input, let b = node.inputs.dropFirst().first.flatMap({ shapes[$0] }), a.count >= 2, b.count >= 2,
+                  let batch = broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2))) else { return }
+            set(output, batch + [a[a.count - 2], b[b.count - 1]], inputType)
         case "Expand":
             guard let input, node.inputs.count > 1, let target = staticConstant(node.inputs[1], index)?.int64Values() else { return }
             set(output, broadcastShapes(input, target.map { Dim.fixed(Int($0)) }), inputType)
@@ -309,6 +315,34 @@ struct StaticShapes {
         }
         guard remaining.count == 1, whole.product == known.product else { return nil }
         result[inferred] = .symbol(remaining[0])
+        return result
+    }
+
+    /// Resize/Upsample: ⌊size·scale⌋ per axis from constant scales, or the constant sizes (all
+    /// axes; the `axes` attribute and keep_aspect_ratio_policy are not followed).
+    private func resized(_ node: Node, input: [Dim]?, index: GraphIndex) -> [Dim]? {
+        guard let input, node.attribute("axes") == nil else { return nil }
+        let scalesName = node.opType == "Upsample" ? (node.inputs.count > 1 ? node.inputs[1] : "") : (node.inputs.count > 2 ? node.inputs[2] : "")
+        if node.opType == "Resize", node.inputs.count > 3, !node.inputs[3].isEmpty {
+            guard let sizes = index.constant(node.inputs[3]), sizes.elementType == .int64, sizes.elementCount == input.count else { return nil }
+            return sizes.int64Values().map { Dim.fixed(Int($0)) }
+        }
+        var scales: [Double]
+        if !scalesName.isEmpty, let tensor = index.constant(scalesName), tensor.elementType.isFloatingPoint {
+            scales = tensor.doubleValues()
+        } else if let attribute = node.attribute("scales")?.floatsValue {
+            scales = attribute.map(Double.init)
+        } else {
+            return nil
+        }
+        guard scales.count == input.count else { return nil }
+        var result: [Dim] = []
+        for (dim, scale) in zip(input, scales) {
+            if scale == 1 { result.append(dim); continue }
+            guard let size = dim.fixedValue, scale.isFinite, scale > 0 else { return nil }
+            // ONNX rounds the product of a float32 scale in float32 arithmetic: ⌊size·scale⌋.
+            result.append(.fixed(Int((Double(Float(size) * Float(scale))).rounded(.down))))
+        }
         return result
     }
 
