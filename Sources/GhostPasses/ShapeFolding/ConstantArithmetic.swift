@@ -50,7 +50,7 @@ extension ConstantEvaluator {
     }
 
     /// For each element of the broadcast result, the flat index of the source element it reads.
-    private static func offsets(from source: [Int], to shape: [Int], count: Int) -> [Int] {
+    static func offsets(from source: [Int], to shape: [Int], count: Int) -> [Int] {
         let padded = Array(repeating: 1, count: shape.count - source.count) + source
         var strides = Array(repeating: 0, count: shape.count)
         var step = 1

@@ -17,7 +17,7 @@ struct FoldFailure: Error {
 /// shapes: pure functions from constant tensors to a constant tensor (never the interpreter,
 /// which is the referee).
 ///
-/// Data movement (Gather, Concat, Slice, Reshape, Unsqueeze, Squeeze, Identity) copies element
+/// Data movement (Gather, Concat, Slice, Reshape, Unsqueeze, Squeeze, Expand, Transpose, Identity) copies element
 /// bytes, so it is exact for every storable type; arithmetic (Add, Sub, Mul, Div) is for int32
 /// and int64 only, overflow-checked, with Div truncating toward zero as ONNX Runtime's integer
 /// Div does; Cast converts between int64, int32, int16, int8, uint8, bool, float32 and float64
@@ -28,7 +28,7 @@ enum ConstantEvaluator {
 
     static let operators: Set<String> = [
         "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Reshape", "Range",
-        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity",
+        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity", "Expand", "Transpose",
     ]
 
     /// The single output of `node` for these inputs (nil where an optional input is absent).
@@ -88,6 +88,19 @@ enum ConstantEvaluator {
             result = try cast(try input(0), to: target)
         case "Add", "Sub", "Mul", "Div":
             result = try arithmetic(node.opType, try input(0), try input(1))
+        case "Expand":
+            let target = try input(1)
+            guard !target.elementType.isFloatingPoint, target.rank == 1 else {
+                throw FoldFailure(.foldMalformed, "the shape is not a 1-D integer tensor")
+            }
+            let sizes = target.int64Values()
+            guard sizes.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else { throw FoldFailure(.foldMalformed, "shape \(sizes) is invalid") }
+            result = try expand(try input(0), to: sizes.map(Int.init))
+        case "Transpose":
+            let data = try input(0)
+            let perm = node.attribute("perm")?.intsValue.map { $0.map(Int.init) } ?? Array((0..<data.rank).reversed())
+            guard perm.sorted() == Array(0..<data.rank) else { throw FoldFailure(.foldMalformed, "perm \(perm) is not a permutation of the axes") }
+            result = try transpose(data, perm: perm)
         case "Range":
             result = try range(try input(0), try input(1), try input(2))
         case "ConstantOfShape":
@@ -245,6 +258,46 @@ enum ConstantEvaluator {
             for axis in 0..<data.rank { offset += (first[axis] + position[axis] * steps[axis]) * strides[axis] }
             out.append(contentsOf: source[(offset * width)..<((offset + 1) * width)])
             var axis = data.rank - 1
+            while axis >= 0 {
+                position[axis] += 1
+                if position[axis] < shape[axis] { break }
+                position[axis] = 0
+                axis -= 1
+            }
+        }
+        return try make(data.elementType, shape: shape, bytes: out)
+    }
+
+    /// Expand: numpy broadcasting of data against the target shape.
+    static func expand(_ data: Tensor, to target: [Int]) throws(FoldFailure) -> Tensor {
+        let shape = try broadcastShape(data.shape, target)
+        let count = try checkedCount(shape)
+        let width = data.elementType.byteSize
+        let source = bytes(data)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * width)
+        for offset in offsets(from: data.shape, to: shape, count: count) {
+            out.append(contentsOf: source[(offset * width)..<((offset + 1) * width)])
+        }
+        return try make(data.elementType, shape: shape, bytes: out)
+    }
+
+    /// out[i₀, …] = data[…] with out axis k being data axis perm[k].
+    static func transpose(_ data: Tensor, perm: [Int]) throws(FoldFailure) -> Tensor {
+        let shape = perm.map { data.shape[$0] }
+        let count = try checkedCount(shape)
+        var strides = Array(repeating: 1, count: data.rank)
+        for axis in stride(from: data.rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * data.shape[axis + 1] }
+        let width = data.elementType.byteSize
+        let source = bytes(data)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * width)
+        var position = Array(repeating: 0, count: shape.count)
+        for _ in 0..<count {
+            var offset = 0
+            for axis in shape.indices { offset += position[axis] * strides[perm[axis]] }
+            out.append(contentsOf: source[(offset * width)..<((offset + 1) * width)])
+            var axis = shape.count - 1
             while axis >= 0 {
                 position[axis] += 1
                 if position[axis] < shape[axis] { break }
