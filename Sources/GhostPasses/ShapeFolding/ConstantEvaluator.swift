@@ -28,7 +28,7 @@ enum ConstantEvaluator {
 
     static let operators: Set<String> = [
         "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Reshape", "Range",
-        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity", "Expand", "Transpose",
+        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity", "Expand", "Transpose", "Equal", "Where",
     ]
 
     /// The single output of `node` for these inputs (nil where an optional input is absent).
@@ -101,6 +101,10 @@ enum ConstantEvaluator {
             let perm = node.attribute("perm")?.intsValue.map { $0.map(Int.init) } ?? Array((0..<data.rank).reversed())
             guard perm.sorted() == Array(0..<data.rank) else { throw FoldFailure(.foldMalformed, "perm \(perm) is not a permutation of the axes") }
             result = try transpose(data, perm: perm)
+        case "Equal":
+            result = try equal(try input(0), try input(1))
+        case "Where":
+            result = try select(try input(0), try input(1), try input(2))
         case "Range":
             result = try range(try input(0), try input(1), try input(2))
         case "ConstantOfShape":
@@ -306,5 +310,40 @@ enum ConstantEvaluator {
             }
         }
         return try make(data.elementType, shape: shape, bytes: out)
+    }
+
+    /// Equal on integers or bools (exact), broadcasting; a bool tensor out.
+    static func equal(_ a: Tensor, _ b: Tensor) throws(FoldFailure) -> Tensor {
+        guard a.elementType == b.elementType, !a.elementType.isFloatingPoint else {
+            throw FoldFailure(.foldTypeUnsupported, "Equal is folded for integer or bool operands of one type")
+        }
+        let shape = try broadcastShape(a.shape, b.shape)
+        let count = try checkedCount(shape)
+        let x = a.int64Values(), y = b.int64Values()
+        let left = offsets(from: a.shape, to: shape, count: count), right = offsets(from: b.shape, to: shape, count: count)
+        return try make(.bool, shape: shape, bytes: (0..<count).map { x[left[$0]] == y[right[$0]] ? 1 : 0 })
+    }
+
+    /// Where(condition, a, b): a where the bool condition holds, else b, broadcasting all three.
+    static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws(FoldFailure) -> Tensor {
+        guard condition.elementType == .bool, a.elementType == b.elementType else {
+            throw FoldFailure(.foldMalformed, "Where needs a bool condition and two operands of one type")
+        }
+        let shape = try broadcastShape(try broadcastShape(condition.shape, a.shape), b.shape)
+        let count = try checkedCount(shape)
+        let width = a.elementType.byteSize
+        let flags = bytes(condition), first = bytes(a), second = bytes(b)
+        let c = offsets(from: condition.shape, to: shape, count: count)
+        let left = offsets(from: a.shape, to: shape, count: count), right = offsets(from: b.shape, to: shape, count: count)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * width)
+        for position in 0..<count {
+            if flags[c[position]] != 0 {
+                out.append(contentsOf: first[(left[position] * width)..<((left[position] + 1) * width)])
+            } else {
+                out.append(contentsOf: second[(right[position] * width)..<((right[position] + 1) * width)])
+            }
+        }
+        return try make(a.elementType, shape: shape, bytes: out)
     }
 }
