@@ -207,3 +207,71 @@ func seedNetworksEndWithNoMoreComputeNodesThanOnnxsim(_ model: String, _ expecte
     }
     #expect(GraphVerifier.defects(in: fused).isEmpty)
 }
+
+// MARK: - Shape inference against the interpreter
+
+/// Each Shape that fold-shape folds must equal the shape the interpreter computes for that value.
+@Test func foldedShapesAgreeWithTheInterpreter() throws {
+    var g = graph(input: [.fixed(1), .fixed(3), .fixed(7), .fixed(7)])
+    var b = TestGraphBuilder(shape: [1, 3, 7, 7])
+    let conv = b.conv("conv", "x", out: 4, in: 3, kernel: 3, pads: [1, 1, 1, 1], strides: 2)
+    g.nodes = b.graph.nodes
+    g.initializers = b.graph.initializers
+    let pool = node(&g, "MaxPool", "pool", [conv], [Attribute(name: "kernel_shape", value: .ints([3, 3])),
+                                                   Attribute(name: "strides", value: .ints([2, 2])), Attribute(name: "ceil_mode", value: .int(1))])
+    let average = node(&g, "AveragePool", "avg", [conv], [Attribute(name: "kernel_shape", value: .ints([2, 2])),
+                                                         Attribute(name: "strides", value: .ints([2, 2])), Attribute(name: "pads", value: .ints([0, 0, 1, 1]))])
+    g.initializers["scales"] = try Tensor(float32: [1, 1, 2, 3], shape: [4])
+    let resized = node(&g, "Resize", "resize", [average, "", "scales"], [Attribute(name: "mode", value: .string(Array("nearest".utf8)))])
+    let reduced = node(&g, "ReduceMean", "reduce", [resized], [Attribute(name: "axes", value: .ints([1])), Attribute(name: "keepdims", value: .int(0))])
+    let transposed = node(&g, "Transpose", "transpose", [reduced], [Attribute(name: "perm", value: .ints([2, 0, 1]))])
+    let flat = node(&g, "Flatten", "flat", [pool], [Attribute(name: "axis", value: .int(2))])
+    let values = [conv, pool, average, resized, reduced, transposed, flat]
+    g.outputs = values.map { Value(name: $0, elementType: .float64) }
+    for value in values {
+        let shape = node(&g, "Shape", "shape_\(value)", [value])
+        let cast = node(&g, "Cast", "cast_\(value)", [shape], [Attribute(name: "to", value: .int(11))])
+        g.outputs.append(Value(name: cast, elementType: .float64))
+    }
+    let (folded, log) = try runPass(FoldShape(), g)
+    #expect(log.rewrites.count == values.count && log.skipped.isEmpty)
+    let input = try Tensor(float64: Array(repeating: 0.5, count: 147), shape: [1, 3, 7, 7])
+    let actual = try Interpreter(graph: g, precision: .float64).run(["x": input])
+    for value in values {
+        let computed = try #require(actual[value]).shape
+        #expect(folded.initializers["shape_\(value).out"]?.int64Values() == computed.map(Int64.init), "\(value)")
+    }
+    #expect(actual[pool]?.shape == [1, 4, 2, 2])
+}
+
+/// A sweep of random 1-D slices (any start, end and step, INT64 extremes included) against the
+/// spec's definition written as a loop over candidate indices.
+@Test func randomSlicesMatchTheSpecLoop() throws {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func next(_ range: ClosedRange<Int64>) -> Int64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return range.lowerBound + Int64(bitPattern: (state >> 11) % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+    let extremes: [Int64] = [Int64.min, Int64.max, Int64(Int32.min), Int64(Int32.max)]
+    for _ in 0..<400 {
+        let size = Int(next(0...9))
+        let data = (0..<Int64(size)).map { $0 * 10 }
+        func bound() -> Int64 { next(0...5) == 0 ? extremes[Int(next(0...3))] : next(-12...12) }
+        let start = bound(), end = bound()
+        var step = next(-4...4)
+        if step == 0 { step = 1 }
+        // Spec: negative bounds + size, then clamp; keep i = start + k·step while on the right side of end.
+        let n = Int64(size)
+        var s = start < 0 ? start + n : start, e = end < 0 ? end + n : end
+        if step > 0 { s = min(max(s, 0), n); e = min(max(e, 0), n) } else { s = min(max(s, 0), n - 1); e = min(max(e, -1), n - 1) }
+        var expected: [Int64] = []
+        var i = s
+        while step > 0 ? i < e : i > e {
+            expected.append(data[Int(i)])
+            i += step
+        }
+        let result = try ConstantEvaluator.slice(try Tensor(int64: data, shape: [size]),
+                                                 [ShapeOps.SliceAxis(axis: 0, start: start, end: end, step: step)])
+        #expect(result.int64Values() == expected, "size \(size) [\(start):\(end):\(step)]")
+    }
+}

@@ -322,7 +322,9 @@ struct StaticShapes {
     /// axes; the `axes` attribute and keep_aspect_ratio_policy are not followed).
     private func resized(_ node: Node, input: [Dim]?, index: GraphIndex) -> [Dim]? {
         guard let input, node.attribute("axes") == nil else { return nil }
-        let scalesName = node.opType == "Upsample" ? (node.inputs.count > 1 ? node.inputs[1] : "") : (node.inputs.count > 2 ? node.inputs[2] : "")
+        // Upsample-9 and Resize-10 take (X, scales); Resize-11+ (X, roi, scales, sizes).
+        let position = node.opType == "Upsample" || node.inputs.count == 2 ? 1 : 2
+        let scalesName = node.inputs.count > position ? node.inputs[position] : ""
         if node.opType == "Resize", node.inputs.count > 3, !node.inputs[3].isEmpty {
             guard let sizes = index.constant(node.inputs[3]), sizes.elementType == .int64, sizes.elementCount == input.count else { return nil }
             return sizes.int64Values().map { Dim.fixed(Int($0)) }
