@@ -5,8 +5,7 @@ import GhostIR
 /// **Given** `y = Constant()`, or `y = op(c₁, …, cₙ)` where every present input cᵢ is a constant
 /// (an initializer, a Constant node, or a value this sweep already folded) and `op` is one the
 /// constant evaluator computes (Shape, Size, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast,
-/// Reshape, Range, ConstantOfShape, Expand, Transpose, Where, integer Equal/Add/Sub/Mul/Div,
-/// Identity),
+/// Reshape, Range, ConstantOfShape, Expand, Transpose, Where, integer Equal/Add/Sub/Mul/Div),
 /// **Result** y is an initializer holding the computed tensor, and the node goes.
 ///
 /// **Conditions**: y is not a graph output; the result has at most 2²⁰ elements; arithmetic is

@@ -26,9 +26,12 @@ struct FoldFailure: Error {
 enum ConstantEvaluator {
     static let maximumElements = 1 << 20
 
+    /// The operators `fold-constants` evaluates. Identity is evaluated (as its input) but not
+    /// folded: `eliminate-identity` rewires its readers instead of copying a shared weight under
+    /// a second name.
     static let operators: Set<String> = [
         "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Reshape", "Range",
-        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity", "Expand", "Transpose", "Equal", "Where",
+        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Expand", "Transpose", "Equal", "Where",
     ]
 
     /// The single output of `node` for these inputs (nil where an optional input is absent).
