@@ -42,8 +42,16 @@ enum ShapeOps {
         for axis in axes {
             guard let resolved = self.axis(axis, rank: rank), inserted.insert(resolved).inserted else { return nil }
         }
-        var source = shape.makeIterator()
-        return (0..<rank).map { inserted.contains($0) ? one : source.next()! }
+        var result: [D] = []
+        var source = shape[...]
+        for axis in 0..<rank {
+            if inserted.contains(axis) {
+                result.append(one)
+            } else if let dim = source.popFirst() {
+                result.append(dim)
+            }
+        }
+        return result
     }
 
     static func unsqueezed(_ shape: [Dim], axes: [Int64]) -> [Dim]? { unsqueezed(shape, axes: axes, one: Dim.fixed(1)) }
