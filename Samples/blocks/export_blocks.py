@@ -157,6 +157,47 @@ class RepCPE(nn.Module):
 
     def forward(self, x):
         return self.pe(x) + x
+class GhostModulePair(nn.Module):
+    """GhostNet's module twice (primary 1x1 conv+BN+ReLU, cheap depthwise 3x3 conv+BN+ReLU,
+    Concat, then `out[:, :oup]`): first with an even oup (the Slice keeps everything), then an odd
+    one (the Slice drops the cheap half's last channel). The TorchScript export spells the slice as
+    Constant/Unsqueeze/Slice: shape folding must leave exactly one Slice."""
+
+    def __init__(self, cin, even, odd):
+        super().__init__()
+        self.first, self.second = self.ghost(cin, even), self.ghost(even, odd)
+        self.sizes = (even, odd)
+
+    @staticmethod
+    def ghost(cin, oup):
+        init = (oup + 1) // 2
+        primary = nn.Sequential(nn.Conv2d(cin, init, 1, bias=False), nn.BatchNorm2d(init), nn.ReLU())
+        cheap = nn.Sequential(nn.Conv2d(init, init, 3, 1, 1, groups=init, bias=False), nn.BatchNorm2d(init), nn.ReLU())
+        return nn.ModuleList([primary, cheap])
+
+    def forward(self, x):
+        for (primary, cheap), oup in zip((self.first, self.second), self.sizes):
+            x1 = primary(x)
+            x = torch.cat([x1, cheap(x1)], dim=1)[:, :oup]
+        return x
+
+
+class ChannelShuffleUnit(nn.Module):
+    """ShuffleNetV2's stride-1 unit: split the channels, conv+BN+ReLU one half, concatenate,
+    shuffle with view/transpose/view on the runtime batch size (exported with a dynamic batch:
+    the Reshape targets hold Shape/Gather of the input, which must become −1)."""
+
+    def __init__(self, c):
+        super().__init__()
+        half = c // 2
+        self.branch = nn.Sequential(nn.Conv2d(half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
+                                    nn.Conv2d(half, half, 3, 1, 1, groups=half, bias=False), nn.BatchNorm2d(half))
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        y = torch.cat([a, self.branch(b)], dim=1)
+        n, c, h, w = y.shape
+        return y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
 
 
 BLOCKS = [
@@ -170,7 +211,15 @@ BLOCKS = [
     ("dilated_pair", lambda: DilatedPair(4), (1, 4, 10, 10), {"Conv": 2, "BatchNormalization": 0, "Add": 1}),
     ("repmixer", lambda: RepMixer(8), (1, 8, 9, 9), {"Conv": 1, "BatchNormalization": 0, "Add": 0, "Sub": 0, "Mul": 0}),
     ("repcpe", lambda: RepCPE(8), (1, 8, 11, 11), {"Conv": 1, "Add": 0}),
+    # shape-fold (issue 14 item 5): shape arithmetic folded, no-op slices gone.
+    ("ghost_module_pair", lambda: GhostModulePair(6, 8, 7), (1, 6, 8, 8),
+     {"Conv": 4, "BatchNormalization": 0, "Concat": 2, "Slice": 1, "Constant": 0, "Unsqueeze": 0}),
+    ("channel_shuffle", lambda: ChannelShuffleUnit(8), (2, 8, 6, 6),
+     {"Conv": 2, "BatchNormalization": 0, "Shape": 0, "Gather": 0, "Constant": 0, "Reshape": 2, "Transpose": 1}),
 ]
+
+# Blocks exported with a dynamic batch dimension (named "N").
+DYNAMIC_BATCH = {"channel_shuffle"}
 
 
 def golden(model_path, x):
@@ -181,12 +230,16 @@ def golden(model_path, x):
     return session.run(None, {"x": x})[0]
 
 
-def export(module, x, path, dynamo):
+def export(module, x, path, dynamo, dynamic_batch=False):
     if dynamo:
-        torch.onnx.export(module, (x,), str(path), dynamo=True, opset_version=18, input_names=["x"], output_names=["y"])
+        shapes = {"x": {0: torch.export.Dim("N")}} if dynamic_batch else None
+        torch.onnx.export(module, (x,), str(path), dynamo=True, opset_version=18, input_names=["x"], output_names=["y"],
+                          dynamic_shapes=shapes)
     else:
+        axes = {"x": {0: "N"}, "y": {0: "N"}} if dynamic_batch else None
         torch.onnx.export(module, (x,), str(path), dynamo=False, opset_version=17, do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.PRESERVE, input_names=["x"], output_names=["y"])
+                          training=torch.onnx.TrainingMode.PRESERVE, input_names=["x"], output_names=["y"],
+                          dynamic_axes=axes)
     # One self-contained file (the dynamo exporter may write external data for large models).
     model = onnx.load(str(path))
     onnx.save_model(model, str(path), save_as_external_data=False)
@@ -209,7 +262,7 @@ def main():
             directory = OUT / name
             directory.mkdir()
             path = directory / "model.onnx"
-            export(module, x, path, exporter == "dynamo")
+            export(module, x, path, exporter == "dynamo", dynamic_batch=block_id in DYNAMIC_BATCH)
             np.save(directory / "input.npy", x.numpy())
             np.save(directory / "output.npy", golden(path, x.numpy()))
             with torch.no_grad():

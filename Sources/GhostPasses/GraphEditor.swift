@@ -54,6 +54,13 @@ struct GraphEditor {
         return name
     }
 
+    /// Makes `name` (a node output whose producer this edit removes) an initializer holding
+    /// `tensor`, so its readers keep their input names.
+    mutating func setInitializer(_ name: String, _ tensor: Tensor) {
+        graph.initializers[name] = tensor
+        usedNames?.insert(name)
+    }
+
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
         if usedNames == nil { usedNames = Self.names(in: graph) }

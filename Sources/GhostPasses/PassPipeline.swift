@@ -17,6 +17,12 @@ public struct PassPipeline: Sendable {
 
     /// The default pipeline, in order. The names are part of the interface.
     public static let `default` = PassPipeline(passes: [
+        // shape-fold
+        FoldShape(),
+        FoldConstants(),
+        FoldReshapeTarget(),
+        EliminateNoopOps(),
+        SliceOfConcat(),
         EliminateIdentity(),
         FoldBatchNormIntoConv(),
         FoldAffineIntoConv(),

@@ -106,4 +106,15 @@ public enum SkipCode: String, CaseIterable, Sendable, Codable {
     // the driver and the sweeps
     case siteClaimed = "site-claimed"
     case graphOutputNotRenamable = "graph-output-not-renamable"
+    // shape-fold
+    case foldMalformed = "fold-operand-malformed"
+    case foldTypeUnsupported = "fold-type-unsupported"
+    case foldTooLarge = "fold-result-too-large"
+    case foldIntegerOverflow = "fold-integer-overflow"
+    case foldDivisionByZero = "fold-division-by-zero"
+    case constantValueUnsupported = "constant-value-unsupported"
+    case shapeNotStatic = "shape-not-static"
+    case reshapeTargetUnresolved = "reshape-target-unresolved"
+    case noopShapeUnknown = "noop-shape-unknown"
+    case sliceNotAnOperand = "slice-not-an-operand"
 }

@@ -1,0 +1,60 @@
+import GhostIR
+
+/// `fold-constants`
+///
+/// **Given** `y = Constant()`, or `y = op(c₁, …, cₙ)` where every present input cᵢ is a constant
+/// (an initializer, a Constant node, or a value this sweep already folded) and `op` is one the
+/// constant evaluator computes (Shape, Size, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast,
+/// Reshape, Range, ConstantOfShape, Expand, Transpose, Where, integer Equal/Add/Sub/Mul/Div),
+/// **Result** y is an initializer holding the computed tensor, and the node goes.
+///
+/// **Conditions**: y is not a graph output; the result has at most 2²⁰ elements; arithmetic is
+/// on int32/int64 and overflow-checked, a zero divisor is refused. One forward sweep folds a
+/// whole chain (Gather → Div → Cast → Unsqueeze → Concat), since each folded value is a constant
+/// for the nodes after it. Initializers only the folded nodes read are dropped by the editor.
+public struct FoldConstants: GraphPass {
+    public let name = "fold-constants"
+
+    public init() {}
+
+    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        guard graph.nodes.contains(where: { $0.domain.isEmpty && ($0.opType == "Constant" || ConstantEvaluator.operators.contains($0.opType)) }) else { return }
+        let index = GraphIndex(graph)
+        var editor = GraphEditor(graph)
+        var folded: [String: Tensor] = [:]
+        func constant(_ value: String) -> Tensor? { folded[value] ?? index.constant(value) }
+        var rewrote = false
+        for (position, node) in graph.nodes.enumerated() where node.domain.isEmpty {
+            guard node.opType == "Constant" || ConstantEvaluator.operators.contains(node.opType),
+                  node.outputs.count == 1, let output = node.outputs.first, !output.isEmpty else { continue }
+            let tensor: Tensor
+            if node.opType == "Constant" {
+                guard let value = index.constant(output) else {
+                    log.skipped(index.name(position), Skip(.constantValueUnsupported,
+                        "a sparse, string or malformed Constant value cannot become an initializer"))
+                    continue
+                }
+                tensor = value
+            } else {
+                let present = node.inputs.filter { !$0.isEmpty }
+                guard !present.isEmpty, present.allSatisfy({ constant($0) != nil }) else { continue }
+                do {
+                    tensor = try ConstantEvaluator.evaluate(node, node.inputs.map { $0.isEmpty ? nil : constant($0) })
+                } catch {
+                    log.skipped(index.name(position), error.skip)
+                    continue
+                }
+            }
+            guard !index.graphOutputs.contains(output) else {
+                log.skipped(index.name(position), Skip(.outputIsGraphOutput, "its output '\(output)' is a graph output"))
+                continue
+            }
+            folded[output] = tensor
+            editor.replace([position], with: nil)
+            editor.setInitializer(output, tensor)
+            log.rewrote([index.name(position)], into: output)
+            rewrote = true
+        }
+        if rewrote { graph = editor.finish() }
+    }
+}
