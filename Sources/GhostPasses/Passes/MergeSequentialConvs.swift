@@ -128,15 +128,22 @@ public struct MergeSequentialConvs: RewriteRule {
     }
 
     /// A product larger than its factors (a bottleneck 1×1 → 1×1, a depthwise k×k → dense 1×1)
-    /// costs more than it saves, unless it is a branch of a sum that the branch merge then
-    /// collapses (DBB's and ECB's sequential branches).
+    /// costs more than it saves, unless it is a branch of a sum (directly or through a
+    /// BatchNormalization) that the branch merge then collapses (DBB's and ECB's sequential
+    /// branches).
     private func checkWorthwhile(_ a: ConvStage, _ b: ConvStage, groups: Int, output: String, index: GraphIndex) throws(Skip) {
         let positions = checkedProduct(a.isPointwise ? b.geometry.kernel : a.geometry.kernel) ?? Int.max
         let merged = (checkedProduct([b.geometry.outputChannels, a.inputChannels / groups]) ?? Int.max).multipliedReportingOverflow(by: positions)
         let separate = a.weights.outputChannels * a.weights.perChannel + b.weights.outputChannels * b.weights.perChannel
         guard merged.overflow || merged.partialValue > separate else { return }
         let readers = index.consumers[output] ?? []
-        guard readers.count == 1, !index.graphOutputs.contains(output), index.node(readers[0]).isONNX("Add") else {
+        // A BatchNormalization first folds into the merged Conv, so it is looked through.
+        var reader = readers.count == 1 ? readers[0] : nil
+        if let bn = reader, index.node(bn).isONNX("BatchNormalization"), let bnOutput = index.node(bn).outputs.first,
+           let next = index.consumers[bnOutput], next.count == 1, !index.graphOutputs.contains(bnOutput) {
+            reader = next[0]
+        }
+        guard let reader, !index.graphOutputs.contains(output), index.node(reader).isONNX("Add") else {
             throw Skip(.sequentialMergeCostlier, "the merged kernel would hold \(merged.overflow ? "too many" : String(merged.partialValue)) weights, more than the \(separate) of the two stages, and no branch sum follows")
         }
     }
