@@ -5,7 +5,9 @@ import Testing
 
 @Test func defaultPipelineOrderIsStable() {
     #expect(PassPipeline.default.passNames == [
-        "eliminate-identity", "fold-batchnorm-into-conv", "fold-affine-into-conv", "batchnorm-to-depthwise-conv",
+        "eliminate-identity", "fold-batchnorm-into-conv", "fold-affine-into-conv",
+        "fold-batchnorm-into-following-conv", "merge-sequential-convs", "fold-batchnorm-into-linear", "fold-affine-into-linear",
+        "batchnorm-to-depthwise-conv",
         "pad-kernel-to-3x3", "merge-parallel-convs", "eliminate-dead-nodes",
     ])
 }
