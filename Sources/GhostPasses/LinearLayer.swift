@@ -36,6 +36,14 @@ struct LinearLayer {
         return nil
     }
 
+    /// Whether the Gemm or MatMul at `position` multiplies by a constant (or a Transpose of one):
+    /// a product of two computed values (attention's q·kᵀ) is no linear layer.
+    static func hasConstantWeight(_ position: Int, index: GraphIndex) -> Bool {
+        let node = index.node(position)
+        guard node.inputs.count >= 2 else { return false }
+        return (try? constantMatrix(node.inputs[1], index: index)) != nil
+    }
+
     /// The constant side (0 or 1) of an Add whose other operand is a MatMul's output.
     static func biasOperand(of add: Node, index: GraphIndex) -> Int? {
         guard add.inputs.count == 2 else { return nil }

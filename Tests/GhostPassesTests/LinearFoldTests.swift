@@ -184,3 +184,13 @@ private func shapeConstant(_ builder: inout TestGraphBuilder, _ name: String, _ 
     #expect(try codes(FoldAffineIntoLinear(), graph("Mul", Array(repeating: 2, count: 12), shape: [3, 4])) == ["linear-bias-not-per-feature"])
     #expect(try codes(FoldAffineIntoLinear(), graph("Mul", [2], shape: [1, 1, 1])) == ["linear-bias-not-per-feature"])
 }
+
+@Test func aScaledProductOfTwoComputedValuesIsNotASite() throws {
+    // Attention's Mul(MatMul(q, kᵀ), 1/√d): no constant weight, so no linear layer.
+    var builder = TestGraphBuilder(shape: [3, 5])
+    builder.graph.inputs.append(Value(name: "k", elementType: .float64, shape: [.fixed(5), .fixed(3)]))
+    let product = builder.op("MatMul", "QK", ["x", "k"])
+    builder.output(builder.op("Mul", "Scale", [product, builder.constant("c", [0.5], shape: [])]))
+    let (after, log) = try runPass(FoldAffineIntoLinear(), builder.graph)
+    #expect(after == builder.graph && log.skipped.isEmpty)
+}

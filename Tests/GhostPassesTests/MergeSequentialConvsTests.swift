@@ -183,3 +183,25 @@ private func skipCodes(_ log: PassLog) -> [String] { log.skipped.map(\.code) }
         b.output(b.op("Add", "Add", [b.conv("B", a, out: 4, in: 4, kernel: 1), a]))
     } == ["output-shared"])
 }
+
+@Test func float32MergedKernelIsRoundedOnceFromFloat64() throws {
+    var builder = TestGraphBuilder(shape: [1, 3, 6, 6], elementType: .float32)
+    let a = builder.conv("A", "x", out: 5, in: 3, bias: true)
+    builder.output(builder.conv("B", a, out: 2, in: 5, kernel: 1, bias: true))
+    let (after, _) = try runPass(MergeSequentialConvs(), builder.graph)
+    let conv = try #require(after.nodes.first)
+    let weight = try #require(after.initializers[conv.inputs[1]])
+    #expect(weight.elementType == .float32)
+    let w1 = builder.graph.initializers["A.W"]!.doubleValues(), w2 = builder.graph.initializers["B.W"]!.doubleValues()
+    var expected: [Float] = []
+    for o in 0..<2 {
+        for c in 0..<3 {
+            for u in 0..<9 {
+                var sum = 0.0
+                for m in 0..<5 { sum += w2[o * 5 + m] * w1[(m * 3 + c) * 9 + u] }
+                expected.append(Float(sum))
+            }
+        }
+    }
+    #expect(weight.elements(as: Float.self) == expected)
+}

@@ -14,7 +14,8 @@ import GhostIR
 /// **Conditions**: c constant and floating point, no zero divisor, c / v refused (not affine);
 /// c no longer than the operand's rank (it would broadcast the result); the values between
 /// have no other reader. A constant `Add` right after a bare MatMul is that layer's bias, not
-/// a site. Float64, rounded once.
+/// a site, and neither is a product of two computed values (attention's q·kᵀ). Float64,
+/// rounded once.
 public struct FoldAffineIntoLinear: RewriteRule {
     public let name = "fold-affine-into-linear"
     let anchorOperators: Set<String> = ["Mul", "Add", "Sub", "Div"]
@@ -33,8 +34,25 @@ public struct FoldAffineIntoLinear: RewriteRule {
                   index.constant(op.inputs[1 - constantSide]) == nil else { return nil }
             // Add(MatMul(x), c) is the layer's own bias.
             let isBias = op.isONNX("Add") && LinearLayer.biasOperand(of: op, index: index) != nil
-            return LinearFoldSite.find(anchor: position, operand: op.inputs[1 - constantSide], output: output, index: index, allowAfter: !isBias)
+            guard let site = LinearFoldSite.find(anchor: position, operand: op.inputs[1 - constantSide], output: output, index: index, allowAfter: !isBias),
+                  LinearLayer.hasConstantWeight(mainNode(of: site, index: index), index: index) else { return nil }
+            return site
         }
+    }
+
+    /// The site's Gemm or MatMul (the producer of a bias Add's product).
+    private func mainNode(of site: LinearFoldSite, index: GraphIndex) -> Int {
+        let position: Int
+        switch site.side {
+        case .after(let end, _): position = end
+        case .before(let main): position = main
+        }
+        let node = index.node(position)
+        if node.isONNX("Add"), let side = LinearLayer.biasOperand(of: node, index: index),
+           let (product, _) = index.producerNode(of: node.inputs[1 - side]) {
+            return product
+        }
+        return position
     }
 
     func check(_ site: LinearFoldSite, _ index: GraphIndex) throws(Skip) -> LinearLayer {

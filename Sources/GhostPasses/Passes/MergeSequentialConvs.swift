@@ -80,7 +80,7 @@ public struct MergeSequentialConvs: RewriteRule {
             throw Skip(.sequentialKernelsBothSpatial, "kernels \(a.geometry.kernel) then \(b.geometry.kernel): neither is 1×1, so the product would grow the kernel")
         }
         let geometry = try mergedGeometry(a, b, groups: groups)
-        try checkWorthwhile(a, b, groups: groups, output: bNode.outputs[0], index: index)
+        try checkWorthwhile(a, b, groups: groups, input: aNode.inputs[0], output: bNode.outputs[0], index: index)
         let (kernel, shape, bias) = try ConvComposition.compose(first: a, then: b, groups: groups)
         let elementType = aNode.isONNX("Conv") ? a.weights.elementType : b.weights.elementType
         return Merge(weights: try ConvWeights.values(kernel, shape: shape, bias: bias, elementType: elementType), geometry: geometry)
@@ -129,23 +129,56 @@ public struct MergeSequentialConvs: RewriteRule {
 
     /// A product larger than its factors (a bottleneck 1×1 → 1×1, a depthwise k×k → dense 1×1)
     /// costs more than it saves, unless it is a branch of a sum (directly or through a
-    /// BatchNormalization) that the branch merge then collapses (DBB's and ECB's sequential
-    /// branches).
-    private func checkWorthwhile(_ a: ConvStage, _ b: ConvStage, groups: Int, output: String, index: GraphIndex) throws(Skip) {
+    /// BatchNormalization) with a sibling branch on the same input, which the branch merge then
+    /// collapses (DBB's and ECB's sequential branches). A residual shortcut beside a different
+    /// path (GhostNet's depthwise → 1×1 shortcut) is not such a sum.
+    private func checkWorthwhile(_ a: ConvStage, _ b: ConvStage, groups: Int, input: String, output: String, index: GraphIndex) throws(Skip) {
         let positions = checkedProduct(a.isPointwise ? b.geometry.kernel : a.geometry.kernel) ?? Int.max
         let merged = (checkedProduct([b.geometry.outputChannels, a.inputChannels / groups]) ?? Int.max).multipliedReportingOverflow(by: positions)
         let separate = a.weights.outputChannels * a.weights.perChannel + b.weights.outputChannels * b.weights.perChannel
         guard merged.overflow || merged.partialValue > separate else { return }
-        let readers = index.consumers[output] ?? []
+        var value = output
         // A BatchNormalization first folds into the merged Conv, so it is looked through.
-        var reader = readers.count == 1 ? readers[0] : nil
-        if let bn = reader, index.node(bn).isONNX("BatchNormalization"), let bnOutput = index.node(bn).outputs.first,
-           let next = index.consumers[bnOutput], next.count == 1, !index.graphOutputs.contains(bnOutput) {
-            reader = next[0]
+        if let readers = index.consumers[value], readers.count == 1, index.node(readers[0]).isONNX("BatchNormalization"),
+           !index.graphOutputs.contains(value) {
+            value = index.node(readers[0]).outputs[0]
         }
-        guard let reader, !index.graphOutputs.contains(output), index.node(reader).isONNX("Add") else {
-            throw Skip(.sequentialMergeCostlier, "the merged kernel would hold \(merged.overflow ? "too many" : String(merged.partialValue)) weights, more than the \(separate) of the two stages, and no branch sum follows")
+        guard !index.graphOutputs.contains(value), let readers = index.consumers[value], readers.count == 1,
+              index.node(readers[0]).isONNX("Add"), siblingBranchExists(on: input, besides: value, inTreeOf: readers[0], index: index) else {
+            throw Skip(.sequentialMergeCostlier, "the merged kernel would hold \(merged.overflow ? "too many" : String(merged.partialValue)) weights, more than the \(separate) of the two stages, and no branch sum on the same input follows")
         }
+    }
+
+    /// Whether the Add tree holding `add` has a leaf other than `own` computed from `input`
+    /// through a few per-channel or convolution steps (a sibling branch a merge can join).
+    private func siblingBranchExists(on input: String, besides own: String, inTreeOf add: Int, index: GraphIndex) -> Bool {
+        var root = add
+        while let output = index.node(root).outputs.first, !index.graphOutputs.contains(output),
+              let readers = index.consumers[output], readers.count == 1, index.node(readers[0]).isONNX("Add") {
+            root = readers[0]
+        }
+        var pending = [root], leaves: [String] = []
+        while let next = pending.popLast() {
+            for operand in index.node(next).inputs {
+                if let (producer, node) = index.producerNode(of: operand), node.isONNX("Add"), index.consumers[operand] == [next],
+                   index.constant(node.inputs.first ?? "") == nil, index.constant(node.inputs.last ?? "") == nil {
+                    pending.append(producer)
+                } else {
+                    leaves.append(operand)
+                }
+            }
+        }
+        let steps: Set<String> = ["Conv", "BatchNormalization", "AveragePool", "Mul", "Add", "Sub", "Div"]
+        for leaf in leaves where leaf != own {
+            var value = leaf
+            for _ in 0..<5 {
+                if value == input { return true }
+                guard let (_, node) = index.producerNode(of: value), node.domain.isEmpty, steps.contains(node.opType),
+                      let next = node.inputs.first(where: { !$0.isEmpty && index.constant($0) == nil }) else { break }
+                value = next
+            }
+        }
+        return false
     }
 
     func rewrite(_ site: NodeSite, _ merge: Merge, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
