@@ -35,12 +35,14 @@ public struct MergeSequentialConvs: RewriteRule {
         try RuleDriver.run(self, on: &graph, log: &log)
     }
 
-    /// B (the anchor) reading A's output, both Conv or AveragePool, at least one a Conv.
+    /// B (the anchor) reading A's output, which nothing else reads, both Conv or AveragePool, at
+    /// least one a Conv.
     func match(_ index: GraphIndex) -> [NodeSite] {
         index.graph.nodes.indices.compactMap { second in
             let b = index.node(second)
+            // A stage whose output also feeds something else (a residual Add) is no chain.
             guard isStage(b), let (first, a) = index.producerNode(of: b.inputs.first ?? ""), isStage(a),
-                  a.isONNX("Conv") || b.isONNX("Conv") else { return nil }
+                  a.isONNX("Conv") || b.isONNX("Conv"), index.consumers[a.outputs[0]] == [second] else { return nil }
             return NodeSite(anchor: second, others: [first])
         }
     }
