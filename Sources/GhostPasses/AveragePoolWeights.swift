@@ -42,7 +42,7 @@ extension ConvGeometry {
         let names: Set<String> = ["strides", "pads", "dilations", "auto_pad"]
         let standIn = Node(name: node.name, opType: "Conv", inputs: [], outputs: [],
                            attributes: node.attributes.filter { names.contains($0.name) })
-        guard let positions = checkedProduct(kernel), positions <= 1 << 24,
+        guard let positions = checkedProduct(kernel), positions <= 1 << 16,
               let weight = try? Tensor(float64: [Double](repeating: 0, count: positions), shape: [1, 1] + kernel) else {
             return .failure(Skip(.poolAttributeMalformed, "AveragePool kernel_shape \(kernel) is too large"))
         }

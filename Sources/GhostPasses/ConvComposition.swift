@@ -66,7 +66,7 @@ enum ConvComposition {
         guard let positions = checkedProduct(spatial) else { throw Skip(.convWeightShape, "kernel \(spatial) is too large") }
         let middle = a.geometry.outputChannels, outputs = b.geometry.outputChannels, inputs = a.inputChannels
         let perGroupIn = inputs / groups, perGroupOut = outputs / groups
-        guard let elements = checkedProduct([outputs, perGroupIn, positions]), elements <= 1 << 30 else {
+        guard let elements = checkedProduct([outputs, perGroupIn, positions]), elements <= 1 << 26 else {
             throw Skip(.convWeightShape, "the combined kernel [\(outputs), \(perGroupIn)] × \(spatial) is too large")
         }
         let aIn = a.geometry.inputChannelsPerGroup, aOutPerGroup = middle / a.geometry.groups

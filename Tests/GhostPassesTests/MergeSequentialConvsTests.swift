@@ -205,3 +205,14 @@ private func skipCodes(_ log: PassLog) -> [String] { log.skipped.map(\.code) }
     }
     #expect(weight.elements(as: Float.self) == expected)
 }
+
+@Test func malformedAveragePoolKernelIsRefused() throws {
+    for kernel: [Int64] in [[], [0, 3], [1 << 40, 1 << 40]] {
+        var builder = TestGraphBuilder(shape: [1, 4, 8, 8])
+        let a = builder.conv("Conv_a", "x", out: 4, in: 4, kernel: 1)
+        builder.output(builder.op("AveragePool", "Pool", [a], attributes: [Attribute(name: "kernel_shape", value: .ints(kernel))]))
+        let (after, log) = try runPass(MergeSequentialConvs(), builder.graph)
+        #expect(after == builder.graph)
+        #expect(skipCodes(log) == ["pool-attribute-malformed"], "kernel \(kernel)")
+    }
+}
