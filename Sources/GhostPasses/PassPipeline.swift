@@ -26,6 +26,12 @@ public struct PassPipeline: Sendable {
         EliminateIdentity(),
         FoldBatchNormIntoConv(),
         FoldAffineIntoConv(),
+        // seq-rules
+        FoldBatchNormIntoFollowingConv(),
+        MergeSequentialConvs(),
+        FoldBatchNormIntoLinear(),
+        FoldAffineIntoLinear(),
+        // end seq-rules
         BatchNormToDepthwiseConv(),
         PadKernelTo3x3(),
         MergeParallelConvs(),

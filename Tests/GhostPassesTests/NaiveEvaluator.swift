@@ -2,7 +2,7 @@ import GhostIR
 import TestSupport
 
 /// A deliberately simple Float64 evaluator for the few ops the pass tests use (Conv, BN, Add,
-/// Sub, Mul, Div, Relu, Identity): an oracle independent of GhostInterpreter, written for
+/// Sub, Mul, Div, Relu, Identity, AveragePool, Gemm, MatMul, Flatten, Reshape, Transpose): an oracle independent of GhostInterpreter, written for
 /// obviousness, not speed.
 struct NaiveEvaluator {
     struct Array4 {
@@ -39,8 +39,9 @@ struct NaiveEvaluator {
             let x = inputs[0]!
             let epsilon = Double(node.attribute("epsilon")?.floatValue ?? 1e-5)
             var out = x
+            let inner = x.shape.dropFirst(2).reduce(1, *)
             for index in out.values.indices {
-                let c = (index / (x.shape[2] * x.shape[3])) % x.shape[1]
+                let c = (index / inner) % x.shape[1]
                 let (g, b, m, v) = (inputs[1]!.values[c], inputs[2]!.values[c], inputs[3]!.values[c], inputs[4]!.values[c])
                 out.values[index] = g * (x.values[index] - m) / (v + epsilon).squareRoot() + b
             }
@@ -51,33 +52,67 @@ struct NaiveEvaluator {
             return out
         case "Identity", "Dropout":
             return inputs[0]!
-        case "Gemm", "MatMul":
-            return try linear(node, inputs[0]!, inputs[1]!, inputs.count > 2 ? inputs[2] : nil)
         case "Add", "Sub", "Mul", "Div":
             return try broadcast(node.opType, inputs[0]!, inputs[1]!)
+        case "AveragePool": return averagePool(node, inputs[0]!)
+        case "Gemm": return gemm(node, inputs[0]!, inputs[1]!, inputs.count > 2 ? inputs[2] : nil)
+        case "MatMul":
+            let (x, w) = (inputs[0]!, inputs[1]!)
+            let (k, n) = (w.shape[0], w.shape[1]), rows = x.values.count / k
+            var out = Array4(shape: Array(x.shape.dropLast()) + [n], values: Array(repeating: 0, count: rows * n))
+            for r in 0..<rows {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for i in 0..<k { sum += x.values[r * k + i] * w.values[i * n + j] }
+                    out.values[r * n + j] = sum
+                }
+            }
+            return out
+        case "Flatten":
+            var x = inputs[0]!
+            var axis = Int(node.attribute("axis")?.intValue ?? 1)
+            if axis < 0 { axis += x.shape.count }
+            x.shape = [x.shape.prefix(axis).reduce(1, *), x.shape.dropFirst(axis).reduce(1, *)]
+            return x
+        case "Reshape":
+            var x = inputs[0]!
+            var shape = inputs[1]!.values.enumerated().map { $0.element == 0 ? x.shape[$0.offset] : Int($0.element) }
+            if let free = shape.firstIndex(of: -1) { shape[free] = x.values.count / shape.filter { $0 != -1 }.reduce(1, *) }
+            x.shape = shape
+            return x
+        case "Transpose":
+            let x = inputs[0]!
+            var out = Array4(shape: [x.shape[1], x.shape[0]], values: x.values)
+            for r in 0..<x.shape[0] {
+                for c in 0..<x.shape[1] { out.values[c * x.shape[0] + r] = x.values[r * x.shape[1] + c] }
+            }
+            return out
         default:
             throw Failure.unsupported(node.opType)
         }
     }
 
-    /// Elementwise with one side either the same shape or broadcast along channels / scalar.
+    /// Elementwise with numpy broadcasting (shapes right-aligned, size-1 axes stretched).
     private static func broadcast(_ op: String, _ a: Array4, _ b: Array4) throws -> Array4 {
-        let big = a.values.count >= b.values.count ? a : b
-        for side in [a, b] where side.values.count != 1 && side.shape != big.shape {
-            // Only a single value or one value per channel broadcasts here.
-            guard side.values.count == big.shape[1], side.values.count != big.values.count else {
-                throw Failure.unsupported("operands of shapes \(a.shape) and \(b.shape) do not broadcast")
-            }
+        let rank = max(a.shape.count, b.shape.count)
+        let sa = Array(repeating: 1, count: rank - a.shape.count) + a.shape
+        let sb = Array(repeating: 1, count: rank - b.shape.count) + b.shape
+        guard zip(sa, sb).allSatisfy({ $0 == $1 || $0 == 1 || $1 == 1 }) else {
+            throw Failure.unsupported("operands of shapes \(a.shape) and \(b.shape) do not broadcast")
         }
-        var out = big
-        let plane = big.shape.count == 4 ? big.shape[2] * big.shape[3] : 1
+        let shape = zip(sa, sb).map { max($0, $1) }
+        var out = Array4(shape: shape, values: Array(repeating: 0, count: shape.reduce(1, *)))
         for index in out.values.indices {
-            func pick(_ x: Array4) -> Double {
-                if x.values.count == big.values.count { return x.values[index] }
-                if x.values.count == 1 { return x.values[0] }
-                return x.values[(index / plane) % big.shape[1]]
+            var rest = index, ia = 0, ib = 0, strideA = 1, strideB = 1
+            for axis in stride(from: rank - 1, through: 0, by: -1) {
+                let coordinate = rest % shape[axis]
+                rest /= shape[axis]
+                if sa[axis] != 1 { ia += coordinate * strideA }
+                if sb[axis] != 1 { ib += coordinate * strideB }
+                strideA *= sa[axis]
+                strideB *= sb[axis]
             }
-            let (l, r) = (pick(a), pick(b))
+            let (l, r) = (a.values[ia], b.values[ib])
             switch op {
             case "Add": out.values[index] = l + r
             case "Sub": out.values[index] = l - r
@@ -88,29 +123,88 @@ struct NaiveEvaluator {
         return out
     }
 
+    /// Explicit pads [top, left, bottom, right] of a 2-D window op, auto_pad resolved.
+    private static func pads(_ node: Node, input: [Int], kernel: [Int], strides: [Int], dilations: [Int]) -> [Int] {
+        let explicit = node.attribute("pads")?.intsValue?.map { Int($0) } ?? [0, 0, 0, 0]
+        let mode = node.attribute("auto_pad")?.stringValue ?? "NOTSET"
+        switch mode {
+        case "VALID": return [0, 0, 0, 0]
+        case "SAME_UPPER", "SAME_LOWER":
+            var result = [0, 0, 0, 0]
+            for axis in 0..<2 {
+                let size = input[axis + 2]
+                let outSize = (size + strides[axis] - 1) / strides[axis]
+                let total = max((outSize - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size, 0)
+                let extra = total % 2
+                result[axis] = total / 2 + (mode == "SAME_LOWER" ? extra : 0)
+                result[axis + 2] = total / 2 + (mode == "SAME_UPPER" ? extra : 0)
+            }
+            return result
+        default: return explicit
+        }
+    }
+
+    private static func averagePool(_ node: Node, _ x: Array4) -> Array4 {
+        let kernel = node.attribute("kernel_shape")!.intsValue!.map { Int($0) }
+        let strides = node.attribute("strides")?.intsValue?.map { Int($0) } ?? [1, 1]
+        let dilations = node.attribute("dilations")?.intsValue?.map { Int($0) } ?? [1, 1]
+        let p = pads(node, input: x.shape, kernel: kernel, strides: strides, dilations: dilations)
+        let includePad = node.attribute("count_include_pad")?.intValue == 1
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let oh = (h + p[0] + p[2] - dilations[0] * (kernel[0] - 1) - 1) / strides[0] + 1
+        let ow = (w + p[1] + p[3] - dilations[1] * (kernel[1] - 1) - 1) / strides[1] + 1
+        var out = Array4(shape: [n, c, oh, ow], values: Array(repeating: 0, count: n * c * oh * ow))
+        for batch in 0..<n {
+            for channel in 0..<c {
+                for y in 0..<oh {
+                    for xPos in 0..<ow {
+                        var sum = 0.0, count = 0
+                        for ky in 0..<kernel[0] {
+                            for kx in 0..<kernel[1] {
+                                let iy = y * strides[0] - p[0] + ky * dilations[0], ix = xPos * strides[1] - p[1] + kx * dilations[1]
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                sum += x[batch, channel, iy, ix]
+                                count += 1
+                            }
+                        }
+                        let divisor = includePad ? kernel[0] * kernel[1] : count
+                        out.values[((batch * c + channel) * oh + y) * ow + xPos] = sum / Double(divisor)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    private static func gemm(_ node: Node, _ a: Array4, _ b: Array4, _ c: Array4?) -> Array4 {
+        let transA = node.attribute("transA")?.intValue == 1, transB = node.attribute("transB")?.intValue == 1
+        let alpha = Double(node.attribute("alpha")?.floatValue ?? 1), beta = Double(node.attribute("beta")?.floatValue ?? 1)
+        let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let n = transB ? b.shape[0] : b.shape[1]
+        var out = Array4(shape: [m, n], values: Array(repeating: 0, count: m * n))
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for l in 0..<k {
+                    let av = transA ? a.values[l * m + i] : a.values[i * k + l]
+                    let bv = transB ? b.values[j * k + l] : b.values[l * n + j]
+                    sum += av * bv
+                }
+                var bias = 0.0
+                if let c { bias = c.values.count == 1 ? c.values[0] : c.values.count == n ? c.values[j] : c.values[i * n + j] }
+                out.values[i * n + j] = alpha * sum + beta * bias
+            }
+        }
+        return out
+    }
+
     private static func conv(_ node: Node, _ x: Array4, _ w: Array4, _ b: Array4?) throws -> Array4 {
         let ints = { (name: String, fallback: [Int]) in node.attribute(name)?.intsValue?.map { Int($0) } ?? fallback }
         let (kh, kw) = (w.shape[2], w.shape[3])
         let strides = ints("strides", [1, 1]), dilations = ints("dilations", [1, 1])
-        var pads = ints("pads", [0, 0, 0, 0])
+        let pads = Self.pads(node, input: x.shape, kernel: [kh, kw], strides: strides, dilations: dilations)
         let group = Int(node.attribute("group")?.intValue ?? 1)
         let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        // auto_pad, from the ONNX spec's formula: output = ceil(input / stride) for SAME, the
-        // total padding split with the extra one at the end (UPPER) or the start (LOWER).
-        switch node.attribute("auto_pad")?.stringValue ?? "NOTSET" {
-        case "VALID":
-            pads = [0, 0, 0, 0]
-        case let mode where mode.hasPrefix("SAME"):
-            for (axis, (size, k)) in [(h, kh), (wd, kw)].enumerated() {
-                let outSize = (size + strides[axis] - 1) / strides[axis]
-                let total = max(0, (outSize - 1) * strides[axis] + (k - 1) * dilations[axis] + 1 - size)
-                let small = total / 2
-                pads[axis] = mode == "SAME_UPPER" ? small : total - small
-                pads[axis + 2] = total - pads[axis]
-            }
-        default:
-            break
-        }
         let cout = w.shape[0], perGroup = w.shape[1]
         let oh = (h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0] + 1
         let ow = (wd + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1] + 1
@@ -137,30 +231,6 @@ struct NaiveEvaluator {
                         out.values[((batch * cout + o) * oh + y) * ow + xPos] = sum
                     }
                 }
-            }
-        }
-        return out
-    }
-
-    /// Gemm (alpha·A·op(B) + beta·C, C one value or one per column) or MatMul of rank-2 A, B.
-    private static func linear(_ node: Node, _ a: Array4, _ b: Array4, _ c: Array4?) throws -> Array4 {
-        let transA = node.attribute("transA")?.intValue == 1, transB = node.attribute("transB")?.intValue == 1
-        let alpha = Double(node.attribute("alpha")?.floatValue ?? 1), beta = Double(node.attribute("beta")?.floatValue ?? 1)
-        guard a.shape.count == 2, b.shape.count == 2 else { throw Failure.unsupported("linear of rank \(a.shape.count)") }
-        let (n, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        let (kb, f) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        guard k == kb else { throw Failure.unsupported("inner sizes \(k) and \(kb)") }
-        var out = Array4(shape: [n, f], values: Array(repeating: 0, count: n * f))
-        for row in 0..<n {
-            for column in 0..<f {
-                var sum = 0.0
-                for inner in 0..<k {
-                    let left = transA ? a.values[inner * n + row] : a.values[row * k + inner]
-                    let right = transB ? b.values[column * k + inner] : b.values[inner * f + column]
-                    sum += left * right
-                }
-                let bias = c.map { $0.values.count == 1 ? $0.values[0] : $0.values[column] } ?? 0
-                out.values[row * f + column] = alpha * sum + beta * bias
             }
         }
         return out
