@@ -332,6 +332,29 @@ static GK_AVX2 void dgemm_avx2(const double *pa, int m, int k, const double *b, 
     if (j < n) dcol_block(pa, m, k, b, ldb, j, n, c, ldc);
 }
 
+// Rows are taken in blocks of whole panels whose packed A fits in this many bytes, each block
+// swept over all columns before the next: with a large A (160 × 960 doubles is 1.2 MB, more than
+// this CPU's L2) the strips would otherwise stream all of A from L3 once per strip. The order of
+// the blocks changes no sum, so the bits do not depend on it.
+#ifndef GK_A_BLOCK_BYTES_F64
+#define GK_A_BLOCK_BYTES_F64 (192 * 1024)
+#endif
+
+typedef void (*dgemm_fn)(const double *, int, int, const double *, size_t, int, double *, size_t);
+
+static void dgemm_blocked(dgemm_fn kernel, const double *pa, int m, int k, const double *b,
+                          size_t ldb, int n, double *c, size_t ldc) {
+    const size_t panel_bytes = (size_t)GK_MR * (size_t)k * sizeof(double);
+    size_t per_block = GK_A_BLOCK_BYTES_F64 / panel_bytes;
+    if (per_block < 1) per_block = 1;
+    const int block_rows = per_block * GK_MR >= (size_t)m ? m : (int)(per_block * GK_MR);
+    for (int row = 0; row < m; row += block_rows) {
+        const int rows = m - row < block_rows ? m - row : block_rows;
+        kernel(pa + (size_t)(row / GK_MR) * GK_MR * (size_t)k, rows, k, b, ldb, n,
+               c + (size_t)row * ldc, ldc);
+    }
+}
+
 #endif
 
 void gk_gemm_packed_f64(const double *packed, int m, int k, const double *b, int ldb, int n,
@@ -343,8 +366,8 @@ void gk_gemm_packed_f64(const double *packed, int m, int k, const double *b, int
     }
     switch (gk_gemm_isa_in_effect()) {
 #if defined(__x86_64__)
-    case 2: dgemm_avx512(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
-    case 1: dgemm_avx2(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    case 2: dgemm_blocked(dgemm_avx512, packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    case 1: dgemm_blocked(dgemm_avx2, packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
 #endif
     default: dgemm_scalar(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
     }
