@@ -90,15 +90,22 @@ GK_INLINE const char *gk_ahead_f64(const double *p, size_t doubles) {
 // from the first group's first row.
 GK_INLINE GK_AVX2 void dcol_tile(const double *restrict pa, size_t pstride, int g0,
                                  const double *restrict b, size_t ldb, double *restrict c,
-                                 size_t ldc, int k, const int G, const int NC, int rows) {
+                                 size_t ldc, int k, const int G, const int NC, int rows,
+                                 int accumulate) {
     const double *ag[6];
     for (int g = 0; g < G; g++) {
         const int group = g0 + g;
         ag[g] = pa + (size_t)(group / 2) * pstride + (size_t)(group % 2) * 4;
     }
     __m256d acc[6][4];
-    for (int g = 0; g < G; g++)
-        for (int q = 0; q < NC; q++) acc[g][q] = _mm256_setzero_pd();
+    for (int g = 0; g < G; g++) {
+        for (int q = 0; q < NC; q++) {
+            double tmp[4] = {0, 0, 0, 0};
+            for (int r = 0; accumulate && r < 4; r++)
+                if (g * 4 + r < rows) tmp[r] = c[(size_t)(g * 4 + r) * ldc + q];
+            acc[g][q] = _mm256_loadu_pd(tmp);
+        }
+    }
     for (int kk = 0; kk < k; kk++) {
         const double *br = b + (size_t)kk * ldb;
         __m256d bc[4];
@@ -124,8 +131,8 @@ GK_INLINE GK_AVX2 void dcol_tile(const double *restrict pa, size_t pstride, int 
 #define DCOL_FN(G, NC)                                                                             \
     GK_NOINLINE GK_AVX2 void dcol_tile_##G##_##NC(const double *pa, size_t pstride, int g0,        \
                                                   const double *b, size_t ldb, double *c,          \
-                                                  size_t ldc, int k, int rows) {                   \
-        dcol_tile(pa, pstride, g0, b, ldb, c, ldc, k, G, NC, rows);                                \
+                                                  size_t ldc, int k, int rows, int accumulate) {   \
+        dcol_tile(pa, pstride, g0, b, ldb, c, ldc, k, G, NC, rows, accumulate);                    \
     }
 DCOL_FN(1, 1) DCOL_FN(2, 1) DCOL_FN(3, 1) DCOL_FN(4, 1) DCOL_FN(5, 1) DCOL_FN(6, 1)
 DCOL_FN(1, 2) DCOL_FN(2, 2) DCOL_FN(3, 2) DCOL_FN(4, 2)
@@ -134,7 +141,7 @@ DCOL_FN(1, 4) DCOL_FN(2, 4)
 #undef DCOL_FN
 
 typedef void (*dcol_fn)(const double *, size_t, int, const double *, size_t, double *, size_t, int,
-                        int);
+                        int, int);
 static const dcol_fn dcol_table[5][7] = {
     {0},
     {0, dcol_tile_1_1, dcol_tile_2_1, dcol_tile_3_1, dcol_tile_4_1, dcol_tile_5_1, dcol_tile_6_1},
@@ -145,10 +152,9 @@ static const dcol_fn dcol_table[5][7] = {
 static const int dcol_max_groups[5] = {0, 6, 4, 3, 2};
 
 // Columns j0 ..< n of C, all rows.
-static GK_AVX2 void dcol_block(const double *pa, int m, int k, const double *b, size_t ldb, int j0,
-                               int n, double *c, size_t ldc) {
+static GK_AVX2 void dcol_block(const double *pa, int m, int k, size_t pstride, int accumulate,
+                               const double *b, size_t ldb, int j0, int n, double *c, size_t ldc) {
     const int groups = (m + 3) / 4;
-    const size_t pstride = (size_t)GK_MR * (size_t)k;
     for (int j = j0; j < n;) {
         const int left = n - j;
         const int nc = left >= 4 ? 4 : left;
@@ -156,7 +162,7 @@ static GK_AVX2 void dcol_block(const double *pa, int m, int k, const double *b, 
             int ng = groups - g;
             if (ng > dcol_max_groups[nc]) ng = dcol_max_groups[nc];
             dcol_table[nc][ng](pa, pstride, g, b + j, ldb, c + (size_t)g * 4 * ldc + j, ldc, k,
-                               m - g * 4);
+                               m - g * 4, accumulate);
             g += ng;
         }
         j += nc;
@@ -169,10 +175,19 @@ static GK_AVX2 void dcol_block(const double *pa, int m, int k, const double *b, 
 GK_INLINE GK_AVX512 void drow_tile512(const double *restrict pa, const double *restrict b,
                                       size_t ldb, double *restrict c, size_t ldc, int k,
                                       const int NV, const int MASKED, const int PF, __mmask8 mask,
-                                      int rows) {
+                                      int rows, int accumulate) {
     __m512d acc[GK_MR][3];
-    for (int r = 0; r < GK_MR; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_pd();
+    for (int r = 0; r < GK_MR; r++) {
+        const double *cr = c + (size_t)r * ldc;
+        for (int v = 0; v < NV; v++) {
+            if (!accumulate || r >= rows)
+                acc[r][v] = _mm512_setzero_pd();
+            else if (MASKED && v == NV - 1)
+                acc[r][v] = _mm512_maskz_loadu_pd(mask, cr + 8 * v);
+            else
+                acc[r][v] = _mm512_loadu_pd(cr + 8 * v);
+        }
+    }
     for (int kk = 0; kk < k; kk++) {
         const double *br = b + (size_t)kk * ldb;
         __m512d bv[3];
@@ -207,8 +222,8 @@ GK_INLINE GK_AVX512 void drow_tile512(const double *restrict pa, const double *r
 
 #define DROW512_FN(NAME, NV, MASKED, PF)                                                           \
     GK_NOINLINE GK_AVX512 void NAME(const double *pa, const double *b, size_t ldb, double *c,      \
-                                    size_t ldc, int k, __mmask8 mask, int rows) {                  \
-        drow_tile512(pa, b, ldb, c, ldc, k, NV, MASKED, PF, mask, rows);                           \
+                                    size_t ldc, int k, __mmask8 mask, int rows, int accumulate) {  \
+        drow_tile512(pa, b, ldb, c, ldc, k, NV, MASKED, PF, mask, rows, accumulate);               \
     }
 DROW512_FN(drow512_3_pf, 3, 0, 1)
 DROW512_FN(drow512_3_0, 3, 0, 0) DROW512_FN(drow512_2_0, 2, 0, 0) DROW512_FN(drow512_1_0, 1, 0, 0)
@@ -216,19 +231,18 @@ DROW512_FN(drow512_3_1, 3, 1, 0) DROW512_FN(drow512_2_1, 2, 1, 0) DROW512_FN(dro
 #undef DROW512_FN
 
 typedef void (*drow512_fn)(const double *, const double *, size_t, double *, size_t, int, __mmask8,
-                           int);
+                           int, int);
 
-static GK_AVX512 void dgemm_avx512(const double *pa, int m, int k, const double *b, size_t ldb,
-                                   int n, double *c, size_t ldc) {
+static GK_AVX512 void dgemm_avx512(const double *pa, int m, int k, size_t pstride, int accumulate,
+                                   const double *b, size_t ldb, int n, double *c, size_t ldc) {
     const int panels = (m + GK_MR - 1) / GK_MR;
-    const size_t pstride = (size_t)GK_MR * (size_t)k;
     int j = 0;
     for (; j + 24 <= n; j += 24) {
         for (int p = 0; p < panels; p++) {
             const bool pf = j + 24 < n && (p == panels - 1 || k <= GK_PF_ALL_PANELS_K);
             const drow512_fn fn = pf ? drow512_3_pf : drow512_3_0;
             fn(pa + (size_t)p * pstride, b + j, ldb, c + (size_t)p * GK_MR * ldc + j, ldc, k, 0xFF,
-               m - p * GK_MR);
+               m - p * GK_MR, accumulate);
         }
     }
     const int left = n - j;
@@ -250,10 +264,10 @@ static GK_AVX512 void dgemm_avx512(const double *pa, int m, int k, const double 
         const drow512_fn fn = table[nv][masked];
         for (int p = 0; p < panels; p++)
             fn(pa + (size_t)p * pstride, b + j, ldb, c + (size_t)p * GK_MR * ldc + j, ldc, k, mask,
-               m - p * GK_MR);
+               m - p * GK_MR, accumulate);
         j = masked ? n : j + nv * 8;
     }
-    if (j < n) dcol_block(pa, m, k, b, ldb, j, n, c, ldc);
+    if (j < n) dcol_block(pa, m, k, pstride, accumulate, b, ldb, j, n, c, ldc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,10 +275,12 @@ static GK_AVX512 void dgemm_avx512(const double *pa, int m, int k, const double 
 // PF: prefetch the next 12 columns, as in drow_tile512.
 GK_INLINE GK_AVX2 void drow_tile256(const double *restrict pa, const double *restrict b,
                                     size_t ldb, double *restrict c, size_t ldc, int k,
-                                    const int NV, const int PF, int rows) {
+                                    const int NV, const int PF, int rows, int accumulate) {
     __m256d acc[4][3];
     for (int r = 0; r < 4; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_pd();
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = accumulate && r < rows ? _mm256_loadu_pd(c + (size_t)r * ldc + 4 * v)
+                                               : _mm256_setzero_pd();
     for (int kk = 0; kk < k; kk++) {
         const double *br = b + (size_t)kk * ldb;
         __m256d bv[3];
@@ -291,67 +307,82 @@ GK_INLINE GK_AVX2 void drow_tile256(const double *restrict pa, const double *res
 
 #define DROW256_FN(NAME, NV, PF)                                                                   \
     GK_NOINLINE GK_AVX2 void NAME(const double *pa, const double *b, size_t ldb, double *c,        \
-                                  size_t ldc, int k, int rows) {                                   \
-        drow_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows);                                         \
+                                  size_t ldc, int k, int rows, int accumulate) {                   \
+        drow_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows, accumulate);                             \
     }
 DROW256_FN(drow256_3_pf, 3, 1) DROW256_FN(drow256_3, 3, 0) DROW256_FN(drow256_2, 2, 0)
 DROW256_FN(drow256_1, 1, 0)
 #undef DROW256_FN
 
-typedef void (*drow256_fn)(const double *, const double *, size_t, double *, size_t, int, int);
+typedef void (*drow256_fn)(const double *, const double *, size_t, double *, size_t, int, int, int);
 
 // Columns j ..< j + 4·nv of every panel (two 4-row halves per panel; the second is skipped when
 // it has no valid rows), with `fn`, or `last` on the last panel.
 static GK_AVX2 void drow256_cols(drow256_fn fn, drow256_fn last, const double *pa, int m, int k,
-                                 const double *b, size_t ldb, int j, double *c, size_t ldc) {
+                                 size_t pstride, int accumulate, const double *b, size_t ldb, int j,
+                                 double *c, size_t ldc) {
     const int panels = (m + GK_MR - 1) / GK_MR;
-    const size_t pstride = (size_t)GK_MR * (size_t)k;
     for (int p = 0; p < panels; p++) {
         const double *panel = pa + (size_t)p * pstride;
         double *cp = c + (size_t)p * GK_MR * ldc + j;
         const int rows = m - p * GK_MR;
         const drow256_fn f = p == panels - 1 ? last : fn;
-        f(panel, b + j, ldb, cp, ldc, k, rows);
-        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4);
+        f(panel, b + j, ldb, cp, ldc, k, rows, accumulate);
+        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4, accumulate);
     }
 }
 
-static GK_AVX2 void dgemm_avx2(const double *pa, int m, int k, const double *b, size_t ldb, int n,
-                               double *c, size_t ldc) {
+static GK_AVX2 void dgemm_avx2(const double *pa, int m, int k, size_t pstride, int accumulate,
+                               const double *b, size_t ldb, int n, double *c, size_t ldc) {
     int j = 0;
     for (; j + 12 <= n; j += 12) {
         const drow256_fn last = j + 12 < n ? drow256_3_pf : drow256_3;
-        drow256_cols(k <= GK_PF_ALL_PANELS_K ? last : drow256_3, last, pa, m, k, b, ldb, j, c, ldc);
+        drow256_cols(k <= GK_PF_ALL_PANELS_K ? last : drow256_3, last, pa, m, k, pstride, accumulate,
+                     b, ldb, j, c, ldc);
     }
     const int nv = (n - j) / 4;
     if (nv > 0) {
         const drow256_fn fn = nv == 2 ? drow256_2 : drow256_1;
-        drow256_cols(fn, fn, pa, m, k, b, ldb, j, c, ldc);
+        drow256_cols(fn, fn, pa, m, k, pstride, accumulate, b, ldb, j, c, ldc);
         j += 4 * nv;
     }
-    if (j < n) dcol_block(pa, m, k, b, ldb, j, n, c, ldc);
+    if (j < n) dcol_block(pa, m, k, pstride, accumulate, b, ldb, j, n, c, ldc);
 }
 
-// Rows are taken in blocks of whole panels whose packed A fits in this many bytes, each block
-// swept over all columns before the next: with a large A (160 × 960 doubles is 1.2 MB, more than
-// this CPU's L2) the strips would otherwise stream all of A from L3 once per strip. The order of
-// the blocks changes no sum, so the bits do not depend on it.
+// Blocking, which changes no sum (so no bit): rows are taken in blocks of whole panels whose
+// packed A fits in GK_A_BLOCK_BYTES_F64, each swept over all columns before the next, so a large A
+// (160 × 960 doubles is 1.2 MB) is not streamed from L3 once per strip; and k in blocks of at most
+// GK_K_BLOCK_F64, so that a strip of B rows (at 96 bytes a row, up to three cache lines) and a
+// half panel of A stay in a 32 KB L1 while every panel of the block reads them. A block after the
+// first continues each element's chain from the value in C (loaded, not added: acc starts as C),
+// so an element is still the one k-ordered chain of FMAs from +0.
 #ifndef GK_A_BLOCK_BYTES_F64
 #define GK_A_BLOCK_BYTES_F64 (192 * 1024)
 #endif
+#ifndef GK_K_BLOCK_F64
+#define GK_K_BLOCK_F64 128
+#endif
 
-typedef void (*dgemm_fn)(const double *, int, int, const double *, size_t, int, double *, size_t);
+typedef void (*dgemm_fn)(const double *, int, int, size_t, int, const double *, size_t, int,
+                         double *, size_t);
 
 static void dgemm_blocked(dgemm_fn kernel, const double *pa, int m, int k, const double *b,
                           size_t ldb, int n, double *c, size_t ldc) {
-    const size_t panel_bytes = (size_t)GK_MR * (size_t)k * sizeof(double);
-    size_t per_block = GK_A_BLOCK_BYTES_F64 / panel_bytes;
+    const size_t pstride = (size_t)GK_MR * (size_t)k;
+    const int k_blocks = (k + GK_K_BLOCK_F64 - 1) / GK_K_BLOCK_F64;
+    const int k_step = (k + k_blocks - 1) / k_blocks; // balanced: 160 = 2 · 80, not 128 + 32
+    const int k_used = k_step < k ? k_step : k;
+    size_t per_block = GK_A_BLOCK_BYTES_F64 / ((size_t)GK_MR * (size_t)k_used * sizeof(double));
     if (per_block < 1) per_block = 1;
     const int block_rows = per_block * GK_MR >= (size_t)m ? m : (int)(per_block * GK_MR);
     for (int row = 0; row < m; row += block_rows) {
         const int rows = m - row < block_rows ? m - row : block_rows;
-        kernel(pa + (size_t)(row / GK_MR) * GK_MR * (size_t)k, rows, k, b, ldb, n,
-               c + (size_t)row * ldc, ldc);
+        const double *block = pa + (size_t)(row / GK_MR) * pstride;
+        for (int k0 = 0; k0 < k; k0 += k_step) {
+            const int kb = k - k0 < k_step ? k - k0 : k_step;
+            kernel(block + (size_t)k0 * GK_MR, rows, kb, pstride, k0 > 0, b + (size_t)k0 * ldb, ldb,
+                   n, c + (size_t)row * ldc, ldc);
+        }
     }
 }
 
