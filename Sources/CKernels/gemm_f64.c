@@ -178,14 +178,13 @@ GK_INLINE GK_AVX512 void drow_tile512(const double *restrict pa, const double *r
                                       int rows, int accumulate) {
     __m512d acc[GK_MR][3];
     for (int r = 0; r < GK_MR; r++) {
-        const double *cr = c + (size_t)r * ldc;
         for (int v = 0; v < NV; v++) {
-            if (!accumulate || r >= rows)
+            if (!accumulate || r >= rows)  // rows past m have no C to read
                 acc[r][v] = _mm512_setzero_pd();
             else if (MASKED && v == NV - 1)
-                acc[r][v] = _mm512_maskz_loadu_pd(mask, cr + 8 * v);
+                acc[r][v] = _mm512_maskz_loadu_pd(mask, c + (size_t)r * ldc + 8 * v);
             else
-                acc[r][v] = _mm512_loadu_pd(cr + 8 * v);
+                acc[r][v] = _mm512_loadu_pd(c + (size_t)r * ldc + 8 * v);
         }
     }
     for (int kk = 0; kk < k; kk++) {
