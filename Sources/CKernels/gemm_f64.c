@@ -351,15 +351,15 @@ static GK_AVX2 void dgemm_avx2(const double *pa, int m, int k, size_t pstride, i
 // Blocking, which changes no sum (so no bit): rows are taken in blocks of whole panels whose
 // packed A fits in GK_A_BLOCK_BYTES_F64, each swept over all columns before the next, so a large A
 // (160 × 960 doubles is 1.2 MB) is not streamed from L3 once per strip; and k in blocks of at most
-// GK_K_BLOCK_F64, so that a strip of B rows (at 96 bytes a row, up to three cache lines) and a
-// half panel of A stay in a 32 KB L1 while every panel of the block reads them. A block after the
+// GK_K_BLOCK_F64 (64 measured best of 64, 128 and none), so that a strip of B rows (96 bytes a
+// row, up to three cache lines) and a half panel of A stay in L1 while every panel reads them. A block after the
 // first continues each element's chain from the value in C (loaded, not added: acc starts as C),
 // so an element is still the one k-ordered chain of FMAs from +0.
 #ifndef GK_A_BLOCK_BYTES_F64
 #define GK_A_BLOCK_BYTES_F64 (192 * 1024)
 #endif
 #ifndef GK_K_BLOCK_F64
-#define GK_K_BLOCK_F64 128
+#define GK_K_BLOCK_F64 64
 #endif
 
 typedef void (*dgemm_fn)(const double *, int, int, size_t, int, const double *, size_t, int,
@@ -369,7 +369,7 @@ static void dgemm_blocked(dgemm_fn kernel, const double *pa, int m, int k, const
                           size_t ldb, int n, double *c, size_t ldc) {
     const size_t pstride = (size_t)GK_MR * (size_t)k;
     const int k_blocks = (k + GK_K_BLOCK_F64 - 1) / GK_K_BLOCK_F64;
-    const int k_step = (k + k_blocks - 1) / k_blocks; // balanced: 160 = 2 · 80, not 128 + 32
+    const int k_step = (k + k_blocks - 1) / k_blocks; // balanced: 160 = 3 · 54 (less the last), not 64 + 64 + 32
     const int k_used = k_step < k ? k_step : k;
     size_t per_block = GK_A_BLOCK_BYTES_F64 / ((size_t)GK_MR * (size_t)k_used * sizeof(double));
     if (per_block < 1) per_block = 1;
