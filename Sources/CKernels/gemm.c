@@ -16,6 +16,7 @@
 // Every kernel accumulates each element in the same order with FMAs from +0, so all paths (and
 // both CPUs) agree bit for bit.
 #include "ghost_gemm.h"
+#include "gemm_isa.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -373,6 +374,8 @@ int gk_gemm_force_isa(int isa) {
 }
 
 int gk_gemm_best_isa(void) { return gk_isa_detect(); }
+
+int gk_gemm_isa_in_effect(void) { return gk_isa(); }
 
 bool gk_gemm_available(void) { return gk_isa() > 0; }
 

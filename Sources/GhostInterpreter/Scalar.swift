@@ -26,6 +26,11 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
     /// out[i] = a[i·aStep] op b[i·bStep], steps 0 or 1 (CKernels' `gk_binary_*`).
     static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Self>, _ a: UnsafePointer<Self>, aStep: Int,
                        _ b: UnsafePointer<Self>, bStep: Int, _ count: Int)
+    /// CKernels' packed GEMM in this precision (ghost_gemm.h): A [m × k] into the packed layout
+    /// (`gk_gemm_pack_a*`), and C = packed A · B (`gk_gemm_packed*`, beta = 0).
+    static func packA(_ a: UnsafePointer<Self>, lda: Int, m: Int, k: Int, into packed: UnsafeMutablePointer<Self>)
+    static func packedProduct(_ packed: UnsafePointer<Self>, m: Int, k: Int, _ b: UnsafePointer<Self>, ldb: Int, n: Int,
+                              into c: UnsafeMutablePointer<Self>, ldc: Int)
 }
 
 extension Float: InterpreterScalar {
@@ -62,6 +67,13 @@ extension Float: InterpreterScalar {
                        _ b: UnsafePointer<Float>, bStep: Int, _ count: Int) {
         gk_binary_f32(operation, out, a, aStep, b, bStep, count)
     }
+    static func packA(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, into packed: UnsafeMutablePointer<Float>) {
+        gk_gemm_pack_a(a, Int32(lda), Int32(m), Int32(k), packed)
+    }
+    static func packedProduct(_ packed: UnsafePointer<Float>, m: Int, k: Int, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+                              into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gk_gemm_packed(packed, Int32(m), Int32(k), b, Int32(ldb), Int32(n), c, Int32(ldc))
+    }
 }
 
 extension Double: InterpreterScalar {
@@ -97,6 +109,13 @@ extension Double: InterpreterScalar {
     static func binary(_ operation: Int32, _ out: UnsafeMutablePointer<Double>, _ a: UnsafePointer<Double>, aStep: Int,
                        _ b: UnsafePointer<Double>, bStep: Int, _ count: Int) {
         gk_binary_f64(operation, out, a, aStep, b, bStep, count)
+    }
+    static func packA(_ a: UnsafePointer<Double>, lda: Int, m: Int, k: Int, into packed: UnsafeMutablePointer<Double>) {
+        gk_gemm_pack_a_f64(a, Int32(lda), Int32(m), Int32(k), packed)
+    }
+    static func packedProduct(_ packed: UnsafePointer<Double>, m: Int, k: Int, _ b: UnsafePointer<Double>, ldb: Int, n: Int,
+                              into c: UnsafeMutablePointer<Double>, ldc: Int) {
+        gk_gemm_packed_f64(packed, Int32(m), Int32(k), b, Int32(ldb), Int32(n), c, Int32(ldc))
     }
 }
 

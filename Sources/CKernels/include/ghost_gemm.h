@@ -1,5 +1,7 @@
-// Single-threaded float32 GEMM for convolutions: C[m×n] = A[m×k] · B[k×n], all row-major, where A
-// (the weights) is packed once ahead of time and B (the activations) is read in place.
+// Single-threaded float32 and float64 GEMM for convolutions: C[m×n] = A[m×k] · B[k×n], all
+// row-major, where A (the weights) is packed once ahead of time and B (the activations) is read in
+// place. The float64 functions (suffix _f64, gemm_f64.c) mirror the float32 ones: same layout,
+// same rounding rule in double, same kernel choice.
 //
 // Rounding: every element of C is the sequential sum, over k = 0, 1, …, K-1 in increasing order,
 // of fused multiply-adds acc = fma(a[i][k], b[k][j], acc) starting from acc = +0. Nothing else is
@@ -20,7 +22,8 @@
 // use BLAS.
 bool gk_gemm_available(void);
 
-// Number of floats the packed form of an m×k matrix needs (m rounded up to a multiple of 8, times k).
+// Number of elements (floats, or doubles for _f64) the packed form of an m×k matrix needs (m
+// rounded up to a multiple of 8, times k).
 size_t gk_gemm_packed_count(int m, int k);
 
 // Packs row-major A (m×k, row stride lda) into `packed`, which holds gk_gemm_packed_count(m, k)
@@ -35,7 +38,14 @@ void gk_gemm_pack_a(const float *a, int lda, int m, int k, float *packed);
 void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, int n, float *c,
                     int ldc);
 
-// For tests: restricts the kernel choice. isa = 2 asks for AVX-512, 1 for AVX2, 0 for the best
+// The same for float64: `packed` holds gk_gemm_packed_count(m, k) doubles, 64-byte aligned; every
+// element of C is the k-ordered chain acc = fma(a, b, acc) in double from +0 (bit-identical
+// between the AVX2 and AVX-512 kernels).
+void gk_gemm_pack_a_f64(const double *a, int lda, int m, int k, double *packed);
+void gk_gemm_packed_f64(const double *packed, int m, int k, const double *b, int ldb, int n,
+                        double *c, int ldc);
+
+// For tests: restricts the kernel choice (of both precisions). isa = 2 asks for AVX-512, 1 for AVX2, 0 for the best
 // this CPU has; a request the CPU cannot meet falls back to the best lower one. Returns the choice
 // now in effect (2, 1, or 0 for none). Takes effect for calls that start afterwards.
 int gk_gemm_force_isa(int isa);

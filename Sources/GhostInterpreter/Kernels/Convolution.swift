@@ -37,8 +37,9 @@ enum Convolution {
         case (.float(let xv), .float(let wv), .float(let bv)?):
             return Buffer(shape: shape, storage: .float(run(xv, wv, bv, g, epilogue, packed: packed)))
         case (.float(let xv), .float(let wv), nil): return Buffer(shape: shape, storage: .float(run(xv, wv, nil, g, epilogue, packed: packed)))
-        case (.double(let xv), .double(let wv), .double(let bv)?): return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g, epilogue)))
-        case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g, epilogue)))
+        case (.double(let xv), .double(let wv), .double(let bv)?):
+            return Buffer(shape: shape, storage: .double(run(xv, wv, bv, g, epilogue, packed: packed)))
+        case (.double(let xv), .double(let wv), nil): return Buffer(shape: shape, storage: .double(run(xv, wv, nil, g, epilogue, packed: packed)))
         default: throw context.fail("input, weight and bias must all be floating point of one precision")
         }
     }
@@ -133,7 +134,7 @@ enum Convolution {
             // Every element is written by a GEMM with beta = 0 (which never reads C).
             out = [T](filling: count) { _ in }
             guard !out.isEmpty else { return out }
-            grouped(x, w, &out, g, packed: T.self == Float.self ? packed : nil)
+            grouped(x, w, &out, g, packed: packed)
         }
         let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
         guard bias != nil || batchNorm != nil || activation != nil else { return out }
@@ -156,7 +157,7 @@ enum Convolution {
     }
 
     /// One GEMM per image and group: W_g [M/g × K] · col [K × OH·OW], K = C/g · kh · kw — by
-    /// the packed-weight kernel when `packed` is given (float32 only), else by BLAS.
+    /// the packed-weight kernel when `packed` is given (in T's precision), else by BLAS.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func grouped<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry, packed: PackedWeights?) {
@@ -175,10 +176,7 @@ enum Convolution {
                             let weights = wp.baseAddress! + group * outPerGroup * k
                             let target = op.baseAddress! + (n * g.outputChannels + group * outPerGroup) * plane
                             func multiply(_ columns: UnsafePointer<T>) {
-                                if let packed {
-                                    let raw = UnsafeRawPointer(columns), result = UnsafeMutableRawPointer(target)
-                                    packed.multiply(group: group, raw.assumingMemoryBound(to: Float.self), ldb: plane, n: plane,
-                                                    into: result.assumingMemoryBound(to: Float.self), ldc: plane)
+                                if let packed, packed.multiply(group: group, columns, ldb: plane, n: plane, into: target, ldc: plane) {
                                     return
                                 }
                                 T.gemm(transA: false, transB: false, m: outPerGroup, n: plane, k: k, alpha: 1,

@@ -30,31 +30,41 @@ enum MatrixProduct {
             }
             return out
         }
-        // B constant and packed when the interpreter was made (float32): Yᵀ = Bᵀ·Aᵀ by the packed
-        // kernel, then Y = alpha·Y + beta·C as BLAS would combine them.
-        if let packed = context.prepared?.packedWeights, packed.rows == n, packed.columns == k, m > 0,
-           case .float(let av) = a.storage, c == nil || c?.typeName == a.typeName {
-            var cv: [Float]?
-            if case .float(let values)? = c?.storage { cv = values }
+        // B constant and packed when the interpreter was made (in the run's precision): Yᵀ = Bᵀ·Aᵀ
+        // by the packed kernel, then Y = alpha·Y + beta·C as BLAS would combine them.
+        func packedRun<T: InterpreterScalar>(_ packed: PackedWeights, _ av: [T], _ cv: [T]?) -> [T] {
             var out = start(cv)
             // Aᵀ [k × m]: A itself when transA, or when A is one row; else a transposed copy.
-            let columns = transA || m == 1 ? av : [Float](filling: k * m) { t in
+            let columns = transA || m == 1 ? av : [T](filling: k * m) { t in
                 for row in 0..<m { for column in 0..<k { t.initializeElement(at: column * m + row, to: av[row * k + column]) } }
             }
-            var product = [Float](filling: n * m) { _ in }
+            var product = [T](filling: n * m) { _ in }
             columns.withUnsafeBufferPointer { ap in
                 product.withUnsafeMutableBufferPointer { pp in
-                    packed.multiply(group: 0, ap.baseAddress!, ldb: m, n: m, into: pp.baseAddress!, ldc: m)
+                    _ = packed.multiply(group: 0, ap.baseAddress!, ldb: m, n: m, into: pp.baseAddress!, ldc: m)
                 }
             }
-            let scale = Float(alpha), accumulate = c != nil && beta != 0
+            let scale = T(alpha), accumulate = c != nil && beta != 0
             for row in 0..<m {
                 for column in 0..<n {
                     let value = scale * product[column * m + row]
                     out[row * n + column] = accumulate ? value + out[row * n + column] : value
                 }
             }
-            return Buffer(shape: [m, n], storage: .float(out))
+            return out
+        }
+        if let packed = context.prepared?.packedWeights, packed.rows == n, packed.columns == k, m > 0, c == nil || c?.typeName == a.typeName {
+            switch (a.storage, c?.storage) {
+            case (.float(let av), .float(let cv)?) where packed.holds(Float.self):
+                return Buffer(shape: [m, n], storage: .float(packedRun(packed, av, cv)))
+            case (.float(let av), nil) where packed.holds(Float.self):
+                return Buffer(shape: [m, n], storage: .float(packedRun(packed, av, nil)))
+            case (.double(let av), .double(let cv)?) where packed.holds(Double.self):
+                return Buffer(shape: [m, n], storage: .double(packedRun(packed, av, cv)))
+            case (.double(let av), nil) where packed.holds(Double.self):
+                return Buffer(shape: [m, n], storage: .double(packedRun(packed, av, nil)))
+            default: break  // BLAS below
+            }
         }
         switch (a.storage, b.storage, c?.storage) {
         case (.float(let av), .float(let bv), .float(let cv)?): return Buffer(shape: [m, n], storage: .float(run(av, bv, cv)))

@@ -7,12 +7,15 @@ extension OperatorRegistry {
             "1-D (NCW) and 2-D (NCHW); `group`, `strides`, `dilations`, `pads`, `auto_pad` (NOTSET, VALID, SAME_UPPER, SAME_LOWER), `kernel_shape` (checked against the weight), optional bias. im2col + one GEMM (packed weights, see above, or OpenBLAS `cblas_sgemm`/`cblas_dgemm`, loaded on first use) per image and group; 1×1 stride-1 unpadded kernels skip im2col. Depthwise (one input channel per group, any multiplier) by direct loops: 3×3/5×5 undilated kernels at column stride ≤ 2 over a zero-padded copy of each channel (the window sums in C, built for AVX-512/AVX2/baseline; a plane with short rows is computed as one long row and its valid columns copied out), others tap by tap. The bias, a BatchNormalization with constant parameters and/or a unary activation that only the Conv feeds are applied to the Conv's output in place, one C loop per plane (same arithmetic as the separate nodes). 3-D convolution unsupported",
             role: .convolution,
             prepare: { context, options in
-                // float32 convolutions multiply by weights packed here, with CKernels' GEMM.
-                guard options.precision == .float32, let weight = context.optionalInput(1), case .float(let values) = weight.storage,
-                      let groups = try? context.int("group", 1),
-                      let packed = PackedWeights(weight: values, shape: weight.shape, groups: groups, threads: options.threads)
-                else { return nil }
-                return PreparedNode(packedWeights: packed)
+                // Convolutions multiply by weights packed here, in the run's precision, with CKernels' GEMM.
+                guard let weight = context.optionalInput(1), let groups = try? context.int("group", 1) else { return nil }
+                let packed: PackedWeights?
+                switch weight.storage {
+                case .float(let values): packed = PackedWeights(weight: values, shape: weight.shape, groups: groups, threads: options.threads)
+                case .double(let values): packed = PackedWeights(weight: values, shape: weight.shape, groups: groups, threads: options.threads)
+                default: packed = nil
+                }
+                return packed.map { PreparedNode(packedWeights: $0) }
             },
             Convolution.evaluate),
         OperatorDefinition(
@@ -22,14 +25,17 @@ extension OperatorRegistry {
             ConvTranspose.evaluate),
         OperatorDefinition(
             "Gemm",
-            "`transA`, `transB`, `alpha`, `beta`, C broadcast to [M, N]; a constant B is packed once (float32, one thread) and Yᵀ = Bᵀ·Aᵀ computed by the packed GEMM",
+            "`transA`, `transB`, `alpha`, `beta`, C broadcast to [M, N]; a constant B is packed once (float32 or float64) and Yᵀ = Bᵀ·Aᵀ computed by the packed GEMM",
             prepare: { context, options in
-                // A constant B (a classifier's weights) is packed transposed.
-                guard options.precision == .float32, let matrix = context.optionalInput(1), case .float(let values) = matrix.storage,
-                      let transB = try? context.int("transB", 0),
-                      let packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0, threads: options.threads)
-                else { return nil }
-                return PreparedNode(packedWeights: packed)
+                // A constant B (a classifier's weights) is packed transposed, in the run's precision.
+                guard let matrix = context.optionalInput(1), let transB = try? context.int("transB", 0) else { return nil }
+                let packed: PackedWeights?
+                switch matrix.storage {
+                case .float(let values): packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0, threads: options.threads)
+                case .double(let values): packed = PackedWeights(matrix: values, shape: matrix.shape, transposed: transB != 0, threads: options.threads)
+                default: packed = nil
+                }
+                return packed.map { PreparedNode(packedWeights: $0) }
             },
             MatrixProduct.gemm),
         OperatorDefinition(
