@@ -9,6 +9,14 @@ the interpreter's peak RSS.
 Usage: python Benchmarks/interpreter/vs_ort.py --tool .build/release/ghost-convert [--runs 20] [ids…]
        [--model path.onnx …]   (any model with one float input of fixed shape; random N(0,1) input,
                                 e.g. the standard-size networks from export_standard.py)
+
+The ViT hybrids of issue 13, training form and fused (docs/performance.md):
+    .venv-export/bin/python Benchmarks/interpreter/export_standard.py fastvit_t8 repvit_m0_9 mobilevit_xxs
+    for m in fastvit_t8 repvit_m0_9 mobilevit_xxs; do
+        .build/release/ghost-convert fuse Benchmarks/.cache/standard/$m.onnx Benchmarks/.cache/standard/$m.fused.onnx
+    done
+    python Benchmarks/interpreter/vs_ort.py --tool .build/release/ghost-convert \
+        --model Benchmarks/.cache/standard/fastvit_t8.onnx --model Benchmarks/.cache/standard/fastvit_t8.fused.onnx …
 """
 import argparse
 import json

@@ -88,6 +88,36 @@
 
 TAPS_5X5(float, f32)
 TAPS_5X5(double, f64)
+// The 7×7 window (FastViT's RepMixer and its stride-2 stems): seven row sums of seven taps each,
+// added into one sum per output, so an output row takes one pass instead of 49.
+#define TAPS_7X7(T, SUFFIX)                                                                        \
+    static inline __attribute__((always_inline)) void taps7x7_##SUFFIX(T *restrict dst, const T *first, ptrdiff_t rs, const T *w, \
+                                        ptrdiff_t count, ptrdiff_t s) {                            \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            const ptrdiff_t j = i * s;                                                             \
+            T sum = 0;                                                                             \
+            for (int r = 0; r < 7; r++) {                                                          \
+                const T *row = first + r * rs + j;                                                 \
+                const T *k = w + 7 * r;                                                            \
+                sum += k[0] * row[0] + k[1] * row[1] + k[2] * row[2] + k[3] * row[3] + k[4] * row[4] + \
+                       k[5] * row[5] + k[6] * row[6];                                              \
+            }                                                                                      \
+            dst[i] = sum;                                                                          \
+        }                                                                                          \
+    }                                                                                              \
+    GK_CLONES void gk_taps7x7_##SUFFIX(T *dst, const T *first, ptrdiff_t row_stride, const T *w,   \
+                                       ptrdiff_t count, ptrdiff_t stride) {                        \
+        if (stride == 1) {                                                                         \
+            taps7x7_##SUFFIX(dst, first, row_stride, w, count, 1);                                 \
+        } else if (stride == 2) {                                                                  \
+            taps7x7_##SUFFIX(dst, first, row_stride, w, count, 2);                                 \
+        } else {                                                                                   \
+            taps7x7_##SUFFIX(dst, first, row_stride, w, count, stride);                            \
+        }                                                                                          \
+    }
+
+TAPS_7X7(float, f32)
+TAPS_7X7(double, f64)
 NINE_TAPS(float, f32)
 NINE_TAPS(double, f64)
 ROW_TAPS(float, f32)

@@ -19,6 +19,16 @@ protocol InterpreterScalar: BinaryFloatingPoint, Sendable {
                         _ count: Int, taps: Int, stride: Int)
     static func taps5x5(_ destination: UnsafeMutablePointer<Self>, _ first: UnsafePointer<Self>, rowStride: Int,
                         _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
+    static func taps7x7(_ destination: UnsafeMutablePointer<Self>, _ first: UnsafePointer<Self>, rowStride: Int,
+                        _ w: UnsafePointer<Self>, _ count: Int, stride: Int)
+    /// destination[i] = f(source[i]) by CKernels' vectorized `gk_math_f32` (a `GK_MATH_*` code),
+    /// returning false where this precision has no such loop (float64 keeps libm's functions).
+    static func vectorMath(_ function: Int32, _ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, _ count: Int) -> Bool
+    /// Softmax and LayerNormalization over contiguous rows (CKernels' ghost_math.h).
+    static func softmaxRows(_ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, rows: Int, size: Int)
+    static func layerNormRows(_ destination: UnsafeMutablePointer<Self>, mean: UnsafeMutablePointer<Self>, inverse: UnsafeMutablePointer<Self>,
+                              _ source: UnsafePointer<Self>, scale: UnsafePointer<Self>, bias: UnsafePointer<Self>,
+                              rows: Int, size: Int, epsilon: Self)
     /// destination[i] = activation((source[i] + bias)·scale + shift), each step optional
     /// (CKernels' `gk_epilogue_*`); destination may be source.
     static func epilogue(_ destination: UnsafeMutablePointer<Self>, _ source: UnsafePointer<Self>, _ count: Int, bias: Self?,
@@ -57,6 +67,22 @@ extension Float: InterpreterScalar {
     static func taps5x5(_ destination: UnsafeMutablePointer<Float>, _ first: UnsafePointer<Float>, rowStride: Int,
                         _ w: UnsafePointer<Float>, _ count: Int, stride: Int) {
         gk_taps5x5_f32(destination, first, rowStride, w, count, stride)
+    }
+    static func taps7x7(_ destination: UnsafeMutablePointer<Float>, _ first: UnsafePointer<Float>, rowStride: Int,
+                        _ w: UnsafePointer<Float>, _ count: Int, stride: Int) {
+        gk_taps7x7_f32(destination, first, rowStride, w, count, stride)
+    }
+    static func vectorMath(_ function: Int32, _ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int) -> Bool {
+        gk_math_f32(function, destination, source, count)
+        return true
+    }
+    static func softmaxRows(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, rows: Int, size: Int) {
+        gk_softmax_rows_f32(destination, source, rows, size)
+    }
+    static func layerNormRows(_ destination: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, inverse: UnsafeMutablePointer<Float>,
+                              _ source: UnsafePointer<Float>, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                              rows: Int, size: Int, epsilon: Float) {
+        gk_layernorm_rows_f32(destination, mean, inverse, source, scale, bias, rows, size, epsilon)
     }
     static func epilogue(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, _ count: Int, bias: Float?,
                          affine: (scale: Float, shift: Float)?, _ activation: ActivationKernel) {
@@ -100,6 +126,21 @@ extension Double: InterpreterScalar {
     static func taps5x5(_ destination: UnsafeMutablePointer<Double>, _ first: UnsafePointer<Double>, rowStride: Int,
                         _ w: UnsafePointer<Double>, _ count: Int, stride: Int) {
         gk_taps5x5_f64(destination, first, rowStride, w, count, stride)
+    }
+    static func taps7x7(_ destination: UnsafeMutablePointer<Double>, _ first: UnsafePointer<Double>, rowStride: Int,
+                        _ w: UnsafePointer<Double>, _ count: Int, stride: Int) {
+        gk_taps7x7_f64(destination, first, rowStride, w, count, stride)
+    }
+    static func vectorMath(_ function: Int32, _ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, _ count: Int) -> Bool {
+        false
+    }
+    static func softmaxRows(_ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, rows: Int, size: Int) {
+        gk_softmax_rows_f64(destination, source, rows, size)
+    }
+    static func layerNormRows(_ destination: UnsafeMutablePointer<Double>, mean: UnsafeMutablePointer<Double>, inverse: UnsafeMutablePointer<Double>,
+                              _ source: UnsafePointer<Double>, scale: UnsafePointer<Double>, bias: UnsafePointer<Double>,
+                              rows: Int, size: Int, epsilon: Double) {
+        gk_layernorm_rows_f64(destination, mean, inverse, source, scale, bias, rows, size, epsilon)
     }
     static func epilogue(_ destination: UnsafeMutablePointer<Double>, _ source: UnsafePointer<Double>, _ count: Int, bias: Double?,
                          affine: (scale: Double, shift: Double)?, _ activation: ActivationKernel) {

@@ -3,3 +3,4 @@
 #include "ghost_blas.h"
 #include "ghost_gemm.h"
 #include "ghost_kernels.h"
+#include "ghost_math.h"

@@ -21,6 +21,12 @@ void gk_taps5x5_f32(float *dst, const float *first, ptrdiff_t row_stride, const 
 void gk_taps5x5_f64(double *dst, const double *first, ptrdiff_t row_stride, const double *w,
                     ptrdiff_t count, ptrdiff_t stride);
 
+// The same for a 7×7 window (row_r = first + r·row_stride, r < 7, seven taps per row).
+void gk_taps7x7_f32(float *dst, const float *first, ptrdiff_t row_stride, const float *w,
+                    ptrdiff_t count, ptrdiff_t stride);
+void gk_taps7x7_f64(double *dst, const double *first, ptrdiff_t row_stride, const double *w,
+                    ptrdiff_t count, ptrdiff_t stride);
+
 // dst[i] += Σ_{k<taps} w[k]·row[i·s + k] (left to right), for taps 3 or 5 and stride 1 or 2.
 void gk_row_taps_f32(float *dst, const float *row, const float *w, ptrdiff_t count, ptrdiff_t taps,
                      ptrdiff_t stride);

@@ -1,20 +1,23 @@
 /// Depthwise convolution (one input channel per group; output channel o reads input channel
 /// o / multiplier) by direct loops, one output row at a time so the row stays in cache.
 ///
-/// The common kernels of mobile networks — 3×3 and 5×5 (or mixed 3/5), undilated, column stride
-/// 1 or 2 — copy each input channel into a zero-padded scratch plane first. Every tap of every
+/// The common kernels of mobile networks — 3×3 and 5×5 (or mixed 3/5), and the 7×7 of FastViT,
+/// undilated, column stride 1 or 2 — copy each input channel into a zero-padded scratch plane first. Every tap of every
 /// output then reads inside the plane, so a kernel row is one branch-free, constant-stride loop
-/// the compiler vectorizes (for 3×3, all nine taps in one pass). Other geometries add one tap at
+/// the compiler vectorizes (for square windows, all taps in one pass). Other geometries add one tap at
 /// a time over the output columns where that tap reads inside the image.
 extension Convolution {
-    /// Whether the padded path takes this geometry (3×3, 5×5 or mixed, undilated, column stride ≤ 2).
+    /// Whether the padded path takes this geometry (3×3, 5×5 or mixed, or 7×7; undilated, column
+    /// stride ≤ 2).
     static func depthwiseIsPadded(_ g: Geometry) -> Bool {
+        guard g.dilations == [1, 1], g.strides[1] <= 2 else { return false }
+        if g.kernelHeight == 7, g.kernelWidth == 7 { return true }
         let taps: Set<Int> = [3, 5]
-        return g.dilations == [1, 1] && taps.contains(g.kernelHeight) && taps.contains(g.kernelWidth) && g.strides[1] <= 2
+        return taps.contains(g.kernelHeight) && taps.contains(g.kernelWidth)
     }
 
-    /// Whether `depthwise` assigns every output element rather than adding into it (square 3×3 and
-    /// 5×5 windows on the padded path), so the output need not start at zero.
+    /// Whether `depthwise` assigns every output element rather than adding into it (square 3×3,
+    /// 5×5 and 7×7 windows on the padded path), so the output need not start at zero.
     static func depthwiseWritesEveryOutput(_ g: Geometry) -> Bool {
         depthwiseIsPadded(g) && g.kernelHeight == g.kernelWidth
     }
@@ -76,10 +79,10 @@ extension Convolution {
                                     // Output (oy, ox) is wide[oy·planeWidth + ox]: the whole plane
                                     // is one row of the same loop, then the valid columns move out.
                                     let rows = (UnsafePointer(padded), UnsafePointer(padded + planeWidth), UnsafePointer(padded + 2 * planeWidth))
-                                    if kh == 3 {
-                                        T.nineTaps(wide, rows, UnsafePointer(kernel), wideCount, stride: sx)
-                                    } else {
-                                        T.taps5x5(wide, UnsafePointer(padded), rowStride: planeWidth, UnsafePointer(kernel), wideCount, stride: sx)
+                                    switch kh {
+                                    case 3: T.nineTaps(wide, rows, UnsafePointer(kernel), wideCount, stride: sx)
+                                    case 5: T.taps5x5(wide, UnsafePointer(padded), rowStride: planeWidth, UnsafePointer(kernel), wideCount, stride: sx)
+                                    default: T.taps7x7(wide, UnsafePointer(padded), rowStride: planeWidth, UnsafePointer(kernel), wideCount, stride: sx)
                                     }
                                     for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * planeWidth, count: ow) }
                                     continue
@@ -94,6 +97,10 @@ extension Convolution {
                                     }
                                     if kh == 5, kw == 5 {
                                         T.taps5x5(target, UnsafePointer(first), rowStride: planeWidth, UnsafePointer(kernel), ow, stride: sx)
+                                        continue
+                                    }
+                                    if kh == 7, kw == 7 {
+                                        T.taps7x7(target, UnsafePointer(first), rowStride: planeWidth, UnsafePointer(kernel), ow, stride: sx)
                                         continue
                                     }
                                     for ky in 0..<kh {

@@ -69,6 +69,11 @@ enum UnaryOperator {
                 }
             }
         }
+        if let function = mathFunction, T.hasVectorMath {
+            return [T](filling: values.count) { out in
+                values.withUnsafeBufferPointer { _ = T.vectorMath(function, out.baseAddress!, $0.baseAddress!, $0.count) }
+            }
+        }
         return withFunction(T.self) { f in elementwise(values, f) }
     }
 
@@ -80,6 +85,7 @@ enum UnaryOperator {
             T.epilogue(values.baseAddress!, values.baseAddress!, values.count, bias: nil, affine: nil, kernel)
             return
         }
+        if let function = mathFunction, T.vectorMath(function, values.baseAddress!, values.baseAddress!, values.count) { return }
         withFunction(T.self) { f in
             for i in values.indices { values[i] = f(values[i]) }
         }

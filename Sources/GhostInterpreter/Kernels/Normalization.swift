@@ -98,6 +98,13 @@ enum Normalization {
         // Before opset 13 the input is coerced to 2-D at `axis`: normalize over all trailing axes.
         let (outer, size, inner) = context.opset >= 13 ? split(x.shape, at: axis) : (x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *), 1)
         func apply<T: InterpreterScalar>(_ v: [T]) -> [T] {
+            // Lanes along the last axis are contiguous rows: CKernels' row loop (vectorized exp
+            // in float32, partial sums in eight lanes).
+            if inner == 1, size > 0, outer > 0 {
+                return [T](filling: v.count) { out in
+                    v.withUnsafeBufferPointer { T.softmaxRows(out.baseAddress!, $0.baseAddress!, rows: outer, size: size) }
+                }
+            }
             var out = v
             for o in 0..<outer {
                 for i in 0..<inner {
@@ -130,20 +137,21 @@ enum Normalization {
         guard scale.count == size || scale.count == 1 else { throw context.fail("scale has \(scale.count) values for \(size)") }
         if let bias, bias.count != size, bias.count != 1 { throw context.fail("bias has \(bias.count) values for \(size)") }
         /// y, and the optional Mean and InvStdDev outputs (shape: leading axes, then ones).
+        /// Rows of `size` by CKernels' row loop: μ and σ² each from eight partial sums, then
+        /// y = (x − μ)·r·γ + β with r = 1/√(σ² + ε).
         func apply<T: InterpreterScalar>(_ v: [T]) -> ([T], [T], [T]) {
-            var out = v
             var means = [T](repeating: 0, count: outer), inverses = [T](repeating: 0, count: outer)
-            for o in 0..<outer {
-                var mean: T = 0
-                for s in 0..<size { mean += v[o * size + s] }
-                mean /= T(size)
-                var variance: T = 0
-                for s in 0..<size { let d = v[o * size + s] - mean; variance += d * d }
-                let inverse = 1 / (variance / T(size) + T(epsilon)).squareRoot()
-                (means[o], inverses[o]) = (mean, inverse)
-                for s in 0..<size {
-                    let g = T(scale.count == 1 ? scale[0] : scale[s]), b = T(bias.map { $0.count == 1 ? $0[0] : $0[s] } ?? 0)
-                    out[o * size + s] = (v[o * size + s] - mean) * inverse * g + b
+            guard size > 0, outer > 0 else { return (v, means, inverses) }
+            let gamma = (0..<size).map { s in T(scale.count == 1 ? scale[0] : scale[s]) }
+            let beta = (0..<size).map { s in T(bias.map { $0.count == 1 ? $0[0] : $0[s] } ?? 0) }
+            let out = [T](filling: v.count) { y in
+                v.withUnsafeBufferPointer { x in
+                    means.withUnsafeMutableBufferPointer { m in
+                        inverses.withUnsafeMutableBufferPointer { r in
+                            T.layerNormRows(y.baseAddress!, mean: m.baseAddress!, inverse: r.baseAddress!, x.baseAddress!,
+                                            scale: gamma, bias: beta, rows: outer, size: size, epsilon: T(epsilon))
+                        }
+                    }
                 }
             }
             return (out, means, inverses)
