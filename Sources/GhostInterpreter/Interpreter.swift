@@ -144,6 +144,11 @@ public struct Interpreter: Sendable {
                     throw .inputShapeMismatch(name: value.name, expected: value.typeDescription, actual: tensor.shape)
                 }
             }
+            // An axis past the element limit beside a zero ([0, 2⁴⁰]) holds nothing, but kernels
+            // size per-axis tables and loops by it: refused like any tensor too large.
+            guard tensor.shape.allSatisfy({ $0 <= Interpreter.maximumElementCount }) else {
+                throw .tensorTooLarge(node: value.name, op: "graph input", shape: tensor.shape, limit: Interpreter.maximumElementCount)
+            }
             values[value.name] = Buffer(tensor, precision: precision)
         }
         return values

@@ -61,7 +61,9 @@ enum Convolution {
         (g.batch, g.inputChannels, g.height, g.width) = (x[0], x[1], x[2], x[3])
         (g.outputChannels, g.inputPerGroup, g.kernelHeight, g.kernelWidth) = (w[0], w[1], w[2], w[3])
         g.groups = try context.int("group", 1)
-        guard g.groups >= 1, g.inputPerGroup >= 1, g.inputPerGroup * g.groups == g.inputChannels, g.outputChannels % g.groups == 0 else {
+        // The product overflows for a group near Int64.max; that never fits, so it is the same refusal.
+        let (groupedChannels, overflow) = g.inputPerGroup.multipliedReportingOverflow(by: g.groups)
+        guard g.groups >= 1, g.inputPerGroup >= 1, !overflow, groupedChannels == g.inputChannels, g.outputChannels % g.groups == 0 else {
             throw context.fail("weight \(w) with group=\(g.groups) does not fit input \(x)")
         }
         if let kernel = try spatial(context, "kernel_shape", lifted: lifted, neutral: 1), kernel != [g.kernelHeight, g.kernelWidth] {

@@ -63,7 +63,11 @@ enum DataMovement {
         var sizes = try context.ints("split") ?? context.optionalInput(1)?.int64Values.map { Int(clamping: $0) }
         if sizes == nil {
             let parts = try context.int("num_outputs", context.node.outputs.count)
-            guard parts >= 1 else { throw context.fail("num_outputs must be positive, got \(parts)") }
+            // One size per output: a num_outputs other than the node's output count is malformed
+            // (and a huge one would make a huge list of sizes).
+            guard parts >= 1, parts == context.node.outputs.count else {
+                throw context.fail("num_outputs \(parts) must be the node's output count \(context.node.outputs.count)")
+            }
             let chunk = (size + parts - 1) / parts
             sizes = (0..<parts).map { min(chunk, max(size - $0 * chunk, 0)) }
         }

@@ -85,13 +85,7 @@ struct Fuse: ParsableCommand {
         } else {
             FileHandle.standardError.write(Data((summary.summaryLine + "\n").utf8))
         }
-        if let reportFile {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(summary)
-            try reportFile.write([UInt8](data))
-            try reportFile.commit()
-        }
+        if let reportFile { try ReportJSON.write(summary, into: reportFile) }
         timer.mark("report")
         timer.report()
     }
