@@ -106,7 +106,7 @@ struct FuzzBytes {
         case 10: return valid.map { _ in choose(6) }
         case 11: return Array(valid.dropLast())
         case 12: return valid + [1 + choose(3)]
-        case 13: return valid.count < 2 ? [0] : [0, choose(2) == 0 ? 1 << 40 : 1 << 31] + valid.dropFirst(2)
+        case 13: return valid.count < 2 ? [0] : [0, choose(2) == 0 ? 1 << 40 : 1 << 20] + valid.dropFirst(2)
         case 14: return []
         default:
             var shape = valid

@@ -43,7 +43,7 @@ import TestSupport
 }
 
 /// A FIFO (with no writer), a directory or a device where a file belongs is refused at once with
-/// `[not-a-regular-file]` (external data: `[external-data]` naming it), never a hang or exit 1.
+/// `[not-a-regular-file]` (external data: `[external-data-not-a-file]` naming it), never a hang or exit 1.
 @Test func nonRegularFilesAreRefusedWithoutBlocking() throws {
     let scratch = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -70,5 +70,5 @@ import TestSupport
     #expect(mkfifo(scratch.appendingPathComponent("model.weights").path, 0o600) == 0)
     let external = try CLI.run(["inspect", scratch.appendingPathComponent("model.onnx").path])
     #expect(external.status == 2, "\(external.stderr)")
-    #expect(external.stderr.contains("FIFO") && external.stderr.contains("[external-data]"), "\(external.stderr)")
+    #expect(external.stderr.contains("FIFO") && external.stderr.contains("[external-data-not-a-file]"), "\(external.stderr)")
 }
