@@ -51,7 +51,9 @@ struct ExitStatus {
             } else if error is ValidationError || parserCode == ArgumentParser.ExitCode.validationFailure.rawValue {
                 self.init(.badInput, message: message)
             } else {
-                self.init(.internalError, message: "internal error: \(message)")
+                // An uncoded error of ours: a bug. Its sentence and type name, never the parser's
+                // dump of the value (`fullMessage` is `String(describing:)` for errors it does not know).
+                self.init(code: "internal-error", sentence: "\(error.localizedDescription) (\(String(reflecting: type(of: error))))")
             }
         }
     }

@@ -129,7 +129,9 @@ enum DataMovement {
                 shape[axis] = first > last ? (first - last - 1) / -s + 1 : 0
             }
             begin[axis] = first
-            step[axis] = s
+            // One element taken: its step is irrelevant, and a huge one (Int64.max − 1) would
+            // overflow stride × step below. Otherwise |step| < size, so that product fits.
+            step[axis] = shape[axis] == 1 ? 1 : s
         }
         // A slice that keeps everything (GhostNet's `cat(x1, x2)[:, :out]` when the halves add up
         // to `out`) is the input itself: buffers are values, so no copy is needed.
