@@ -18,11 +18,16 @@ OUT = pathlib.Path(__file__).resolve().parents[2] / "Tests/Fixtures/hostile"
 BIG = 2**63 - 1
 
 
-def model(node, x_shape=(1, 1, 4, 4), initializers=(), name="x"):
+def model(node, x_shape=(1, 1, 4, 4), initializers=(), name="x", opset=17):
     graph = helper.make_graph(
         [node], "hostile", [helper.make_tensor_value_info(name, TensorProto.FLOAT, list(x_shape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], list(initializers))
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+        [helper.make_tensor_value_info(output, TensorProto.INT64 if output == "indices" else TensorProto.FLOAT, None)
+         for output in node.output], list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, np.int64), name)
 
 
 def conv(**attributes):
@@ -52,6 +57,25 @@ CASES = {
     "averagepool_kernel_2pow40_pads": (pool("AveragePool", kernel_shape=[2**40, 2**40], pads=[2**40 - 3] * 4, strides=[2**40, 2**40], count_include_pad=1), "run", None),
     "maxpool_stride_2pow62_ceil": (pool("MaxPool", kernel_shape=[2, 2], strides=[2**62, 2**62], ceil_mode=1), "run", None),
     "averagepool_pads_int64_max": (pool("AveragePool", kernel_shape=[BIG, BIG], pads=[BIG - 1] * 4), "run", "invalid-node"),
+    # Found by the attribute-space fuzzer (GHOST_FUZZ_TARGET=attributes, scripts/fuzz.sh):
+    # a group near Int64.max overflowed group × channels-per-group (SIGILL);
+    "conv_group_2pow62": (model(helper.make_node("Conv", ["x", "w"], ["y"], group=2**62), x_shape=(1, 2, 4, 4),
+                                initializers=[numpy_helper.from_array(np.ones((1, 2, 3, 3), np.float32), "w")]), "run", "invalid-node"),
+    # num_outputs 2**61 made a list of 2**61 split sizes (allocation failure);
+    "split_num_outputs_2pow61": (model(helper.make_node("Split", ["x"], ["y", "y2"], axis=3, num_outputs=2**61), opset=18), "run", "invalid-node"),
+    # a step of Int64.max - 1 overflowed stride × step although it takes one element (SIGILL);
+    "slice_step_int64_max": (model(helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"]),
+                                   initializers=[ints("starts", [0, -1]), ints("ends", [4, 2**55]), ints("axes", [2, 3]),
+                                                 ints("steps", [BIG - 1, 2**31 + 1])]), "run", None),
+    # zero elements beside an axis of 2**31: Pad built a 2**31-entry index table per axis, Hardmax
+    # and TopK a lane buffer as long as the axis (8-16 GB, for an empty result);
+    "pad_empty_input_axis_2pow31": (model(helper.make_node("Pad", ["x", "pads"], ["y"]), x_shape=(0, 2**31, 1, 1),
+                                          initializers=[ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])]), "run", None),
+    "hardmax_empty_input_axis_2pow31": (model(helper.make_node("Hardmax", ["x"], ["y"], axis=-1), x_shape=(0, 2**31)), "run", None),
+    "topk_empty_input_axis_2pow31": (model(helper.make_node("TopK", ["x", "k"], ["y", "indices"], axis=-1), x_shape=(0, 2**31),
+                                           initializers=[ints("k", [3])]), "run", None),
+    # an input axis past the element limit, even with no elements, is refused when bound.
+    "hardmax_empty_input_axis_2pow40": (model(helper.make_node("Hardmax", ["x"], ["y"], axis=-1), x_shape=(0, 2**40)), "run", "tensor-too-large"),
     # Declared inputs too large to draw random samples of.
     "input_2pow31_squared": (model(helper.make_node("Relu", ["x"], ["y"]), x_shape=(2**31, 2**31)), "verify", "input-too-large"),
     "input_2pow32_squared": (model(helper.make_node("Relu", ["x"], ["y"]), x_shape=(2**32, 2**32)), "verify", "input-too-large"),
