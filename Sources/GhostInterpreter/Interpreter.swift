@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import GhostIR
 
 /// Runs a graph on concrete inputs: the reference against which fused graphs are verified.
@@ -17,7 +18,13 @@ import GhostIR
 public struct Interpreter: Sendable {
     /// The most elements any tensor computed from the graph's data may have (Reshape targets,
     /// ConstantOfShape, Pad): a malformed graph gets `tensor-too-large`, not an allocation failure.
-    public static let maximumElementCount = 1 << 31
+    /// GHOST_MAX_ELEMENTS may lower it (never raise it): the attribute fuzzer does, so that sizes
+    /// which are legal but large do not look like runaway allocations.
+    public static let maximumElementCount: Int = {
+        let ceiling = 1 << 31
+        guard let text = ProcessInfo.processInfo.environment["GHOST_MAX_ELEMENTS"], let value = Int(text), value > 0 else { return ceiling }
+        return min(value, ceiling)
+    }()
 
     public let graph: Graph
     public let precision: Precision
