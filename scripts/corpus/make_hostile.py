@@ -61,6 +61,9 @@ CASES = {
     # a group near Int64.max overflowed group × channels-per-group (SIGILL);
     "conv_group_2pow62": (model(helper.make_node("Conv", ["x", "w"], ["y"], group=2**62), x_shape=(1, 2, 4, 4),
                                 initializers=[numpy_helper.from_array(np.ones((1, 2, 3, 3), np.float32), "w")]), "run", "invalid-node"),
+    # pads of 1 with a stride of Int64.max: the first in-bounds output, ⌈(pad − k·d) / stride⌉, was
+    # computed as (pad + stride − 1) / stride, which overflowed (SIGILL);
+    "conv_pads_1_stride_int64_max": (conv(pads=[1, 1, 1, 1], strides=[2**32 + 1, BIG]), "run", None),
     # num_outputs 2**61 made a list of 2**61 split sizes (allocation failure);
     "split_num_outputs_2pow61": (model(helper.make_node("Split", ["x"], ["y", "y2"], axis=3, num_outputs=2**61), opset=18), "run", "invalid-node"),
     # a step of Int64.max - 1 overflowed stride × step although it takes one element (SIGILL);

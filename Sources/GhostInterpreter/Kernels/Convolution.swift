@@ -224,7 +224,7 @@ enum Convolution {
                         var ix = first * g.strides[1] - g.pads[1] + kx * g.dilations[1]
                         for ox in first...last {
                             destination[ox] = source[ix]
-                            ix += g.strides[1]
+                            ix &+= g.strides[1]  // the step past the last one is never read (and may wrap)
                         }
                         if last < ow - 1 { (destination + last + 1).update(repeating: 0, count: ow - 1 - last) }
                     }
@@ -239,7 +239,8 @@ enum Convolution {
         let stride = g.strides[axis], pad = g.pads[axis], size = axis == 0 ? g.height : g.width
         let output = axis == 0 ? g.outputHeight : g.outputWidth
         let shift = kernelOffset * g.dilations[axis] - pad  // input index = o·stride + shift
-        let first = shift >= 0 ? 0 : (-shift + stride - 1) / stride
+        // ⌈−shift / stride⌉ without forming −shift + stride, which overflows for a stride near Int64.max.
+        let first = shift >= 0 ? 0 : (-shift - 1) / stride + 1
         let last = min(output - 1, (size - 1 - shift) >= 0 ? (size - 1 - shift) / stride : -1)
         return (first, last)
     }
