@@ -64,6 +64,9 @@ CASES = {
     # pads of 1 with a stride of Int64.max: the first in-bounds output, ⌈(pad − k·d) / stride⌉, was
     # computed as (pad + stride − 1) / stride, which overflowed (SIGILL);
     "conv_pads_1_stride_int64_max": (conv(pads=[1, 1, 1, 1], strides=[2**32 + 1, BIG]), "run", None),
+    # the same ceiling division in pooling's window bounds, with a dilation of Int64.max (found
+    # under libFuzzer);
+    "maxpool_pads_1_dilation_int64_max": (pool("MaxPool", kernel_shape=[1, 1], pads=[1, 1, 1, 1], dilations=[BIG, BIG]), "run", None),
     # num_outputs 2**61 made a list of 2**61 split sizes (allocation failure);
     "split_num_outputs_2pow61": (model(helper.make_node("Split", ["x"], ["y", "y2"], axis=3, num_outputs=2**61), opset=18), "run", "invalid-node"),
     # a step of Int64.max - 1 overflowed stride × step although it takes one element (SIGILL);

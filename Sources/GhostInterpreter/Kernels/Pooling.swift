@@ -104,9 +104,9 @@ enum Pooling {
         }
     }
 
-    /// ⌈a / b⌉ for b > 0.
+    /// ⌈a / b⌉ for b > 0, without forming a + b (which overflows for a dilation near Int64.max).
     private static func ceilingDivision(_ a: Int, _ b: Int) -> Int {
-        a >= 0 ? (a + b - 1) / b : -((-a) / b)
+        a > 0 ? (a - 1) / b + 1 : -((-a) / b)
     }
 
     @_specialize(where T == Float)
