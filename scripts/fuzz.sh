@@ -28,17 +28,21 @@ seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 case "$target" in
   onnx)
-    find Models Tests/Fixtures/malformed-onnx Tests/Fixtures/blocks -name '*.onnx' -size -4M -exec cp {} "$seeds/" \; 2>/dev/null || true ;;
+    find Models Tests/Fixtures/malformed-onnx Tests/Fixtures/blocks Tests/Fixtures/hostile -name '*.onnx' -size -4M -exec cp {} "$seeds/" \; 2>/dev/null || true ;;
   gwt | gwt-unchecked)
     # Seed with .gwt files the writer produces from the bundled blocks.
     swift build --product ghost-convert >&2
     for model in Tests/Fixtures/blocks/*/model.onnx; do
       .build/debug/ghost-convert fuse "$model" "$seeds/$(basename "$(dirname "$model")").gwt" 2>/dev/null
+    done
+    # The hostile models (huge pads, strides, groups, axes) are valid files fuse accepts.
+    for model in Tests/Fixtures/hostile/*.onnx; do
+      .build/debug/ghost-convert fuse "$model" "$seeds/hostile-$(basename "$model" .onnx).gwt" 2>/dev/null || true
     done ;;
   npy)
     # Valid arrays of every supported dtype (the goldens) and the malformed corpus.
     find Models -name '*.npy' -size -1M -exec cp {} "$seeds/" \; 2>/dev/null || true
-    cp Tests/Fixtures/malformed-npy/*.npy "$seeds/" ;;
+    cp Tests/Fixtures/malformed-npy/*.npy Tests/Fixtures/hostile/*.npy "$seeds/" ;;
   attributes)
     # One seed per template: a first byte n (and nothing else) is template n with valid values.
     for n in $(seq 0 63); do printf "\\x$(printf %02x "$n")" > "$seeds/template-$n.bin"; done ;;

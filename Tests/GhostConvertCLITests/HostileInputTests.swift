@@ -72,3 +72,18 @@ import TestSupport
     #expect(external.status == 2, "\(external.stderr)")
     #expect(external.stderr.contains("FIFO") && external.stderr.contains("[external-data-not-a-file]"), "\(external.stderr)")
 }
+
+/// A valid .npy with no elements and an axis of 2⁴⁰ (Tests/Fixtures/hostile/empty_axis_2pow40.npy):
+/// the reader accepts it, and the interpreter refuses to bind it, since kernels size tables and
+/// loops by each axis; before, Hardmax tried to allocate a 4 TB lane buffer.
+@Test func emptyInputWithAHugeAxisIsRefusedWhenBound() throws {
+    let directory = repositoryRoot.appendingPathComponent("Tests/Fixtures/hostile")
+    let scratch = try temporaryDirectory("cli")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let result = try CLI.run(["run", directory.appendingPathComponent("hardmax_empty_input_axis_2pow40.onnx").path,
+                              "--input", directory.appendingPathComponent("empty_axis_2pow40.npy").path,
+                              "--output-dir", scratch.appendingPathComponent("out").path])
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(result.stderr.contains("[tensor-too-large]") && result.stderr.contains("[0, 1099511627776]"), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out/y.npy").path))
+}

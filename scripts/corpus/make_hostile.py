@@ -5,7 +5,9 @@ a typed error (exit 2), never a trap, a hang or a huge allocation.
     python scripts/corpus/make_hostile.py
 
 manifest.json lists each file with the command that must refuse it (`run --random-input` or
-`verify MODEL MODEL`) and the error code. Tests/GhostConvertCLITests/HostileInputTests.swift runs them.
+`verify MODEL MODEL`) and the error code. `empty_axis_2pow40.npy` is a valid, empty array of shape
+(0, 2**40): `run hardmax_empty_input_axis_2pow40.onnx --input` it must refuse with
+`tensor-too-large`. scripts/fuzz.sh seeds the onnx, gwt and npy fuzzers with these files. Tests/GhostConvertCLITests/HostileInputTests.swift runs them.
 Made with onnx 1.23.2 (onnx.helper only; no checker on the hostile files).
 """
 import json
@@ -98,6 +100,8 @@ def main():
         # finishes at once instead of trapping or looping.
         manifest.append({"file": f"{name}.onnx", "command": command, "code": code or "ok"})
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    # Zero elements, so no data; the header alone declares an axis past the element limit.
+    np.save(OUT / "empty_axis_2pow40.npy", np.empty((0, 2**40), np.float32))
     print(f"wrote {len(manifest)} hostile models to {OUT}")
 
 
