@@ -79,7 +79,6 @@ struct ExitStatus {
         case .unknownPass: "unknown-pass"
         }
     }
-
 }
 
 /// How a command ends when it ran to completion but its verdict, already printed, is not success.
