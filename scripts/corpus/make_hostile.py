@@ -69,6 +69,9 @@ CASES = {
     # the same ceiling division in pooling's window bounds, with a dilation of Int64.max (found
     # under libFuzzer);
     "maxpool_pads_1_dilation_int64_max": (pool("MaxPool", kernel_shape=[1, 1], pads=[1, 1, 1, 1], dilations=[BIG, BIG]), "run", None),
+    # MaxPool's padded-plane fast path with a 2**31 kernel and SAME_UPPER padding: the plane's
+    # size overflowed (libFuzzer);
+    "maxpool_same_upper_kernel_2pow31": (pool("MaxPool", kernel_shape=[2**31 + 1, 2**32], auto_pad="SAME_UPPER", strides=[2, 2]), "run", None),
     # num_outputs 2**61 made a list of 2**61 split sizes (allocation failure);
     "split_num_outputs_2pow61": (model(helper.make_node("Split", ["x"], ["y", "y2"], axis=3, num_outputs=2**61), opset=18), "run", "invalid-node"),
     # a step of Int64.max - 1 overflowed stride × step although it takes one element (SIGILL);
