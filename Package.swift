@@ -81,7 +81,7 @@ let package = Package(
         ),
 
         // Fuzzing harness for the file readers (scripts/fuzz.sh); without the fuzzer it replays files.
-        .executableTarget(name: "ghost-fuzz", dependencies: ["GhostIR", "GhostONNX", "GhostGWT", "GhostNumPy"]),
+        .executableTarget(name: "ghost-fuzz", dependencies: ["GhostIR", "GhostONNX", "GhostGWT", "GhostNumPy", "GhostInterpreter"]),
 
         // What every test target shares: NaN-aware comparisons, seeded random numbers, temporary
         // directories, the repository root.

@@ -8,7 +8,7 @@
 #      numpy-only .gwt reader agrees with the Swift writer; then the vision networks that are not
 #      committed are generated (PyTorch venv) and their goldens checked
 #   4. the equivalence gate (scripts/ci-gate.sh): fuse + verify every bundled model
-#   5. a minute of fuzzing per file reader (scripts/fuzz.sh)
+#   5. a minute of fuzzing per file reader and of the interpreter's attribute space (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
@@ -58,10 +58,10 @@ fi
 echo "== CI gate: fuse every model to .gwt and .onnx, verify each at 1e-5"
 scripts/ci-gate.sh .build/debug/ghost-convert
 
-# Fuzz each file reader for a minute (libFuzzer + AddressSanitizer); a crash fails CI and leaves
+# Fuzz each file reader and the attribute space for a minute (libFuzzer + AddressSanitizer); a crash fails CI and leaves
 # the input in Fuzz/crashes-TARGET. Skip with GHOST_SKIP_FUZZ=1.
 if [ "${GHOST_SKIP_FUZZ:-0}" != 1 ]; then
-  for target in onnx gwt npy; do
+  for target in onnx gwt npy attributes; do
     echo "== fuzz $target for 60 s"
     log=".build/fuzz-$target.log"
     scripts/fuzz.sh "$target" 60 > "$log" 2>&1 || true

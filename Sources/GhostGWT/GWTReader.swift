@@ -39,6 +39,8 @@ public enum GWTReader {
             throw .invalidJSON(file: path, offset: section.offset, section: label, problem: "wrong type at \(pathText(context.codingPath)): \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
             throw .invalidJSON(file: path, offset: section.offset, section: label, problem: "\(context.debugDescription) at \(pathText(context.codingPath))")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw .invalidJSON(file: path, offset: section.offset, section: label, problem: "a value is missing (null) at \(pathText(context.codingPath))")
         } catch {
             throw .invalidJSON(file: path, offset: section.offset, section: label, problem: "\(error)")
         }

@@ -154,7 +154,7 @@ extension GateError {
         case let error as ONNXWriteError: self.init(code: "write-failed", message: error.localizedDescription)
         case let error as FileOutputError: self.init(code: "write-failed", message: error.localizedDescription)
         case let error as FileMappingError: self.init(code: "file-unreadable", message: "cannot read the file: \(error.reason)")
-        default: self.init(code: "internal-error", message: "\(error)")
+        default: self.init(code: "internal-error", message: "\(error.localizedDescription) (\(String(reflecting: type(of: error))))")
         }
     }
 }

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import GhostIR
 
 /// Runs a graph on concrete inputs: the reference against which fused graphs are verified.
@@ -17,7 +18,13 @@ import GhostIR
 public struct Interpreter: Sendable {
     /// The most elements any tensor computed from the graph's data may have (Reshape targets,
     /// ConstantOfShape, Pad): a malformed graph gets `tensor-too-large`, not an allocation failure.
-    public static let maximumElementCount = 1 << 31
+    /// GHOST_MAX_ELEMENTS may lower it (never raise it): the attribute fuzzer does, so that sizes
+    /// which are legal but large do not look like runaway allocations.
+    public static let maximumElementCount: Int = {
+        let ceiling = 1 << 31
+        guard let text = ProcessInfo.processInfo.environment["GHOST_MAX_ELEMENTS"], let value = Int(text), value > 0 else { return ceiling }
+        return min(value, ceiling)
+    }()
 
     public let graph: Graph
     public let precision: Precision
@@ -143,6 +150,11 @@ public struct Interpreter: Sendable {
                 guard matches else {
                     throw .inputShapeMismatch(name: value.name, expected: value.typeDescription, actual: tensor.shape)
                 }
+            }
+            // An axis past the element limit beside a zero ([0, 2⁴⁰]) holds nothing, but kernels
+            // size per-axis tables and loops by it: refused like any tensor too large.
+            guard tensor.shape.allSatisfy({ $0 <= Interpreter.maximumElementCount }) else {
+                throw .tensorTooLarge(node: value.name, op: "graph input", shape: tensor.shape, limit: Interpreter.maximumElementCount)
             }
             values[value.name] = Buffer(tensor, precision: precision)
         }

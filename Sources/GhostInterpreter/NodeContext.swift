@@ -82,13 +82,15 @@ struct NodeContext {
 
     /// The number of elements of a shape computed from the graph's data (Reshape targets,
     /// ConstantOfShape, padded sizes), refusing negative sizes, overflow and tensors beyond
-    /// `Interpreter.maximumElementCount`, so that no such shape can trap or exhaust memory.
+    /// `Interpreter.maximumElementCount`, so that no such shape can trap or exhaust memory. A
+    /// single axis past the limit is refused even when another is 0: kernels size per-axis
+    /// tables and loops by it.
     func elementCount(of shape: [Int]) throws(InterpreterError) -> Int {
         var count = 1
         for size in shape {
             guard size >= 0 else { throw fail("shape \(shape) has a negative dimension") }
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= Interpreter.maximumElementCount else {
+            guard !overflow, product <= Interpreter.maximumElementCount, size <= Interpreter.maximumElementCount else {
                 throw .tensorTooLarge(node: name, op: op, shape: shape, limit: Interpreter.maximumElementCount)
             }
             count = product

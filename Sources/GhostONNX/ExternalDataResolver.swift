@@ -5,7 +5,8 @@ import GhostIR
 ///
 /// Rules, from the ONNX external-data convention plus our own safety checks:
 /// - `location` is a path relative to the model's directory; absolute paths, `..` components and
-///   paths that leave the directory through a symlink are refused;
+///   paths that leave the directory through a symlink are refused, and so is a location that
+///   names no file ("", ".", "..", "dir/", a directory, FIFO or device: `external-data-not-a-file`);
 /// - `offset` (default 0) and `length` (default: the tensor's byte size) are decimal integers;
 ///   `length`, when given, must equal the tensor's byte size;
 /// - `offset + size` must lie within the file.
@@ -27,11 +28,18 @@ final class ExternalDataResolver {
         var values: [String: String] = [:]
         for entry in entries { values[entry.key] = entry.value }
         guard let location = values["location"] else { throw fail("the 'location' key is missing") }
-        guard !location.isEmpty else { throw fail("the 'location' key is empty") }
+        func notAFile(_ what: String) -> ONNXLoadError {
+            .externalDataNotAFile(file: file, tensor: tensor, location: location, what: what)
+        }
+        guard !location.isEmpty else { throw notAFile("is empty, so it names no file") }
         guard !location.hasPrefix("/") else {
             throw fail("location '\(location)' is absolute; it must be relative to the model's directory")
         }
         let components = location.split(separator: "/", omittingEmptySubsequences: true)
+        // Checked before '..' escapes and symlinks, whose messages would mislead for these.
+        if components.allSatisfy({ $0 == "." }) { throw notAFile("names the model's own directory, not a file") }
+        if components.last == ".." { throw notAFile("names a directory ('..'), not a file") }
+        if location.hasSuffix("/") { throw notAFile("ends in '/', so it names a directory, not a file") }
         guard !components.contains("..") else {
             throw fail("location '\(location)' uses '..'; it must stay inside the model's directory")
         }
@@ -66,12 +74,18 @@ final class ExternalDataResolver {
         guard let resolved = realPath(candidate) else {
             throw .externalData(file: file, tensor: tensor, problem: "file '\(location)' not found next to the model")
         }
+        var status = stat()
+        if stat(resolved, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw .externalDataNotAFile(file: file, tensor: tensor, location: location, what: "is a directory, not a file")
+        }
         guard let root = realPath(directoryPath), resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
             throw .externalData(file: file, tensor: tensor, problem: "location '\(location)' resolves (through a symlink) to '\(resolved)', outside the model's directory")
         }
         let mapping: MappedFile
         do {
             mapping = try MappedFile(path: resolved)
+        } catch .notARegularFile(_, let kind) {
+            throw .externalDataNotAFile(file: file, tensor: tensor, location: location, what: "is \(kind), not a regular file")
         } catch {
             throw .externalData(file: file, tensor: tensor, problem: "cannot read '\(location)': \(error.reason)")
         }

@@ -13,12 +13,21 @@ public enum ExternalDataPolicy: Sendable, Equatable {
     case always(threshold: Int)
 }
 
+/// Why an ONNX file could not be written. Every case names the file.
 public enum ONNXWriteError: Error, Equatable, Sendable {
+    /// Creating, writing or moving the model file or its external data file failed.
     case output(FileOutputError)
     case tooLargeForInline(path: String, bytes: Int)
 }
 
-extension ONNXWriteError: LocalizedError {
+extension ONNXWriteError: CodedError {
+    public var code: String {
+        switch self {
+        case .output(let error): error.code
+        case .tooLargeForInline: "too-large-for-inline"
+        }
+    }
+
     public var errorDescription: String? {
         switch self {
         case .output(let error): error.localizedDescription
@@ -49,7 +58,7 @@ public enum ONNXWriter {
         case .always(let minimum):
             threshold = minimum
         }
-        do {
+        do throws(FileOutputError) {
             let modelFile = try PendingFile(destination: path)
             var dataFile: PendingFile?
             let arena = CArena()
@@ -63,16 +72,14 @@ public enum ONNXWriter {
             let status = message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) {
                 ghost_onnx_pack_to_fd($0, modelFile.fileDescriptor)
             }
-            guard status == 0 else { throw FileOutputError.writeFailed(path: path, reason: String(cString: strerror(status))) }
+            guard status == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(status))) }
             if let layout, let dataFile {
                 try layout.writeData(of: graph, to: dataFile)
                 try dataFile.commit()
             }
             try modelFile.commit()
-        } catch let error as FileOutputError {
-            throw .output(error)
         } catch {
-            throw .output(.writeFailed(path: path, reason: "\(error)"))
+            throw .output(error)
         }
     }
 

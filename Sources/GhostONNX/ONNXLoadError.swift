@@ -19,6 +19,9 @@ public enum ONNXLoadError: Error, Equatable, Sendable {
     case typedDataCountMismatch(file: String, tensor: String, field: String, expected: Int, actual: Int)
     case missingTensorData(file: String, tensor: String)
     case externalData(file: String, tensor: String, problem: String)
+    /// `location` names no file: it is empty, ".", "..", ends in "/", or resolves to a directory,
+    /// FIFO, device or socket (`what` says which, as a predicate: "names the model's directory").
+    case externalDataNotAFile(file: String, tensor: String, location: String, what: String)
     case invalidAttribute(file: String, node: String, attribute: String, problem: String)
     case invalidNode(file: String, node: String, problem: String)
     case invalidGraph(file: String, defect: GraphValidationError)
@@ -41,6 +44,7 @@ public enum ONNXLoadError: Error, Equatable, Sendable {
         case .typedDataCountMismatch: "typed-data-count-mismatch"
         case .missingTensorData: "missing-tensor-data"
         case .externalData: "external-data"
+        case .externalDataNotAFile: "external-data-not-a-file"
         case .invalidAttribute: "invalid-attribute"
         case .invalidNode: "invalid-node"
         case .invalidGraph(_, let defect): defect.code
@@ -78,6 +82,8 @@ extension ONNXLoadError: CodedError {
             "\(file): tensor '\(tensor)' has elements but no data (no raw_data, typed data or external data)"
         case .externalData(let file, let tensor, let problem):
             "\(file): external data of tensor '\(tensor)': \(problem)"
+        case .externalDataNotAFile(let file, let tensor, let location, let what):
+            "\(file): external data of tensor '\(tensor)': location '\(location)' \(what); it must name a file in the model's directory"
         case .invalidAttribute(let file, let node, let attribute, let problem):
             "\(file): node '\(node)', attribute '\(attribute)': \(problem)"
         case .invalidNode(let file, let node, let problem):

@@ -1,69 +1,98 @@
 import ArgumentParser
 import Foundation
-import GhostGWT
 import GhostIR
-import GhostInterpreter
-import GhostNumPy
-import GhostONNX
 import GhostPasses
-import GhostVerify
 
-/// The one place that turns an outcome into an exit code and a message:
-/// 0 success, 2 bad input or usage, 3 not equivalent, 1 internal error.
+/// The one place that turns an outcome into an exit code and a message.
 struct ExitStatus {
-    let code: Int32
+    /// ghost-convert's exit codes, as `--help` and docs/cli.md list them.
+    enum Code: Int32 {
+        case success = 0
+        /// A bug of ours or a problem with this machine (a missing library), not the user's input.
+        case internalError = 1
+        /// Unreadable, malformed or unsupported input, or a bad command line.
+        case badInput = 2
+        /// `verify` or `gate` ran and found outputs that differ beyond the tolerance.
+        case notEquivalent = 3
+        // 128 + the signal: CProcessGuard's handlers exit with these after removing temporary
+        // files (they are listed here so the table is complete; Swift code never returns them).
+        case hangUp = 129
+        case interrupted = 130
+        case terminated = 143
+    }
+
+    let code: Code
     let message: String?
 
-    static let success: Int32 = 0
-    static let internalError: Int32 = 1
-    static let badInput: Int32 = 2
-    static let notEquivalent: Int32 = 3
+    /// Error codes that say the tool or the machine failed, whatever the input was: exit 1.
+    static let internalCodes: Set<String> = [
+        "blas-unavailable", "dot-failed", "report-encoding-failed", "pass-broke-graph", "pass-invalid-tensor", "internal-error",
+    ]
 
     init(for error: Error) {
         switch error {
-        case InterpreterError.blasUnavailable(let reason):
-            // The machine lacks a library: not the user's input.
-            self.init(code: ExitStatus.internalError, message: "error: \(reason) [blas-unavailable]")
+        case let verdict as CommandVerdict:
+            // The verdict was printed by the command; only the code remains.
+            self.init(verdict.code, message: nil)
         case let error as CodedError:
-            // A problem with what the user gave us: the sentence, then the stable code.
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription) [\(error.code)]")
-        case let error as ONNXWriteError:
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
-        case let error as FileMappingError:
-            self.init(code: ExitStatus.badInput, message: "error: cannot read the file: \(error)")
-        case let error as FileOutputError:
-            self.init(code: ExitStatus.badInput, message: "error: \(error.localizedDescription)")
+            self.init(code: error.code, sentence: error.localizedDescription)
         case let error as PassError:
-            if case .unknownPass = error {
-                self.init(code: ExitStatus.badInput, message: "error: \(error)")
-            } else {
-                self.init(code: ExitStatus.internalError, message: "internal error: \(error)")
-            }
-        case let error as CommandFailure:
-            self.init(code: error.exitCode, message: error.message.isEmpty ? nil : error.message)
+            self.init(code: Self.code(of: error), sentence: error.description)
+        case let error as EncodingError:
+            // Reports go through ReportJSON; this catches any other encoder (the gate's). Our bug.
+            self.init(code: "report-encoding-failed", sentence: "a report could not be encoded as JSON: \(ReportError.sentence(error))")
         default:
             // Help, version and usage errors from the argument parser.
             let parserCode = GhostConvert.exitCode(for: error).rawValue
             let message = GhostConvert.fullMessage(for: error)
             if parserCode == 0 {
-                self.init(code: ExitStatus.success, message: nil)
+                self.init(.success, message: nil)
                 print(message)
-            } else if error is ValidationError || parserCode == ExitCode.validationFailure.rawValue {
-                self.init(code: ExitStatus.badInput, message: message)
+            } else if error is ValidationError || parserCode == ArgumentParser.ExitCode.validationFailure.rawValue {
+                self.init(.badInput, message: message)
             } else {
-                self.init(code: ExitStatus.internalError, message: "internal error: \(message)")
+                // An uncoded error of ours: a bug. Its sentence and type name, never the parser's
+                // dump of the value (`fullMessage` is `String(describing:)` for errors it does not know).
+                self.init(code: "internal-error", sentence: "\(error.localizedDescription) (\(String(reflecting: type(of: error))))")
             }
         }
     }
 
-    private init(code: Int32, message: String?) {
+    /// An error's sentence followed by its stable code; internal codes exit 1, the rest 2.
+    private init(code: String, sentence: String) {
+        if Self.internalCodes.contains(code) {
+            self.init(.internalError, message: "internal error: \(sentence) [\(code)]")
+        } else {
+            self.init(.badInput, message: "error: \(sentence) [\(code)]")
+        }
+    }
+
+    private init(_ code: Code, message: String?) {
         self.code = code
         self.message = message
     }
+
+    static func code(of error: PassError) -> String {
+        switch error {
+        case .brokeGraph: "pass-broke-graph"
+        case .invalidTensor: "pass-invalid-tensor"
+        case .unknownPass: "unknown-pass"
+        }
+    }
 }
 
-/// A command's own failure with a chosen exit code (e.g. 3 for "not equivalent").
-struct CommandFailure: Error {
-    let exitCode: Int32
-    let message: String
+/// How a command ends when it ran to completion but its verdict, already printed, is not success.
+enum CommandVerdict: Error, Equatable {
+    /// `verify`: the outputs differ beyond the tolerance.
+    case notEquivalent
+    /// `gate`: the code `GateExitCode` chose for the whole run (2 a model could not be checked,
+    /// 3 a model is not equivalent).
+    case gate(Int32)
+
+    var code: ExitStatus.Code {
+        switch self {
+        case .notEquivalent: .notEquivalent
+        case .gate(let raw): ExitStatus.Code(rawValue: raw) ?? .internalError
+        }
+    }
 }

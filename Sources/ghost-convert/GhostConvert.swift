@@ -34,7 +34,7 @@ struct GhostConvert: ParsableCommand {
             if let message = outcome.message, !message.isEmpty {
                 FileHandle.standardError.write(Data((message + "\n").utf8))
             }
-            Foundation.exit(outcome.code)
+            Foundation.exit(outcome.code.rawValue)
         }
     }
 }

@@ -56,13 +56,8 @@ struct VerifyReport: Codable {
         return lines.joined(separator: "\n")
     }
 
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let file = try PendingFile(destination: path)
-        try file.write([UInt8](try encoder.encode(self)))
-        try file.commit()
+    func write(to path: String) throws(ReportError) {
+        try ReportJSON.write(self, to: path)
     }
 
     private func format(_ value: Double) -> String { String(format: "%.3e", value) }

@@ -4,7 +4,8 @@ import GhostIR
 import GhostNumPy
 import GhostONNX
 
-/// What one fuzz input is fed to, chosen by GHOST_FUZZ_TARGET (onnx, gwt, gwt-unchecked, npy).
+/// What one fuzz input is fed to, chosen by GHOST_FUZZ_TARGET (onnx, gwt, gwt-unchecked, npy,
+/// attributes).
 ///
 /// Each input is written to a file in a private temporary directory and read through the same
 /// path-based, memory-mapping entry points the tool uses, so the fuzzer exercises exactly the code
@@ -18,12 +19,16 @@ final class FuzzHarness {
         case gwtUnchecked = "gwt-unchecked"
         /// The .npy reader `run` and `verify` use for `--input` arrays.
         case npy
+        /// Not a reader: the bytes choose a one-node graph and extreme attributes for it, which
+        /// the interpreter runs (see `AttributeFuzzing`).
+        case attributes
 
         var fileExtension: String {
             switch self {
             case .onnx: "onnx"
             case .gwt, .gwtUnchecked: "gwt"
             case .npy: "npy"
+            case .attributes: "bin"
             }
         }
     }
@@ -33,6 +38,10 @@ final class FuzzHarness {
 
     init(target: Target) {
         self.target = target
+        // 2²⁰ elements instead of 2³¹: what is refused past the limit is the same code path, and
+        // a legal tensor stays far below libFuzzer's 4 GB malloc limit and its 10 s timeout (a
+        // 2-million-element Pad takes longer than that under AddressSanitizer in a debug build).
+        if target == .attributes { setenv("GHOST_MAX_ELEMENTS", "1048576", 0) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ghost-fuzz-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent("input.\(target.fileExtension)").path
@@ -50,6 +59,7 @@ final class FuzzHarness {
     /// Feeds one input; returns a one-line outcome ("ok" or the error's code).
     @discardableResult
     func run(_ bytes: UnsafeRawBufferPointer) -> String {
+        if target == .attributes { return AttributeFuzzing.run(bytes) }  // decisions, not a file
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return "cannot write input" }
         do {
             switch target {
@@ -66,16 +76,15 @@ final class FuzzHarness {
                 let sum = tensor.storage.bytes.reduce(0) { $0 &+ Int($1) }
                 _ = try NumPyFile.encode(tensor)
                 if sum == Int.min { print("unreachable") }
+            case .attributes:
+                break  // handled above: its bytes are decisions, not a file
             }
             return "ok"
-        } catch let error as ONNXLoadError {
-            return error.code
-        } catch let error as GWTFormatError {
-            return error.code
-        } catch let error as NPYFormatError {
+        } catch let error as CodedError {
             return error.code
         } catch {
-            return "\(error)"
+            // Every reader error is coded; anything else is worth a look, so name its type.
+            return "uncoded \(type(of: error)): \(error.localizedDescription)"
         }
     }
 

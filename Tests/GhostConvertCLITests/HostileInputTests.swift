@@ -43,7 +43,7 @@ import TestSupport
 }
 
 /// A FIFO (with no writer), a directory or a device where a file belongs is refused at once with
-/// `[not-a-regular-file]` (external data: `[external-data]` naming it), never a hang or exit 1.
+/// `[not-a-regular-file]` (external data: `[external-data-not-a-file]` naming it), never a hang or exit 1.
 @Test func nonRegularFilesAreRefusedWithoutBlocking() throws {
     let scratch = try temporaryDirectory("cli")
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -70,5 +70,20 @@ import TestSupport
     #expect(mkfifo(scratch.appendingPathComponent("model.weights").path, 0o600) == 0)
     let external = try CLI.run(["inspect", scratch.appendingPathComponent("model.onnx").path])
     #expect(external.status == 2, "\(external.stderr)")
-    #expect(external.stderr.contains("FIFO") && external.stderr.contains("[external-data]"), "\(external.stderr)")
+    #expect(external.stderr.contains("FIFO") && external.stderr.contains("[external-data-not-a-file]"), "\(external.stderr)")
+}
+
+/// A valid .npy with no elements and an axis of 2⁴⁰ (Tests/Fixtures/hostile/empty_axis_2pow40.npy):
+/// the reader accepts it, and the interpreter refuses to bind it, since kernels size tables and
+/// loops by each axis; before, Hardmax tried to allocate a 4 TB lane buffer.
+@Test func emptyInputWithAHugeAxisIsRefusedWhenBound() throws {
+    let directory = repositoryRoot.appendingPathComponent("Tests/Fixtures/hostile")
+    let scratch = try temporaryDirectory("cli")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let result = try CLI.run(["run", directory.appendingPathComponent("hardmax_empty_input_axis_2pow40.onnx").path,
+                              "--input", directory.appendingPathComponent("empty_axis_2pow40.npy").path,
+                              "--output-dir", scratch.appendingPathComponent("out").path])
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(result.stderr.contains("[tensor-too-large]") && result.stderr.contains("[0, 1099511627776]"), "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out/y.npy").path))
 }

@@ -29,7 +29,7 @@ struct CorpusCase: Decodable, CustomTestStringConvertible, Sendable {
     let codes = Set(cases.map(\.code))
     for code in ["empty-file", "malformed-protobuf", "missing-graph", "missing-opset", "unknown-element-type",
                  "invalid-dimension", "size-overflow", "raw-data-size-mismatch", "typed-data-count-mismatch",
-                 "missing-tensor-data", "external-data", "duplicate-value", "undefined-input",
+                 "missing-tensor-data", "external-data", "external-data-not-a-file", "duplicate-value", "undefined-input",
                  "undefined-output", "cycle", "invalid-attribute", "ok"] {
         #expect(codes.contains(code), "no corpus case for \(code)")
     }

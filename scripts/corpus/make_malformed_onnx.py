@@ -704,7 +704,17 @@ def build(corpus: Corpus) -> None:
     external_case("ext_no_location", "conv.bias", [("offset", "432"), ("length", "16")],
                   "conv.bias is EXTERNAL with offset and length but no 'location' key")
     external_case("ext_empty_location", "conv.bias", [("location", "")],
-                  "conv.bias is EXTERNAL with location = \"\"")
+                  "conv.bias is EXTERNAL with location = \"\"", code="external-data-not-a-file")
+    # Locations that name a directory, not a file: each gets its own message (not "escapes
+    # through a symlink", which is what realpath + prefix checking alone would say for ".").
+    external_case("ext_location_dot", "conv.bias", [("location", ".")],
+                  "conv.bias is EXTERNAL with location = \".\", the model's own directory", code="external-data-not-a-file")
+    external_case("ext_location_dot_slash_dot", "conv.bias", [("location", "./.")],
+                  "conv.bias is EXTERNAL with location = \"./.\", the model's own directory", code="external-data-not-a-file")
+    external_case("ext_location_dotdot", "conv.bias", [("location", "..")],
+                  "conv.bias is EXTERNAL with location = \"..\", the directory above the model's", code="external-data-not-a-file")
+    external_case("ext_location_trailing_slash", "conv.bias", [("location", "data/")],
+                  "conv.bias is EXTERNAL with location = \"data/\", a directory by its spelling", code="external-data-not-a-file")
     external_case("ext_absolute_path", "conv.bias", [("location", "/etc/passwd")],
                   "conv.bias is EXTERNAL at the absolute path /etc/passwd")
     external_case("ext_parent_escape", "conv.bias", [("location", "../outside.bin")],
@@ -717,7 +727,7 @@ def build(corpus: Corpus) -> None:
     external_case("ext_missing_file", "conv.bias", [("location", "no_such_weights.bin")],
                   "conv.bias is EXTERNAL in no_such_weights.bin, which does not exist")
     external_case("ext_location_is_directory", "conv.bias", [("location", "data")],
-                  "conv.bias is EXTERNAL in 'data', which is a directory, not a file")
+                  "conv.bias is EXTERNAL in 'data', which is a directory, not a file", code="external-data-not-a-file")
     external_case("ext_offset_past_end", "conv.bias", [("location", "weights.bin"), ("offset", "440")],
                   "conv.bias (16 bytes) at offset 440 of weights.bin, which has 448 bytes")
     external_case("ext_file_too_small", "conv.weight", [("location", "short.bin")],

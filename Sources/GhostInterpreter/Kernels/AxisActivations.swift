@@ -65,7 +65,8 @@ enum AxisActivations {
     @_specialize(where T == Double)
     static func hardmax<T: InterpreterScalar>(_ values: [T], outer: Int, size: Int, inner: Int, last: Int) -> [T] {
         var out = [T](repeating: 0, count: values.count)
-        guard size > 0, inner > 0, last > 0 else { return out }
+        // No lanes (outer 0): no lane buffer either, whose size is the axis' (up to the limit).
+        guard outer > 0, size > 0, inner > 0, last > 0 else { return out }
         let middle = inner / last
         var lane = [T](repeating: 0, count: size)
         values.withUnsafeBufferPointer { x in

@@ -62,7 +62,9 @@ enum Convolution {
         (g.batch, g.inputChannels, g.height, g.width) = (x[0], x[1], x[2], x[3])
         (g.outputChannels, g.inputPerGroup, g.kernelHeight, g.kernelWidth) = (w[0], w[1], w[2], w[3])
         g.groups = try context.int("group", 1)
-        guard g.groups >= 1, g.inputPerGroup >= 1, g.inputPerGroup * g.groups == g.inputChannels, g.outputChannels % g.groups == 0 else {
+        // The product overflows for a group near Int64.max; that never fits, so it is the same refusal.
+        let (groupedChannels, overflow) = g.inputPerGroup.multipliedReportingOverflow(by: g.groups)
+        guard g.groups >= 1, g.inputPerGroup >= 1, !overflow, groupedChannels == g.inputChannels, g.outputChannels % g.groups == 0 else {
             throw context.fail("weight \(w) with group=\(g.groups) does not fit input \(x)")
         }
         if let kernel = try spatial(context, "kernel_shape", lifted: lifted, neutral: 1), kernel != [g.kernelHeight, g.kernelWidth] {
@@ -220,7 +222,7 @@ enum Convolution {
                         var ix = first * g.strides[1] - g.pads[1] + kx * g.dilations[1]
                         for ox in first...last {
                             destination[ox] = source[ix]
-                            ix += g.strides[1]
+                            ix &+= g.strides[1]  // the step past the last one is never read (and may wrap)
                         }
                         if last < ow - 1 { (destination + last + 1).update(repeating: 0, count: ow - 1 - last) }
                     }
@@ -235,7 +237,8 @@ enum Convolution {
         let stride = g.strides[axis], pad = g.pads[axis], size = axis == 0 ? g.height : g.width
         let output = axis == 0 ? g.outputHeight : g.outputWidth
         let shift = kernelOffset * g.dilations[axis] - pad  // input index = o·stride + shift
-        let first = shift >= 0 ? 0 : (-shift + stride - 1) / stride
+        // ⌈−shift / stride⌉ without forming −shift + stride, which overflows for a stride near Int64.max.
+        let first = shift >= 0 ? 0 : (-shift - 1) / stride + 1
         let last = min(output - 1, (size - 1 - shift) >= 0 ? (size - 1 - shift) / stride : -1)
         return (first, last)
     }

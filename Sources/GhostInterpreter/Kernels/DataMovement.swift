@@ -63,7 +63,11 @@ enum DataMovement {
         var sizes = try context.ints("split") ?? context.optionalInput(1)?.int64Values.map { Int(clamping: $0) }
         if sizes == nil {
             let parts = try context.int("num_outputs", context.node.outputs.count)
-            guard parts >= 1 else { throw context.fail("num_outputs must be positive, got \(parts)") }
+            // One size per output: a num_outputs other than the node's output count is malformed
+            // (and a huge one would make a huge list of sizes).
+            guard parts >= 1, parts == context.node.outputs.count else {
+                throw context.fail("num_outputs \(parts) must be the node's output count \(context.node.outputs.count)")
+            }
             let chunk = (size + parts - 1) / parts
             sizes = (0..<parts).map { min(chunk, max(size - $0 * chunk, 0)) }
         }
@@ -125,7 +129,9 @@ enum DataMovement {
                 shape[axis] = first > last ? (first - last - 1) / -s + 1 : 0
             }
             begin[axis] = first
-            step[axis] = s
+            // One element taken: its step is irrelevant, and a huge one (Int64.max − 1) would
+            // overflow stride × step below. Otherwise |step| < size, so that product fits.
+            step[axis] = shape[axis] == 1 ? 1 : s
         }
         // A slice that keeps everything (GhostNet's `cat(x1, x2)[:, :out]` when the halves add up
         // to `out`) is the input itself: buffers are values, so no copy is needed.

@@ -21,6 +21,8 @@ enum Padding {
             shape.append(total)
         }
         let count = try context.elementCount(of: shape)
+        // No elements: an axis may still be huge (a zero beside 2⁴⁰), so build no per-axis table.
+        if count == 0 { return Buffer(shape: shape, storage: x.storage.picking([]), integerType: x.integerType) }
         // Per axis, the input index each output index reads, or −1 for the fill value.
         let sources: [[Int]] = (0..<rank).map { axis in
             let size = x.shape[axis]

@@ -104,9 +104,9 @@ enum Pooling {
         }
     }
 
-    /// ⌈a / b⌉ for b > 0.
+    /// ⌈a / b⌉ for b > 0, without forming a + b (which overflows for a dilation near Int64.max).
     private static func ceilingDivision(_ a: Int, _ b: Int) -> Int {
-        a >= 0 ? (a + b - 1) / b : -((-a) / b)
+        a > 0 ? (a - 1) / b + 1 : -((-a) / b)
     }
 
     @_specialize(where T == Float)
@@ -114,7 +114,9 @@ enum Pooling {
     private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
         // The padded plane spans the windows; with strides no larger than the kernel that is the
         // padded input, never more.
-        if maximum, w.dilations == [1, 1], w.strides[0] <= w.kernel[0], w.strides[1] <= w.kernel[1] { return maxPoolPadded(x, shape, w) }
+        if maximum, w.dilations == [1, 1], w.strides[0] <= w.kernel[0], w.strides[1] <= w.kernel[1], paddedPlaneIsSmall(shape, w) {
+            return maxPoolPadded(x, shape, w)
+        }
         let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
         let rows = windowRanges(size: h, output: oh, kernel: w.kernel[0], stride: w.strides[0], dilation: w.dilations[0],
                                 padBefore: w.pads[0], padAfter: w.pads[2])
@@ -159,6 +161,19 @@ enum Pooling {
     @inline(__always)
     static func larger<T: InterpreterScalar>(_ best: T, _ v: T) -> T {
         v > best || best.isNaN ? v : best
+    }
+
+    /// Whether `maxPoolPadded`'s plane stays within a few times the image. A kernel of 2³¹ with
+    /// SAME padding pads by as much, and its plane (whose size overflowed Int) would dwarf the
+    /// input; the general loop computes such windows from their bounds instead.
+    private static func paddedPlaneIsSmall(_ shape: [Int], _ w: Window) -> Bool {
+        let (height, heightOverflow) = (w.output[0] - 1).multipliedReportingOverflow(by: w.strides[0])
+        let (width, widthOverflow) = (w.output[1] - 1).multipliedReportingOverflow(by: w.strides[1])
+        let (planeHeight, o1) = height.addingReportingOverflow(w.kernel[0])
+        let (planeWidth, o2) = width.addingReportingOverflow(w.kernel[1])
+        let (plane, o3) = planeHeight.multipliedReportingOverflow(by: planeWidth)
+        guard !heightOverflow, !widthOverflow, !o1, !o2, !o3 else { return false }
+        return plane <= max(4 * shape[2] * shape[3], 4096)
     }
 
     /// MaxPool without dilation: each channel is copied into a plane padded with NaN (as far as

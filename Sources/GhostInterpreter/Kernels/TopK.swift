@@ -50,6 +50,8 @@ enum TopK {
         // a ranks above b: NaN above numbers (a value unequal to itself is NaN).
         @inline(__always) func above(_ a: T, _ b: T) -> Bool { (a != a && b == b) || T.isGreater(a, b) }
         var order = [Int](repeating: 0, count: outer * k * inner)
+        // No slices to rank: skip the scratch, which is as long as the axis (up to the limit).
+        guard outer > 0, inner > 0 else { return order }
         var slice = [T](repeating: T.zero, count: count)
         var positions = [Int](repeating: 0, count: count)
         for block in 0..<outer {

@@ -86,13 +86,7 @@ struct Fuse: ParsableCommand {
             let warnings = summary.missingPrerequisites.map { "warning: \($0)\n" }.joined()
             FileHandle.standardError.write(Data((warnings + summary.summaryLine + "\n").utf8))
         }
-        if let reportFile {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(summary)
-            try reportFile.write([UInt8](data))
-            try reportFile.commit()
-        }
+        if let reportFile { try ReportJSON.write(summary, into: reportFile) }
         timer.mark("report")
         timer.report()
     }

@@ -146,7 +146,7 @@ struct GateCommand: ParsableCommand {
         }
         FileHandle.standardError.write(Data("gate: \(records.count) model\(records.count == 1 ? "" : "s"): \(GateTally(records).sentence)\n".utf8))
         let code = GateExitCode.of(records)
-        if code != ExitStatus.success { throw CommandFailure(exitCode: code, message: "") }
+        if code != ExitStatus.Code.success.rawValue { throw CommandVerdict.gate(code) }
     }
 
     /// Two models that would be written to the same place under --output-dir.

@@ -56,7 +56,7 @@ struct GraphCommand: ParsableCommand {
     static func svg(from dot: String) throws -> [UInt8] {
         let candidates = ["/usr/bin/dot", "/usr/local/bin/dot"]
         guard let executable = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw CommandFailure(exitCode: ExitStatus.badInput, message: "error: SVG output needs Graphviz's `dot`, which is not installed (apt-get install graphviz), or use --format dot")
+            throw CommandError.graphvizMissing
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -64,13 +64,17 @@ struct GraphCommand: ParsableCommand {
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(dot.utf8))
-        try input.fileHandleForWriting.close()
+        do {
+            try process.run()
+            input.fileHandleForWriting.write(Data(dot.utf8))
+            try input.fileHandleForWriting.close()
+        } catch {
+            throw CommandError.graphvizFailed(reason: "cannot start \(executable): \(error.localizedDescription)")
+        }
         let svg = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CommandFailure(exitCode: ExitStatus.internalError, message: "internal error: dot exited with \(process.terminationStatus)")
+            throw CommandError.graphvizFailed(reason: "it exited with \(process.terminationStatus)")
         }
         return [UInt8](svg)
     }

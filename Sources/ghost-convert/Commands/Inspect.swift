@@ -30,9 +30,7 @@ struct Inspect: ParsableCommand {
         let loaded = try ModelFile.load(model)
         let report = InspectReport(file: model, loaded: loaded)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try ReportJSON.encode(report, for: "inspect --json"), as: UTF8.self))
         } else {
             print(report.text)
         }

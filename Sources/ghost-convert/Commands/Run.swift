@@ -90,18 +90,17 @@ struct Run: ParsableCommand {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw CommandFailure(exitCode: ExitStatus.badInput, message: "error: --output-dir '\(path)' is a file, not a directory [output-dir-not-a-directory]")
+                throw CommandError.outputDirectoryIsAFile(path: path)
             }
             guard access(path, W_OK) == 0 else {
-                throw CommandFailure(exitCode: ExitStatus.badInput, message: "error: --output-dir '\(path)' is not writable [output-not-creatable]")
+                throw CommandError.outputDirectoryNotWritable(path: path)
             }
             return
         }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure(exitCode: ExitStatus.badInput,
-                                 message: "error: cannot create --output-dir '\(path)': \(String(cString: strerror(errno))) [output-not-creatable]")
+            throw CommandError.cannotCreateOutputDirectory(path: path, reason: String(cString: strerror(errno)))
         }
     }
 

@@ -120,7 +120,7 @@ struct Verify: ParsableCommand {
         }
         FileHandle.standardError.write(Data((summary.text + "\n").utf8))
         if !result.equivalent {
-            throw CommandFailure(exitCode: ExitStatus.notEquivalent, message: "")
+            throw CommandVerdict.notEquivalent
         }
     }
 }
