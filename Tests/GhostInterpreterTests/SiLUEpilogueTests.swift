@@ -62,7 +62,8 @@ private struct SiLUCase {
 }
 
 /// The case's outputs fused and node by node (a run keeping intermediates does not fuse), which
-/// must be bit-identical, and how many nodes the Conv absorbed.
+/// must be bit-identical up to the sign of a NaN (the C compiler may commute x·σ(x), and σ(NaN)
+/// carries −x's NaN; the verifier treats every NaN alike), and how many nodes the Conv absorbed.
 private func runBothWays(_ example: SiLUCase, precision: Precision) throws -> (y: [Double], fusedNodes: Int) {
     let interpreter = try Interpreter(graph: try example.graph(), precision: precision)
     let feeds = ["x": try f32(example.x, [1, 2, 3, 5])]
@@ -70,7 +71,11 @@ private func runBothWays(_ example: SiLUCase, precision: Precision) throws -> (y
     let separate = try interpreter.run(feeds, keepingIntermediates: true)
     for output in try example.graph().outputs {
         let a = try #require(fused[output.name]), b = try #require(separate[output.name])
-        #expect(Array(a.storage.bytes) == Array(b.storage.bytes), "\(precision): output \(output.name) differs fused and unfused")
+        let (x, y) = (a.doubleValues(), b.doubleValues())
+        #expect(x.count == y.count)
+        for (u, v) in zip(x, y) where !(u.isNaN && v.isNaN) {
+            #expect(u.bitPattern == v.bitPattern, "\(precision): output \(output.name) differs fused and unfused: \(u) vs \(v)")
+        }
     }
     let y = try #require(fused["y"])
     return (precision == .float64 ? y.doubles : y.floats.map(Double.init), interpreter.nodesFusedIntoConvs)
@@ -90,12 +95,13 @@ func convAbsorbsBatchNormAndSiLU(sigmoidFirst: Bool) throws {
 @Test func siluIsNotAbsorbedWhenTheSigmoidIsAGraphOutputOrTheMulReadsSomethingElse() throws {
     // Only the BatchNormalization joins the Conv; Sigmoid and Mul stay nodes.
     #expect(try runBothWays(SiLUCase(sigmoidOutputIsGraphOutput: true), precision: .float32).fusedNodes == 1)
-    #expect(try runBothWays(SiLUCase(mulReadsAnotherValue: true), precision: .float32).fusedNodes == 1)
+    // The Sigmoid alone reads the BatchNormalization's output: it joins as a plain activation.
+    #expect(try runBothWays(SiLUCase(mulReadsAnotherValue: true), precision: .float32).fusedNodes == 2)
 }
 
 @Test func fusedSiLUKeepsNaNAndInfinitiesAsMulOfSigmoidDoes() throws {
-    // With weights 0 on the other channel and BN folded out of the way this is hard to arrange;
-    // instead feed ±inf and NaN through: conv(x) is then ±inf or NaN on both channels.
+    // ±inf and NaN in channel 0, zeros beside them in channel 1: both output channels weight
+    // channel 0 positively (1.5, 0.25) and both BN scales are positive, so b is ±inf or NaN there.
     var x = [Float](repeating: 0, count: 30)
     x[0] = .infinity; x[1] = -.infinity; x[2] = .nan
     x[15] = 0; x[16] = 0; x[17] = 0
@@ -114,7 +120,7 @@ func convAbsorbsBatchNormAndSiLU(sigmoidFirst: Bool) throws {
 }
 
 @Test func sigmoidOnItsOwnMatchesTheDefinitionAtTheEnds() throws {
-    let x: [Double] = [-200, -104, -88.8, -88.7, -87.5, -30, -17, -1e-3, 0, 1e-3, 0.5, 3, 17, 30, 88.8, 200]
+    let x = [-200, -104, -88.8, -88.7, -87.5, -30, -17, -1e-3, 0, 1e-3, 0.5, 3, 17, 30, 88.8, 200].map { Double(Float($0)) }
     let expected = x.map { 1 / (1 + exp(-$0)) }
     for precision in Precision.allCases {
         let out = try runSingle("Sigmoid", inputs: [("x", try f32(x.map(Float.init), [x.count]))], precision: precision)
