@@ -2,6 +2,10 @@
 // a straight elementwise loop the compiler vectorizes); target_clones builds each three times.
 #include "ghost_activation.h"
 
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
 #pragma clang fp contract(off)
 
 #include "clones.h"
@@ -9,6 +13,42 @@
 // Bounds that let NaN through, as ONNX Runtime's std::min/std::max with x first do (see the header).
 #define GK_AT_MOST(x, high) ((high) < (x) ? (high) : (x))
 #define GK_AT_LEAST(x, low) ((x) < (low) ? (low) : (x))
+
+// 2^k for k in [-126, 127], from its exponent bits.
+static inline float gk_power_of_two_f32(int32_t k) {
+    int32_t bits = (k + 127) << 23;
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+// See the header. Branch-free (selects only), so loops over it vectorize; Cephes' expf
+// coefficients (a minimax fit of (e^r − 1 − r) / r² on |r| ≤ ln2/2).
+static inline float gk_exp_inline_f32(float x) {
+    // NaN fails both comparisons and becomes −104 here: a finite value for the integer steps.
+    float c = x >= -104.0f ? x : -104.0f;
+    c = c <= 89.0f ? c : 89.0f;
+    // round(c·log2 e) by the 1.5·2^23 shift (|c·log2 e| < 2^22, round to nearest even).
+    float n = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = (c - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e = (p * (r * r) + r) + 1.0f;
+    int32_t k = (int32_t)n, half = k >> 1;
+    float y = (e * gk_power_of_two_f32(half)) * gk_power_of_two_f32(k - half);
+    return x != x ? x : y;
+}
+
+float gk_exp_f32(float x) { return gk_exp_inline_f32(x); }
+
+static inline double gk_exp_inline_f64(double x) { return exp(x); }
+
+// exp in the loops' type T: the float32 one above, libm's in float64.
+#define GK_EXP(v) _Generic((v), float: gk_exp_inline_f32, double: gk_exp_inline_f64)(v)
 
 // The loop body for each activation, over v (already biased and scaled) into out.
 #define GK_ACTIVATION_LOOP(T, LOAD, STORE)                                                         \
@@ -40,6 +80,19 @@
             T v = LOAD;                                                                            \
             T m = GK_AT_LEAST(v, a);                                                               \
             STORE(GK_AT_MOST(m, b));                                                               \
+        }                                                                                          \
+        break;                                                                                     \
+    case GK_ACT_SIGMOID:                                                                           \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            T v = LOAD;                                                                            \
+            STORE((T)1 / ((T)1 + GK_EXP(-v)));                                                     \
+        }                                                                                          \
+        break;                                                                                     \
+    case GK_ACT_SILU:                                                                              \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                    \
+            T v = LOAD;                                                                            \
+            T s = (T)1 / ((T)1 + GK_EXP(-v));                                                      \
+            STORE(v * s);                                                                          \
         }                                                                                          \
         break;                                                                                     \
     default:                                                                                       \

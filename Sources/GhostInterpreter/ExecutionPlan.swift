@@ -145,8 +145,9 @@ struct ExecutionPlan: Sendable {
     }
 
     /// Each Conv whose output only a BatchNormalization with constant parameters reads, and/or
-    /// whose (or whose BatchNormalization's) output only a unary activation reads, takes those
-    /// nodes over as its epilogue and produces the last one's output itself. A value that is a
+    /// whose (or whose BatchNormalization's) output only a unary activation reads — or only the
+    /// Sigmoid and Mul of SiLU — takes those nodes over as its epilogue and produces the last
+    /// one's output itself. A value that is a
     /// graph output is never skipped.
     private static func fusingConvEpilogues(
         _ steps: [Step], constants: [Int: Buffer], graphOutputs: Set<Int>, opset: Int64, precision: Precision
@@ -159,6 +160,20 @@ struct ExecutionPlan: Sendable {
         func soleReader(of value: Int) -> Int? {
             guard !graphOutputs.contains(value), let list = readers[value], list.count == 1 else { return nil }
             return list[0]
+        }
+        /// SiLU as exported (`Mul(x, Sigmoid(x))`, either operand order): the Sigmoid and Mul steps
+        /// when they are the only readers of `value` and the Sigmoid's output feeds only the Mul.
+        func siluPair(reading value: Int) -> (sigmoid: Int, product: Int)? {
+            guard !graphOutputs.contains(value), let list = readers[value], list.count == 2 else { return nil }
+            for (sigmoid, product) in [(list[0], list[1]), (list[1], list[0])] {
+                let s = steps[sigmoid], p = steps[product]
+                guard s.node.opType == "Sigmoid", s.inputs == [value], s.outputs.count == 1, s.outputs[0] >= 0,
+                      soleReader(of: s.outputs[0]) == product,
+                      p.node.opType == "Mul", p.inputs.count == 2, Set(p.inputs) == [value, s.outputs[0]],
+                      p.outputs.count == 1, p.outputs[0] >= 0 else { continue }
+                return (sigmoid, product)
+            }
+            return nil
         }
         var absorbed = Set<Int>()
         var result: [Step] = []
@@ -188,6 +203,11 @@ struct ExecutionPlan: Sendable {
                     output = candidate.outputs[0]
                     taken.append(next)
                 }
+            }
+            if epilogue.activation == nil, output >= 0, let (sigmoid, product) = siluPair(reading: output) {
+                epilogue.activation = .silu
+                output = steps[product].outputs[0]
+                taken += [sigmoid, product]
             }
             guard !taken.isEmpty, output >= 0 else {
                 result.append(step)

@@ -88,11 +88,14 @@ enum CommandVerdict: Error, Equatable {
     /// `gate`: the code `GateExitCode` chose for the whole run (2 a model could not be checked,
     /// 3 a model is not equivalent).
     case gate(Int32)
+    /// `mutate-check`: the code `MutationExitCode` chose (3 a mutant missed or a correct fusion
+    /// failing, 2 a model could not be checked).
+    case mutation(Int32)
 
     var code: ExitStatus.Code {
         switch self {
         case .notEquivalent: .notEquivalent
-        case .gate(let raw): ExitStatus.Code(rawValue: raw) ?? .internalError
+        case .gate(let raw), .mutation(let raw): ExitStatus.Code(rawValue: raw) ?? .internalError
         }
     }
 }

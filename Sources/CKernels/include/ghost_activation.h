@@ -19,9 +19,14 @@
 //   GK_ACT_HARD_SIGMOID  atLeast(atMost(p0·x + p1, 1), 0)
 //   GK_ACT_HARD_SWISH    x · atLeast(atMost(x / 6 + 0.5, 1), 0)
 //   GK_ACT_CLIP          atMost(atLeast(x, p0), p1)
+//   GK_ACT_SIGMOID       1 / (1 + exp(−x))
+//   GK_ACT_SILU          x · (1 / (1 + exp(−x)))   (Mul(x, Sigmoid(x)), the same two roundings)
 // where atMost(v, h) = h < v ? h : v and atLeast(v, l) = v < l ? l : v: a NaN input stays NaN
 // (and Relu keeps −0), as in ONNX Runtime, so a NaN is never turned into a finite value that
-// could make two different graphs look equal.
+// could make two different graphs look equal. exp is libm's in float64; in float32 it is
+// gk_exp_f32 below (vectorizable, so the same bits at every vector width): within 2 ulp of e^x,
+// +inf above ln(FLT_MAX), NaN for NaN, and (in 1 + e^x) never a different sigmoid than a
+// correctly rounded exp would give at the ends (e^x < 2^−24 or overflow).
 enum {
     GK_ACT_NONE = 0,
     GK_ACT_RELU = 1,
@@ -29,7 +34,15 @@ enum {
     GK_ACT_HARD_SIGMOID = 3,
     GK_ACT_HARD_SWISH = 4,
     GK_ACT_CLIP = 5,
+    GK_ACT_SIGMOID = 6,
+    GK_ACT_SILU = 7,
 };
+
+// e^x in float32: n = round(x·log2 e), r = x − n·ln 2 (ln 2 in two parts), e^r by a degree-7
+// polynomial on |r| ≤ ln2/2, times 2^⌊n/2⌋·2^(n−⌊n/2⌋) (two normal powers, so results that are
+// subnormal or overflow round as the product does). x is clamped to [−104, 89] first (e^x is 0
+// or +inf in float32 beyond it, as the product then gives); NaN in, NaN out.
+float gk_exp_f32(float x);
 
 // For i < count: v = src[i]; if has_bias, v = v + bias; if has_affine, v = v·scale + shift;
 // dst[i] = activation(v). dst may equal src (in place); otherwise they must not overlap. With

@@ -16,6 +16,8 @@ func elementwise<T, R>(_ values: [T], _ f: (T) -> R) -> [R] {
 /// Unary activations, elementwise in the run's precision.
 enum UnaryOperator {
     case relu, sigmoid, tanh, erf, sqrt, identity
+    /// x·Sigmoid(x): a Conv's epilogue for the Sigmoid and Mul of SiLU (ExecutionPlan), never a node.
+    case silu
     case leakyRelu(alpha: Double)
     case hardSigmoid(alpha: Double, beta: Double)
     case hardSwish
@@ -28,11 +30,10 @@ enum UnaryOperator {
     @inline(__always)
     private func withFunction<T: InterpreterScalar, R>(_: T.Type, _ body: ((T) -> T) -> R) -> R {
         switch self {
-        case .sigmoid: return body { 1 / (1 + T.exponential(-$0)) }
         case .tanh: return body { T.hyperbolicTangent($0) }
         case .erf: return body { T.errorFunction($0) }
         case .sqrt: return body { $0.squareRoot() }
-        case .relu, .identity, .leakyRelu, .hardSigmoid, .hardSwish, .clip:
+        case .relu, .identity, .leakyRelu, .hardSigmoid, .hardSwish, .clip, .sigmoid, .silu:
             preconditionFailure("\(self) is computed by its C loop (kernel)")
         case .gelu(let approximate):
             if approximate {
@@ -54,7 +55,9 @@ enum UnaryOperator {
         case .hardSigmoid(let alpha, let beta): return ActivationKernel(code: Int32(GK_ACT_HARD_SIGMOID), p0: alpha, p1: beta)
         case .hardSwish: return ActivationKernel(code: Int32(GK_ACT_HARD_SWISH))
         case .clip(let low, let high): return ActivationKernel(code: Int32(GK_ACT_CLIP), p0: low, p1: high)
-        case .sigmoid, .tanh, .erf, .sqrt, .gelu: return nil
+        case .sigmoid: return ActivationKernel(code: Int32(GK_ACT_SIGMOID))
+        case .silu: return ActivationKernel(code: Int32(GK_ACT_SILU))
+        case .tanh, .erf, .sqrt, .gelu: return nil
         }
     }
 

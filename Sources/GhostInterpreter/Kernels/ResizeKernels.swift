@@ -15,6 +15,7 @@ enum ResizeKernels {
         let width = outShape[rank - 1], inWidth = shape[rank - 1]
         let rows = outShape[..<(rank - 1)].reduce(1, *)
         let columns = tables[rank - 1]?.indices
+        let repeats = columns.flatMap { repetition($0, inWidth: inWidth) }
         var out = [E](filling: rows * width) { out in
             values.withUnsafeBufferPointer { source in
                 guard let input = source.baseAddress, let output = out.baseAddress else { return }
@@ -28,6 +29,12 @@ enum ResizeKernels {
                     let destination = output + row * width
                     if offset == previous {
                         destination.initialize(from: destination - width, count: width)
+                    } else if let repeats {
+                        let line = input + offset
+                        for i in 0..<inWidth {
+                            let value = line[i], run = destination + i * repeats
+                            for k in 0..<repeats { (run + k).initialize(to: value) }
+                        }
                     } else if let columns {
                         columns.withUnsafeBufferPointer { columns in
                             let line = input + offset
@@ -49,6 +56,17 @@ enum ResizeKernels {
         }
         extrapolate(&out, outShape, tables, fill: fill)
         return out
+    }
+
+    /// f when the last axis's table reads each input column f times in order (column j reads
+    /// ⌊j / f⌋: an integer upscale with asymmetric, half-pixel or floor-rounded coordinates), so
+    /// the row is written as runs instead of gathered.
+    static func repetition(_ columns: [Int], inWidth: Int) -> Int? {
+        guard inWidth > 0, columns.count % inWidth == 0 else { return nil }
+        let factor = columns.count / inWidth
+        guard factor > 1 else { return nil }
+        for (j, column) in columns.enumerated() where column != j / factor { return nil }
+        return factor
     }
 
     static func interpolate<T: InterpreterScalar>(_ values: [T], _ shape: [Int], _ tables: [Resize.AxisTable?], fill: T) -> [T] {

@@ -140,6 +140,6 @@ struct MutateCheck: ParsableCommand {
             + "\(all.caught) caught (\(all.caughtAtMutatedNode) named at the mutated node), \(all.equivalent) equivalent, "
             + "\(all.missed) missed, \(all.errors) errors, \(all.noSite) kind\(all.noSite == 1 ? "" : "s") with no site\n").utf8))
         let code = MutationExitCode.of(records)
-        if code != ExitStatus.success { throw CommandFailure(exitCode: code, message: "") }
+        if code != ExitStatus.Code.success.rawValue { throw CommandVerdict.mutation(code) }
     }
 }
