@@ -65,7 +65,11 @@ struct JSONWriter {
 
     mutating func integer<Integer: BinaryInteger>(_ value: Integer) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        if let value = Int64(exactly: value) {
+            decimal(value)
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
     }
 
     mutating func float(_ value: Float) {
@@ -106,10 +110,37 @@ struct JSONWriter {
         needsComma[last] = true
     }
 
+    /// The decimal digits of `value`, as `String(value)` spells them, without making a string
+    /// (a graph section writes several integers per node and tensor).
+    private mutating func decimal(_ value: Int64) {
+        if value < 0 { bytes.append(0x2D) }
+        var magnitude = value.magnitude
+        guard magnitude >= 10 else {
+            bytes.append(0x30 + UInt8(magnitude))
+            return
+        }
+        // UInt64.max has 20 digits.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            while magnitude > 0 {
+                start -= 1
+                digits[start] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
+        }
+    }
+
     /// A JSON string literal: quote, backslash and control characters escaped; everything else,
-    /// including "/" and non-ASCII text, as its UTF-8 bytes.
+    /// including "/" and non-ASCII text, as its UTF-8 bytes. Names almost never need escaping,
+    /// so a string without such bytes is appended whole.
     private mutating func quoted(_ value: String) {
         bytes.append(0x22)
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(0x22)
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case 0x22: bytes.append(contentsOf: [0x5C, 0x22])

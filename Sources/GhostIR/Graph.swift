@@ -98,68 +98,109 @@ public struct Graph: Equatable, Sendable {
 
 /// Initializers by name, remembering insertion order so that writers are deterministic and
 /// round trips keep the file's order.
+///
+/// The entries live in one array in insertion order (a removed one leaves a gap, compacted when
+/// half are gaps, so removing is O(1) amortized), and a dictionary maps each name to its
+/// position. Iterating walks the array and hashes nothing; a copy shares both buffers until one
+/// side writes, and the dictionary it then copies holds only names and integers.
 public struct InitializerTable: Equatable, Sendable, Sequence {
     public struct Entry: Equatable, Sendable {
         public let name: String
         public let tensor: Tensor
     }
 
-    private struct Slot: Sendable {
-        var position: Int
-        var tensor: Tensor
-    }
-
-    /// Names in insertion order; nil where a name was removed (compacted when half are gaps),
-    /// so removing is O(1) amortized even on graphs with thousands of weights.
-    private var order: [String?] = []
-    private var slots: [String: Slot] = [:]
+    private var entries: [Entry?] = []
+    private var positions: [String: Int] = [:]
 
     public init() {}
 
-    public var count: Int { slots.count }
-    public var isEmpty: Bool { slots.isEmpty }
-    public var names: [String] { order.compactMap { $0 } }
+    public var count: Int { positions.count }
+    public var isEmpty: Bool { positions.isEmpty }
+    public var names: [String] {
+        var names: [String] = []
+        names.reserveCapacity(positions.count)
+        for case let entry? in entries { names.append(entry.name) }
+        return names
+    }
 
-    public func contains(_ name: String) -> Bool { slots[name] != nil }
+    public var underestimatedCount: Int { positions.count }
+
+    public func contains(_ name: String) -> Bool { positions[name] != nil }
+
+    /// Makes room for `capacity` initializers without regrowing.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        entries.reserveCapacity(capacity)
+        positions.reserveCapacity(capacity)
+    }
+
+    /// Appends `tensor` under `name` unless the name is taken (one lookup); false when it was,
+    /// and the table is then unchanged.
+    public mutating func insertNew(_ tensor: Tensor, named name: String) -> Bool {
+        let next = entries.count
+        guard Self.claim(&positions[name, default: next]) == next else { return false }
+        entries.append(Entry(name: name, tensor: tensor))
+        return true
+    }
+
+    /// The position stored in `slot` (which the dictionary's default subscript has just filled
+    /// with the next free position when the name was new).
+    private static func claim(_ slot: inout Int) -> Int { slot }
 
     /// Reading returns the tensor; assigning replaces it in place or appends it; assigning nil removes it.
     public subscript(name: String) -> Tensor? {
-        get { slots[name]?.tensor }
+        get {
+            guard let position = positions[name] else { return nil }
+            return entries[position]?.tensor
+        }
         set {
             if let newValue {
-                if slots[name] != nil {
-                    slots[name]!.tensor = newValue
+                let next = entries.count
+                let position = Self.claim(&positions[name, default: next])
+                if position == next {
+                    entries.append(Entry(name: name, tensor: newValue))
                 } else {
-                    slots[name] = Slot(position: order.count, tensor: newValue)
-                    order.append(name)
+                    entries[position] = Entry(name: name, tensor: newValue)
                 }
-            } else if let removed = slots.removeValue(forKey: name) {
-                order[removed.position] = nil
-                if order.count > 64, slots.count < order.count / 2 { compact() }
+            } else if let removed = positions.removeValue(forKey: name) {
+                entries[removed] = nil
+                if entries.count > 64, positions.count < entries.count / 2 { compact() }
             }
         }
     }
 
     private mutating func compact() {
-        let names: [String] = order.compactMap { $0 }
-        order = names
-        for (position, name) in names.enumerated() { slots[name]?.position = position }
+        var kept: [Entry?] = []
+        kept.reserveCapacity(positions.count)
+        for case let entry? in entries {
+            positions[entry.name] = kept.count
+            kept.append(entry)
+        }
+        entries = kept
     }
 
-    public func makeIterator() -> some IteratorProtocol<Entry> {
-        var index = 0
-        let order = self.order
-        let slots = self.slots
-        return AnyIterator {
-            while index < order.count {
+    public struct Iterator: IteratorProtocol {
+        private let entries: [Entry?]
+        private var index = 0
+
+        fileprivate init(entries: [Entry?]) { self.entries = entries }
+
+        public mutating func next() -> Entry? {
+            while index < entries.count {
                 defer { index += 1 }
-                if let name = order[index], let slot = slots[name] { return Entry(name: name, tensor: slot.tensor) }
+                if let entry = entries[index] { return entry }
             }
             return nil
         }
     }
 
+    public func makeIterator() -> Iterator { Iterator(entries: entries) }
+
     public static func == (lhs: InitializerTable, rhs: InitializerTable) -> Bool {
-        lhs.names == rhs.names && lhs.slots.allSatisfy { rhs.slots[$0.key]?.tensor == $0.value.tensor }
+        guard lhs.count == rhs.count else { return false }
+        var left = lhs.makeIterator(), right = rhs.makeIterator()
+        while let a = left.next() {
+            guard let b = right.next(), a.name == b.name, a.tensor == b.tensor else { return false }
+        }
+        return true
     }
 }

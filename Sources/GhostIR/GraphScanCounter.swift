@@ -12,6 +12,11 @@ package final class GraphScanCounter: @unchecked Sendable {
     package private(set) var scans = 0
     /// `GraphIndex` constructions (a matching pass builds one per run).
     package private(set) var indexBuilds = 0
+    /// `GraphVerifier` calls, and the node inputs and outputs their quick sweep visited.
+    package private(set) var verifications = 0
+    package private(set) var verifierSteps = 0
+    /// Verifier calls that needed the rule-by-rule examination (a defect, or nodes out of order).
+    package private(set) var detailedVerifications = 0
 
     package init() {}
 
@@ -22,5 +27,11 @@ package final class GraphScanCounter: @unchecked Sendable {
 
     package func recordIndexBuild() {
         indexBuilds += 1
+    }
+
+    package func recordVerification(steps: Int, detailed: Bool) {
+        verifications += 1
+        verifierSteps += steps
+        if detailed { detailedVerifications += 1 }
     }
 }

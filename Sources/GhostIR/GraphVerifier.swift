@@ -8,7 +8,63 @@
 /// 5. where the graph declares a type for a value that an initializer holds, they agree.
 public enum GraphVerifier {
     /// Returns every defect found, in rule order; empty when the graph is well formed.
+    ///
+    /// This runs at load and after every rewriting pass, so the common case (a well-formed graph
+    /// whose node list is in topological order, as the passes keep it) is one sweep with one
+    /// dictionary insert per node output and one or two lookups per node input; only a graph
+    /// that fails it is examined again, rule by rule, to describe every defect.
     public static func defects(in graph: Graph) -> [GraphValidationError] {
+        var steps = 0
+        let quick = isWellFormedInOrder(graph, steps: &steps)
+        GraphScanCounter.current?.recordVerification(steps: steps, detailed: !quick)
+        if quick { return typeMismatches(in: graph) }
+        return describedDefects(in: graph)
+    }
+
+    /// Whether rules 1–4 hold with every node reading only values defined before it: then the
+    /// list is a topological order, so the graph is acyclic. False says nothing about which
+    /// rule failed (a well-formed graph listed out of order fails it too).
+    private static func isWellFormedInOrder(_ graph: Graph, steps: inout Int) -> Bool {
+        let initializers = graph.initializers
+        // Graph inputs and the outputs of the nodes swept so far; initializers are looked up in
+        // their own table rather than copied in here.
+        var defined = Set<String>()
+        defined.reserveCapacity(graph.inputs.count + graph.nodes.count + graph.nodes.count / 4)
+        for input in graph.inputs where !initializers.contains(input.name) {
+            guard defined.insert(input.name).inserted else { return false }
+        }
+        for node in graph.nodes {
+            steps += node.inputs.count + node.outputs.count
+            for input in node.inputs where !input.isEmpty {
+                // Weights outnumber activations among the inputs: look in the table first.
+                guard initializers.contains(input) || defined.contains(input) else { return false }
+            }
+            for output in node.outputs where !output.isEmpty {
+                guard !initializers.contains(output), defined.insert(output).inserted else { return false }
+            }
+        }
+        for output in graph.outputs {
+            guard defined.contains(output.name) || initializers.contains(output.name) else { return false }
+        }
+        return true
+    }
+
+    /// Rule 5 alone.
+    private static func typeMismatches(in graph: Graph) -> [GraphValidationError] {
+        var defects: [GraphValidationError] = []
+        for declarations in [graph.inputs, graph.valueInfo] {
+            for declared in declarations {
+                guard let tensor = graph.initializers[declared.name] else { continue }
+                if let mismatch = typeMismatch(declared: declared, tensor: tensor) {
+                    defects.append(mismatch)
+                }
+            }
+        }
+        return defects
+    }
+
+    /// Every defect, rule by rule, each described.
+    private static func describedDefects(in graph: Graph) -> [GraphValidationError] {
         var defects: [GraphValidationError] = []
         // Who defines each value: the first definer, in order of definition, and any further
         // ones. Descriptions are made only for a value defined twice (this runs after every
@@ -73,13 +129,7 @@ public enum GraphVerifier {
             }
         }
 
-        for declared in graph.inputs + graph.valueInfo {
-            guard let tensor = graph.initializers[declared.name] else { continue }
-            if let mismatch = typeMismatch(declared: declared, tensor: tensor) {
-                defects.append(mismatch)
-            }
-        }
-        return defects
+        return defects + typeMismatches(in: graph)
     }
 
     /// Throws the first defect, if any.

@@ -78,16 +78,17 @@ struct GraphDecoder {
 
         let tensors = TensorDecoder(file: file, owner: owner, externalData: externalData)
         var initializers = InitializerTable()
+        initializers.reserveCapacity(graphProto.n_initializer)
         for proto in messages(graphProto.initializer, graphProto.n_initializer) {
-            let tensor = try tensors.decode(proto, fallbackName: "")
             let name = text(proto.pointee.name)
-            guard initializers[name] == nil else {
+            let tensor = try tensors.decode(proto, name: name)
+            guard initializers.insertNew(tensor, named: name) else {
                 throw .invalidGraph(file: file, defect: .duplicateDefinition(value: name, definedBy: ["initializer", "initializer"]))
             }
-            initializers[name] = tensor
         }
         let nodeDecoder = NodeDecoder(file: file, tensors: tensors)
         var nodes: [Node] = []
+        nodes.reserveCapacity(graphProto.n_node)
         for (index, proto) in messages(graphProto.node, graphProto.n_node).enumerated() {
             nodes.append(try nodeDecoder.decode(proto, index: index))
         }
@@ -110,6 +111,7 @@ struct GraphDecoder {
     private func values(_ base: UnsafeMutablePointer<UnsafeMutablePointer<Onnx__ValueInfoProto>?>?, _ count: Int,
                         tensorsOnly: Bool = false) throws(ONNXLoadError) -> [Value] {
         var result: [Value] = []
+        result.reserveCapacity(count)
         for proto in messages(base, count) {
             if tensorsOnly, let type = proto.pointee.type?.pointee, type.value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, type.base.n_unknown_fields > 0 {
                 throw .nonTensorValue(file: file, name: text(proto.pointee.name))

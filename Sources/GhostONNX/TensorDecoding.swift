@@ -13,17 +13,20 @@ struct TensorDecoder {
     let externalData: ExternalDataResolver
 
     func decode(_ proto: UnsafeMutablePointer<Onnx__TensorProto>, fallbackName: String) throws(ONNXLoadError) -> Tensor {
+        try decode(proto, name: proto.pointee.name.map { String(cString: $0) } ?? fallbackName)
+    }
+
+    /// `name` is the tensor's name as messages should give it (the caller has decoded it).
+    func decode(_ proto: UnsafeMutablePointer<Onnx__TensorProto>, name: String) throws(ONNXLoadError) -> Tensor {
         let tensorProto = proto.pointee
-        let name = tensorProto.name.map { String(cString: $0) } ?? fallbackName
         let code = tensorProto.has_data_type != 0 ? tensorProto.data_type : 0
         guard let declaredType = ElementType(rawValue: code) else {
             throw .unknownElementType(file: file, tensor: name, code: code)
         }
-        let dims = scalars(tensorProto.dims, tensorProto.n_dims)
-        let shape = try checkedShape(dims, tensor: name)
-        let count = try elementCount(shape, dims: dims, tensor: name)
+        let shape = try checkedShape(tensorProto.dims, tensorProto.n_dims, tensor: name)
+        let count = try elementCount(shape, tensor: name, tensorProto)
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: declaredType.byteSize)
-        guard !overflow else { throw .sizeOverflow(file: file, tensor: name, dims: dims) }
+        guard !overflow else { throw .sizeOverflow(file: file, tensor: name, dims: scalars(tensorProto.dims, tensorProto.n_dims)) }
 
         let bytes: UnsafeRawBufferPointer
         let viewOwner: AnyObject
@@ -42,20 +45,24 @@ struct TensorDecoder {
         return try makeTensor(type: declaredType, shape: shape, bytes: bytes, owner: viewOwner, name: name)
     }
 
-    private func checkedShape(_ dims: [Int64], tensor: String) throws(ONNXLoadError) -> [Int] {
+    /// The dims as sizes, read straight from the message (no intermediate array).
+    private func checkedShape(_ dims: UnsafeMutablePointer<Int64>?, _ count: Int, tensor: String) throws(ONNXLoadError) -> [Int] {
+        guard let dims, count > 0 else { return [] }
         var shape: [Int] = []
-        for (index, dim) in dims.enumerated() {
+        shape.reserveCapacity(count)
+        for index in 0..<count {
+            let dim = dims[index]
             guard dim >= 0 else { throw .invalidDimension(file: file, name: tensor, dimension: index, value: dim) }
             shape.append(Int(dim))
         }
         return shape
     }
 
-    private func elementCount(_ shape: [Int], dims: [Int64], tensor: String) throws(ONNXLoadError) -> Int {
+    private func elementCount(_ shape: [Int], tensor: String, _ proto: Onnx__TensorProto) throws(ONNXLoadError) -> Int {
         do {
             return try Tensor.elementCount(of: shape)
         } catch {
-            throw .sizeOverflow(file: file, tensor: tensor, dims: dims)
+            throw .sizeOverflow(file: file, tensor: tensor, dims: scalars(proto.dims, proto.n_dims))
         }
     }
 

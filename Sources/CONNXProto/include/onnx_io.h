@@ -11,8 +11,8 @@
 /// failing write.
 int ghost_onnx_pack_to_fd(const ProtobufCMessage *message, int fd);
 
-/// A ModelProto unpacked into its own arena (large mappings backed by huge pages where the
-/// system allows): its message and everything it points to live until ghost_onnx_free_model.
+/// A ModelProto unpacked into its own arena (a few large anonymous mappings): its message and
+/// everything it points to live until ghost_onnx_free_model.
 typedef struct GhostUnpackedModel GhostUnpackedModel;
 
 /// Unpacks a ModelProto from `length` bytes at `data`; NULL when the bytes are not a valid
