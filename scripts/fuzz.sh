@@ -55,5 +55,5 @@ mkdir -p "Fuzz/corpus-$target" "Fuzz/crashes-$target"
 GHOST_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/ghost-fuzz \
   "Fuzz/corpus-$target" "$seeds" \
   -max_total_time="$seconds" -max_len="$([ "$target" = attributes ] && echo 512 || echo 262144)" -timeout=10 \
-  -rss_limit_mb=4096 -malloc_limit_mb=4096 \
+  -rss_limit_mb=4096 -malloc_limit_mb=4096 -seed="${GHOST_FUZZ_SEED:-0}" \
   -artifact_prefix="Fuzz/crashes-$target/" -print_final_stats=1

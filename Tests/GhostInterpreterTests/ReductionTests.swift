@@ -312,3 +312,19 @@ private func expectBothPrecisions(
         #expect(relativeDifference(actual, expected) <= (precision == .float64 ? 1e-12 : 1e-6), sourceLocation: sourceLocation)
     }
 }
+
+/// Reducing over an empty axis fills the output with the identity, and that output can be far
+/// larger than the input: it is bounded like any shape from data (found by the attribute fuzzer:
+/// ReduceSum of [1, 2²⁰, 0, 4] over axis 2 made 4M elements past the fuzzer's lowered limit).
+@Test func reductionOverAnEmptyAxisIsBounded() throws {
+    let huge = 1 << 30
+    let empty = try Tensor(float32: [], shape: [huge, 0, 8])
+    for op in ["ReduceSum", "ReduceMax", "ReduceProd"] {
+        expectInterpreterError("tensor-too-large") {
+            _ = try runSingle(op, inputs: [("x", empty)], constants: [("axes", try i64([1]))], opset: 18)
+        }
+    }
+    // A small one still gives the identity.
+    let small = try runSingle("ReduceSum", inputs: [("x", try f32([], [3, 0, 2]))], constants: [("axes", try i64([1]))], opset: 13)
+    #expect(small.shape == [3, 1, 2] && small.elements(as: Float.self) == [0, 0, 0, 0, 0, 0])
+}

@@ -74,8 +74,16 @@ enum Reduction {
         let keep = try context.int("keepdims", 1) != 0
         let keptShape = shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
         let outputShape = keep ? keptShape : shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
-        return Plan(shape: shape, axes: reduced, keptShape: keptShape, outputShape: outputShape,
-                    count: reduced.reduce(1) { $0 * shape[$1] })
+        // Reducing over an empty axis makes an output larger than the input ([2³¹, 0, 2³¹] →
+        // [2³¹, 1, 2³¹]): it is bounded like any shape computed from data.
+        _ = try context.elementCount(of: keptShape)
+        var count = 1
+        for axis in reduced {
+            let (product, overflow) = count.multipliedReportingOverflow(by: shape[axis])
+            guard !overflow else { throw .tensorTooLarge(node: context.name, op: context.op, shape: shape, limit: Interpreter.maximumElementCount) }
+            count = product
+        }
+        return Plan(shape: shape, axes: reduced, keptShape: keptShape, outputShape: outputShape, count: count)
     }
 
     static func evaluate(_ context: NodeContext, _ kind: ReductionKind) throws(InterpreterError) -> Buffer {
