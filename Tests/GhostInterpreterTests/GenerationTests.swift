@@ -300,3 +300,12 @@ private func bools(_ values: [Bool], _ shape: [Int]) throws -> Tensor {
     #expect(nan.floats[0].isNaN)
     expectInterpreterError("invalid-node") { _ = try runSingle("Det", inputs: [("x", try f32([1, 2, 3, 4, 5, 6], [2, 3]))]) }
 }
+
+/// Tiling an empty axis any number of times is empty, even when the repeat count of the other
+/// axes times the huge one overflows (found by the attribute fuzzer: a trap in the copy's size).
+@Test func tileOfAnEmptyTensorWithHugeRepeats() throws {
+    let empty = try f32([], [1024, 0])
+    let out = try runSingle("Tile", inputs: [("x", empty)], constants: [("repeats", try i64([1024, 1 << 62]))], opset: 13)
+    #expect(out.shape == [1 << 20, 0])
+    #expect(out.elementCount == 0)
+}

@@ -28,6 +28,12 @@ enum Generation {
         let count: Int
 
         init(shape: [Int], strides: [Int]) {
+            // An empty view copies nothing; its other axes may be as large as a repeat count
+            // (Tile of an empty axis 2⁶² times), so their product is never formed.
+            guard !shape.contains(0) else {
+                count = 0
+                return
+            }
             count = shape.reduce(1, *)
             for axis in shape.indices where shape[axis] != 1 {
                 if let outer = axes.last, outer.stride == strides[axis] * shape[axis] {
