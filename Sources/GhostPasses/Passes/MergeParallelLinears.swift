@@ -129,7 +129,7 @@ public struct MergeParallelLinears: RewriteRule {
                 constants.append(leaf)
                 continue
             }
-            guard layerInput(leaf.value, index) == site.input, let (layerIndex, layer) = index.producerNode(of: leaf.value) else {
+            guard layerInput(leaf.value, index) == site.input, let (layerIndex, _) = index.producerNode(of: leaf.value) else {
                 throw Skip(.branchNotOnInput, "operand '\(leaf.value)' is not a Gemm or MatMul of '\(site.input)'", status: .notMatched)
             }
             let name = index.name(layerIndex)
@@ -137,12 +137,19 @@ public struct MergeParallelLinears: RewriteRule {
             guard !index.graphOutputs.contains(leaf.value), readers.allSatisfy(tree.contains) else {
                 throw Skip(.outputShared, "\(name) output also feeds another node or the graph outputs", nodes: [name])
             }
-            let (weight, bias, features, inputs, type) = try read(layer, name: name, index)
+            // The layer itself, as the linear folds read it (alpha, beta, transB absorbed).
+            let linear = try LinearLayer.read(at: layerIndex, index: index, followBias: false)
+            let (features, inputs, type) = (linear.outFeatures, linear.inFeatures, linear.elementType)
+            var weight = [Double](repeating: 0, count: features * inputs)  // [F, K]
+            for k in 0..<inputs {
+                for o in 0..<features { weight[o * inputs + k] = linear.weight[k * features + o] }
+            }
+            let bias = linear.bias ?? Array(repeating: 0, count: features)
             if let reference = layers.first, (reference.features, reference.inputs) != (features, inputs) {
                 throw Skip(.weightShapeDiffers, "\(name) maps \(inputs) to \(features) features, its sibling \(reference.inputs) to \(reference.features)",
                            nodes: [name])
             }
-            hasMatMul = hasMatMul || layer.isONNX("MatMul")
+            hasMatMul = hasMatMul || index.node(layerIndex).isONNX("MatMul")
             layers.append((leaf, weight, bias, features, inputs, type))
         }
         guard let reference = layers.first else { throw Skip(.noConvBranch, "no operand is a linear layer") }
@@ -165,36 +172,6 @@ public struct MergeParallelLinears: RewriteRule {
             for o in 0..<features { bias[o] += factor[o] * values[o] }
         }
         return Merged(weight: weight, bias: bias, features: features, inputs: inputs, elementType: reference.type)
-    }
-
-    /// The layer as W [F, K] (row-major, alpha applied), b [F] (beta applied), F, K and its type.
-    private func read(_ layer: Node, name: String, _ index: GraphIndex) throws(Skip) -> ([Double], [Double], Int, Int, ElementType) {
-        guard layer.inputs.count >= 2, let b = index.constant(layer.inputs[1]) else {
-            throw Skip(.convWeightNotConstant, "\(name) weight is not a constant", nodes: [name])
-        }
-        guard b.elementType == .float32 || b.elementType == .float64, b.rank == 2 else {
-            throw Skip(.linearWeightShape, "\(name) weight is \(b.elementType) of shape \(b.shape), not a float matrix", nodes: [name])
-        }
-        var alpha = 1.0, beta = 1.0, transB = false
-        if layer.isONNX("Gemm") {
-            guard (layer.attribute("transA")?.intValue ?? 0) == 0 else {
-                throw Skip(.linearTransposedInput, "\(name) has transA=1", nodes: [name])
-            }
-            transB = (layer.attribute("transB")?.intValue ?? 0) != 0
-            alpha = Double(layer.attribute("alpha")?.floatValue ?? 1)
-            beta = Double(layer.attribute("beta")?.floatValue ?? 1)
-        }
-        let (features, inputs) = transB ? (b.shape[0], b.shape[1]) : (b.shape[1], b.shape[0])
-        let values = b.doubleValues()
-        var weight = [Double](repeating: 0, count: features * inputs)
-        for o in 0..<features {
-            for k in 0..<inputs { weight[o * inputs + k] = alpha * (transB ? values[o * inputs + k] : values[k * features + o]) }
-        }
-        var bias = [Double](repeating: 0, count: features)
-        if layer.isONNX("Gemm"), layer.inputs.count >= 3, !layer.inputs[2].isEmpty {
-            bias = try perFeature(layer.inputs[2], features: features, index).map { $0 * beta }
-        }
-        return (weight, bias, features, inputs, b.elementType)
     }
 
     private func coefficient(_ leaf: Leaf, features: Int, _ index: GraphIndex) throws(Skip) -> [Double] {

@@ -100,8 +100,6 @@ public enum SkipCode: String, CaseIterable, Sendable, Codable {
     case waitsForIdentityConv = "waits-for-identity-conv"
     case waitsForPadding = "waits-for-padding"
     // linear layers (lead)
-    case linearWeightShape = "linear-weight-shape"
-    case linearTransposedInput = "linear-transposed-input"
     case linearInputRank = "linear-input-rank"
     // seq-rules: sequential merges, pooling as convolution, pre-activation BN, linear layers
     case poolAttributeMalformed = "pool-attribute-malformed"
