@@ -95,7 +95,9 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
                          nodes: [index.name(site.stage)])
         }
         _ = try index.soleConsumer(of: stage.outputs[0], producedBy: index.name(site.stage)).get()
-        if let readers = index.consumers[site.result], readers.count > 1,
+        // The walk stops at a value with a second reader; a border write after it means the
+        // other reader sees a half-written (or unwritten) border.
+        if let readers = index.consumers[site.result], readers.count > 1 || index.graphOutputs.contains(site.result),
            readers.contains(where: { isChainStep(index.node($0), reading: site.result) }) {
             throw Skip(.outputShared, "the padded value '\(site.result)' is read elsewhere while its border is being written",
                        nodes: readers.map(index.name))
