@@ -58,7 +58,8 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
         var shapes: StaticShapes?
         var sites: [Site] = []
         for (position, pad) in index.graph.nodes.enumerated() where pad.isONNX("Pad") {
-            guard let data = pad.inputs.first, let (stage, producer) = index.producerNode(of: data) else { continue }
+            guard let data = pad.inputs.first, pad.outputs.count == 1, let (stage, producer) = index.producerNode(of: data),
+                  producer.outputs.count == 1 else { continue }
             var conv = producer
             if producer.isONNX("BatchNormalization"), let (_, before) = index.producerNode(of: producer.inputs.first ?? "") {
                 conv = before
@@ -111,7 +112,7 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
             throw Skip(.padConvStrided, "the 1×1 Conv has strides \(geometry.strides): its zero-padded input would not give the Pad's layout")
         }
         let rank = geometry.spatialRank + 2
-        guard let shape = site.inputShape, shape.count == rank else {
+        guard let shape = site.inputShape, shape.count == rank, shape.allSatisfy({ $0 >= 0 }) else {
             throw Skip(.shapeNotStatic, "the Pad's input has no static shape, which the border check needs")
         }
         let parameters = try PadParameters.read(pad, rank: rank, constant: index.constant).get()
@@ -124,8 +125,11 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
         }
         try checkBorder(site, parameters, shape: shape, bias: weights.bias, elementType: weights.elementType, index: index)
         for axis in 0..<geometry.spatialRank {
-            geometry.pads[axis] += parameters.begin[axis + 2]
-            geometry.pads[axis + geometry.spatialRank] += parameters.end[axis + 2]
+            let (begin, beginOverflow) = geometry.pads[axis].addingReportingOverflow(parameters.begin[axis + 2])
+            let (end, endOverflow) = geometry.pads[axis + geometry.spatialRank].addingReportingOverflow(parameters.end[axis + 2])
+            guard !beginOverflow, !endOverflow else { throw Skip(.convAttributeMalformed, "the 1×1's pads \(geometry.pads) overflow with the Pad's") }
+            geometry.pads[axis] = begin
+            geometry.pads[axis + geometry.spatialRank] = end
         }
         return Folded(attributes: geometry.attributes)
     }
