@@ -209,3 +209,69 @@ func exportedDBBWithBiasPaddingFusesToOneConv(_ block: ExportedBlock) throws {
     let difference = relativeDifference(output.doubleValues(), expected.doubleValues())
     #expect(difference <= 1e-5, "\(block.id): relative difference \(difference)")
 }
+
+// MARK: - A seeded sweep
+
+/// One sweep case: x [N, C, H, W] → 1×1 (bias) → Pad (asymmetric counts) → one ScatterND over the
+/// border tuples → Conv k×k unpadded. `spoil` changes one border write (or drops it).
+private func sweepCase(_ random: inout SeededRandom, spoil: Int) throws -> (Graph, [Int]) {
+    let n = Int.random(in: 1...2, using: &random), c = Int.random(in: 1...4, using: &random)
+    let h = Int.random(in: 2...6, using: &random), w = Int.random(in: 2...6, using: &random)
+    let counts = (0..<4).map { _ in Int.random(in: 0...2, using: &random) }  // top, left, bottom, right
+    let (ph, pw) = (h + counts[0] + counts[2], w + counts[1] + counts[3])
+    let kernel = min(ph, pw) >= 3 ? [1, 3][Int.random(in: 0...1, using: &random)] : 1
+    var builder = TestGraphBuilder(shape: [n, c, h, w], seed: random.next())
+    let a = builder.conv("A", "x", out: c, in: c, kernel: 1, pads: [0, 0, 0, 0], bias: true)
+    let bias = try #require(builder.graph.initializers["A.B"]).doubleValues()
+    builder.graph.initializers["pads"] = try Tensor(int64: [0, 0, counts[0], counts[1], 0, 0, counts[2], counts[3]].map(Int64.init), shape: [8])
+    let padded = builder.op("Pad", "Pad", [a, "pads"])
+    var tuples: [Int64] = [], values: [Double] = []
+    for batch in 0..<n {
+        for channel in 0..<c {
+            for y in 0..<ph {
+                for x in 0..<pw where y < counts[0] || x < counts[1] || y >= counts[0] + h || x >= counts[1] + w {
+                    tuples += [batch, channel, y, x].map(Int64.init)
+                    values.append(bias[channel])
+                }
+            }
+        }
+    }
+    if !values.isEmpty, spoil == 1 { values[Int.random(in: 0..<values.count, using: &random)] += 0.25 }
+    if !values.isEmpty, spoil == 2 {
+        let drop = Int.random(in: 0..<values.count, using: &random)
+        values.remove(at: drop)
+        tuples.removeSubrange(4 * drop..<4 * drop + 4)
+    }
+    var written = padded
+    if !values.isEmpty {
+        builder.graph.initializers["indices"] = try Tensor(int64: tuples, shape: [values.count, 4])
+        builder.graph.initializers["updates"] = try Tensor(float64: values, shape: [values.count])
+        written = builder.op("ScatterND", "Write", [padded, "indices", "updates"])
+    }
+    builder.output(builder.conv("B", written, out: 2, in: c, kernel: kernel, pads: [0, 0, 0, 0]))
+    return (builder.graph, [n, c, h, w])
+}
+
+@Test func seededSweepIsExactOrRefusedWithACode() throws {
+    var random = SeededRandom(seed: 2026)
+    var taken = 0, refused = 0
+    for round in 0..<60 {
+        let spoil = round % 3
+        let (graph, shape) = try sweepCase(&random, spoil: spoil)
+        let hasBorder = graph.nodes.contains { $0.opType == "ScatterND" }
+        let result = try fuse(graph)
+        let report = try #require(result.report("fold-bias-padding-into-conv"))
+        if spoil == 0 || !hasBorder {
+            // An intact border (or no border at all: a zero Pad) leaves no Pad behind.
+            #expect(result.graph.count("Pad") == 0, "round \(round): \(report.skipped.map(\.reason))")
+            #expect(result.graph.count("Conv") == 1)
+            taken += 1
+        } else {
+            #expect(report.rewrites.isEmpty && result.graph.count("Pad") == 1, "round \(round)")
+            #expect(report.skipped.map(\.code) == [spoil == 1 ? "pad-border-not-bias" : "pad-border-not-covered"], "round \(round)")
+            refused += 1
+        }
+        #expect(try NaiveEvaluator.relativeDifference(graph, result.graph, shape: shape) <= 1e-12, "round \(round)")
+    }
+    #expect(taken >= 20 && refused >= 30)
+}
