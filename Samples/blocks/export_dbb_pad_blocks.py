@@ -13,7 +13,9 @@ them; TorchScript: with the index and update tensors computed from Shape/Range/E
   folds the shape arithmetic but not float32 arithmetic on the BN's parameters, which the
   default do_constant_folding=False export leaves in the graph (that form is not merged yet).
 
-Regenerate: .venv-export/bin/python Samples/blocks/export_dbb_pad_blocks.py (seed 20261202).
+Regenerate: .venv-export/bin/python Samples/blocks/export_dbb_pad_blocks.py (seed 20261202). It
+writes only dbb_pad_block_* and manifest_dbb_pad.json; export_blocks.py rewrites the whole
+directory, so after it run export_sequential_blocks.py and then this.
 """
 import json
 import pathlib
