@@ -9,9 +9,10 @@ does). The exports carry that as a Pad followed by ScatterNDs (dynamo: with Tran
 them; TorchScript: with the index and update tensors computed from Shape/Range/Expand).
 
 - dynamo: opset 18, as Samples/blocks/export_blocks.py exports.
-- torchscript: opset 17 with do_constant_folding=True, so v is an initializer: fold-constants
-  folds the shape arithmetic but not float32 arithmetic on the BN's parameters, which the
-  default do_constant_folding=False export leaves in the graph (that form is not merged yet).
+- torchscript: opset 17 with do_constant_folding=True, so v is an initializer.
+- torchscript_unfolded: opset 17 with torch's default do_constant_folding=False, which leaves v
+  as float32 Sub/Mul/Div/Sqrt/Add nodes over the BN's tensors; fold-constants computes them in
+  float32 (one IEEE operation each, as ONNX Runtime does) before the rule reads v.
 
 Regenerate: .venv-export/bin/python Samples/blocks/export_dbb_pad_blocks.py (seed 20261202). It
 writes only dbb_pad_block_* and manifest_dbb_pad.json; export_blocks.py rewrites the whole
@@ -87,8 +88,8 @@ BLOCKS = [
 ]
 
 
-def export_torchscript(module, x, path):
-    torch.onnx.export(module, (x,), str(path), dynamo=False, opset_version=17, do_constant_folding=True,
+def export_torchscript(module, x, path, folding=True):
+    torch.onnx.export(module, (x,), str(path), dynamo=False, opset_version=17, do_constant_folding=folding,
                       input_names=["x"], output_names=["y"])
 
 
@@ -98,7 +99,7 @@ def main():
     for block_id, factory, shape, expect in BLOCKS:
         module = randomize(factory())
         x = torch.from_numpy(np.random.default_rng(SEED).standard_normal(shape).astype(np.float32))
-        for exporter in ("torchscript", "dynamo"):
+        for exporter in ("torchscript", "torchscript_unfolded", "dynamo"):
             name = f"{block_id}_{exporter}"
             directory = OUT / name
             if directory.exists():
@@ -108,7 +109,7 @@ def main():
             if exporter == "dynamo":
                 export(module, x, path, True)
             else:
-                export_torchscript(module, x, path)
+                export_torchscript(module, x, path, folding=exporter == "torchscript")
             np.save(directory / "input.npy", x.numpy())
             np.save(directory / "output.npy", golden(path, x.numpy()))
             with torch.no_grad():
