@@ -241,7 +241,8 @@ private func siluGraph(sigmoidFirst: Bool, sigmoidIsOutput: Bool = false, sumIsO
 
 @Test(arguments: [(false, false, false), (true, false, false), (false, true, false), (false, false, true)])
 func siluAfterAddMatchesItsNodes(_ variant: (sigmoidFirst: Bool, sigmoidIsOutput: Bool, sumIsOutput: Bool)) throws {
-    var x = SeededRandom(seed: 11).values(24).map { Float($0 * 12) }
+    var random = SeededRandom(seed: 11)
+    var x: [Float] = random.values(24).map { Float($0 * 12) }
     x[0] = .infinity
     x[1] = -.infinity
     x[2] = .nan
@@ -260,7 +261,7 @@ func siluAfterAddMatchesItsNodes(_ variant: (sigmoidFirst: Bool, sigmoidIsOutput
             expectSameBits(a, b, "\(precision) \(output.name) planned against node by node")
         }
         // z = a·σ(a) + c with a = x + c, by the definition in Double.
-        let z = try #require(planned["z"]).doubleValues()
+        let z: [Double] = try #require(planned["z"]).doubleValues()
         for i in 0..<24 {
             let a = Double(x[i]) + c[i / 8]
             let expected = (a.isInfinite && a < 0 ? Double.nan : a / (1 + exp(-a))) + c[i / 8]
