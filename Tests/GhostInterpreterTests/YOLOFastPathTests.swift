@@ -28,6 +28,8 @@ private let directConvCases: [DirectConvCase] = [
     DirectConvCase(name: "output narrower than a vector", input: [1, 2, 5, 4], outputChannels: 1, stride: 1, pads: [2, 2, 1, 2]),
     DirectConvCase(name: "33 columns stride 1", input: [1, 8, 4, 33], outputChannels: 9, stride: 1, pads: [1, 1, 1, 1]),
     DirectConvCase(name: "even width stride 2 (YOLO downsample)", input: [1, 16, 12, 32], outputChannels: 16, stride: 2, pads: [1, 1, 1, 1]),
+    // Padded rows would be ~10⁵ times the image: the GEMM runs instead, with the same bits.
+    DirectConvCase(name: "pads far wider than the image", input: [1, 2, 2, 2], outputChannels: 1, stride: 1, pads: [400, 400, 400, 400]),
 ]
 
 /// The convolution by its definition in T: for each output, from +0, the fused multiply-adds

@@ -34,8 +34,11 @@ enum DirectConvolution {
         let (_, o4) = area.multipliedReportingOverflow(by: g.inputChannels)
         guard !o1, !o2, !o3, !o4 else { return false }
         let count = gk_conv3x3_scratch_count(g.inputChannels, g.outputHeight, g.outputWidth, stride)
-        var scratch = [Float](filling: count) { _ in }
         let imageSize = g.inputChannels * g.height * g.width, outputSize = g.outputChannels * g.outputHeight * g.outputWidth
+        // With ordinary pads the padded rows are the image plus a border. Pads far wider than the
+        // image would make them many times larger than anything the node holds: not this path.
+        guard count <= 2 * imageSize + (1 << 20) else { return false }
+        var scratch = [Float](filling: count) { _ in }
         var done = true
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
