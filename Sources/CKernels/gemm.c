@@ -1,12 +1,13 @@
 // See ghost_gemm.h.
 //
 // Design. A is packed in panels of GK_MR = 8 rows, interleaved per k (panel[k·8 + r]), the same
-// layout for both kernels; B is read in place, never copied. The main microkernels broadcast A and
-// load B as vectors ("row" kernels):
+// layout for both kernels; B is read in place for shallow products and, for deep ones, copied in
+// chunks (see gemm_blocked). The main microkernels broadcast A and load B as vectors ("row"
+// kernels):
 //   AVX-512: 8 rows × 48 columns (3 zmm per row, 24 accumulators),
 //   AVX2:    4 rows × 24 columns (3 ymm per row, 12 accumulators), run on each half of a panel.
-// Each runs over the full K, so a C tile is written once and never read (no K blocking: even at
-// K = 960 a 48-column strip of B is 184 KB, which streams from L2 fast enough). Columns are swept
+// Each runs over its k range: the whole K for a shallow product (a C tile written once, never
+// read), a block of k for a deep one (later blocks start from C). Columns are swept
 // in strips (48 or 24 wide) in the outer loop and panels in the inner loop, so a strip of B is
 // reused from cache by every panel and A (small) stays in L1/L2; on a strip's last panel the
 // kernel prefetches the same rows of the next strip. After the whole strips come whole vectors
