@@ -117,6 +117,9 @@ static const int shapes[][3] = {
     {96, 40, 196},   {240, 40, 196}, {40, 240, 196}, {120, 48, 196}, {144, 48, 196},
     {288, 96, 49},   {96, 288, 49},  {576, 96, 49},  {96, 576, 49},  {1024, 576, 1},
     {160, 960, 49},  {960, 160, 49}, {24, 96, 3136}, {16, 16, 784},  {128, 960, 49},
+    // The segmenters at 512² (MobileNetV3's last stage at 32²): 1×1s over 960 channels, LR-ASPP's
+    // 128-channel head, DeepLabV3's dilated 3×3 ASPP branches (K = 960·9) and its 3×3 head.
+    {160, 960, 1024}, {960, 160, 1024}, {128, 960, 1024}, {256, 8640, 1024}, {256, 2304, 1024},
 };
 static const int n_shapes = (int)(sizeof(shapes) / sizeof(shapes[0]));
 
@@ -146,6 +149,11 @@ static int run_tests(void) {
         check_case(rndi(1, 100), rndi(1, 200), rndi(1, 400), rndi(0, 3), rndi(0, 3), isa_count);
         cases++;
     }
+    // Deep k (blocked over k, B copied in chunks): balanced blocks, chunk tails, partial panels.
+    for (int t = 0; t < 60; t++) {
+        check_case(rndi(1, 40), rndi(129, 700), rndi(1, 150), rndi(0, 3), rndi(0, 3), isa_count);
+        cases++;
+    }
     // Real shapes.
     for (int s = 0; s < n_shapes; s++) {
         check_case(shapes[s][0], shapes[s][1], shapes[s][2], 0, 0, isa_count);
@@ -170,7 +178,9 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 // Median over `samples` of the mean time of `inner` calls, in milliseconds.
+#ifndef SAMPLES
 #define SAMPLES 31
+#endif
 static double time_ours(const float *packed, int m, int k, const float *b, int n, float *c,
                         int inner) {
     double t[SAMPLES];

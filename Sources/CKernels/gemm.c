@@ -1,12 +1,13 @@
 // See ghost_gemm.h.
 //
 // Design. A is packed in panels of GK_MR = 8 rows, interleaved per k (panel[k·8 + r]), the same
-// layout for both kernels; B is read in place, never copied. The main microkernels broadcast A and
-// load B as vectors ("row" kernels):
+// layout for both kernels; B is read in place for shallow products and, for deep ones, copied in
+// chunks (see gemm_blocked). The main microkernels broadcast A and load B as vectors ("row"
+// kernels):
 //   AVX-512: 8 rows × 48 columns (3 zmm per row, 24 accumulators),
 //   AVX2:    4 rows × 24 columns (3 ymm per row, 12 accumulators), run on each half of a panel.
-// Each runs over the full K, so a C tile is written once and never read (no K blocking: even at
-// K = 960 a 48-column strip of B is 184 KB, which streams from L2 fast enough). Columns are swept
+// Each runs over its k range: the whole K for a shallow product (a C tile written once, never
+// read), a block of k for a deep one (later blocks start from C). Columns are swept
 // in strips (48 or 24 wide) in the outer loop and panels in the inner loop, so a strip of B is
 // reused from cache by every panel and A (small) stays in L1/L2; on a strip's last panel the
 // kernel prefetches the same rows of the next strip. After the whole strips come whole vectors
@@ -97,10 +98,16 @@ GK_INLINE const char *gk_ahead(const float *p, size_t floats) {
 // `rows` = valid rows counted from the first panel's first row (may be less than 8·P).
 GK_INLINE GK_AVX2 void col_tile(const float *restrict pa, size_t pstride, const float *restrict b,
                                 size_t ldb, float *restrict c, size_t ldc, int k, const int P,
-                                const int NC, int rows) {
+                                const int NC, int rows, int accumulate) {
     __m256 acc[6][4];
-    for (int p = 0; p < P; p++)
-        for (int q = 0; q < NC; q++) acc[p][q] = _mm256_setzero_ps();
+    for (int p = 0; p < P; p++) {
+        for (int q = 0; q < NC; q++) {
+            float tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int r = 0; accumulate && r < GK_MR; r++)
+                if (p * GK_MR + r < rows) tmp[r] = c[(size_t)(p * GK_MR + r) * ldc + q];
+            acc[p][q] = _mm256_loadu_ps(tmp);
+        }
+    }
     for (int kk = 0; kk < k; kk++) {
         const float *br = b + (size_t)kk * ldb;
         __m256 bc[4];
@@ -127,8 +134,8 @@ GK_INLINE GK_AVX2 void col_tile(const float *restrict pa, size_t pstride, const 
 #define COL_FN(P, NC)                                                                              \
     GK_NOINLINE GK_AVX2 void col_tile_##P##_##NC(const float *pa, size_t pstride, const float *b,  \
                                                  size_t ldb, float *c, size_t ldc, int k,          \
-                                                 int rows) {                                       \
-        col_tile(pa, pstride, b, ldb, c, ldc, k, P, NC, rows);                                     \
+                                                 int rows, int accumulate) {                       \
+        col_tile(pa, pstride, b, ldb, c, ldc, k, P, NC, rows, accumulate);                         \
     }
 COL_FN(1, 1) COL_FN(2, 1) COL_FN(3, 1) COL_FN(4, 1) COL_FN(5, 1) COL_FN(6, 1)
 COL_FN(1, 2) COL_FN(2, 2) COL_FN(3, 2) COL_FN(4, 2)
@@ -136,7 +143,8 @@ COL_FN(1, 3) COL_FN(2, 3) COL_FN(3, 3)
 COL_FN(1, 4) COL_FN(2, 4)
 #undef COL_FN
 
-typedef void (*col_fn)(const float *, size_t, const float *, size_t, float *, size_t, int, int);
+typedef void (*col_fn)(const float *, size_t, const float *, size_t, float *, size_t, int, int,
+                       int);
 static const col_fn col_table[5][7] = {
     {0},
     {0, col_tile_1_1, col_tile_2_1, col_tile_3_1, col_tile_4_1, col_tile_5_1, col_tile_6_1},
@@ -147,10 +155,9 @@ static const col_fn col_table[5][7] = {
 static const int col_max_panels[5] = {0, 6, 4, 3, 2};
 
 // Columns j0 ..< n of C, all rows.
-static GK_AVX2 void col_block(const float *pa, int m, int k, const float *b, size_t ldb, int j0,
-                              int n, float *c, size_t ldc) {
+static GK_AVX2 void col_block(const float *pa, int m, int k, size_t pstride, int accumulate,
+                              const float *b, size_t ldb, int j0, int n, float *c, size_t ldc) {
     const int panels = (m + GK_MR - 1) / GK_MR;
-    const size_t pstride = (size_t)GK_MR * (size_t)k;
     int j = j0;
     while (j < n) {
         const int left = n - j;
@@ -159,7 +166,7 @@ static GK_AVX2 void col_block(const float *pa, int m, int k, const float *b, siz
             int np = panels - p;
             if (np > col_max_panels[nc]) np = col_max_panels[nc];
             col_table[nc][np](pa + (size_t)p * pstride, pstride, b + j, ldb,
-                              c + (size_t)p * GK_MR * ldc + j, ldc, k, m - p * GK_MR);
+                              c + (size_t)p * GK_MR * ldc + j, ldc, k, m - p * GK_MR, accumulate);
             p += np;
         }
         j += nc;
@@ -174,10 +181,19 @@ static GK_AVX2 void col_block(const float *pa, int m, int k, const float *b, siz
 // a larger k that would evict the current strip).
 GK_INLINE GK_AVX512 void row_tile512(const float *restrict pa, const float *restrict b, size_t ldb,
                                      float *restrict c, size_t ldc, int k, const int NV,
-                                     const int MASKED, const int PF, __mmask16 mask, int rows) {
+                                     const int MASKED, const int PF, __mmask16 mask, int rows,
+                                     int accumulate) {
     __m512 acc[GK_MR][3];
-    for (int r = 0; r < GK_MR; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    for (int r = 0; r < GK_MR; r++) {
+        for (int v = 0; v < NV; v++) {
+            if (!accumulate || r >= rows)  // rows past m have no C to read
+                acc[r][v] = _mm512_setzero_ps();
+            else if (MASKED && v == NV - 1)
+                acc[r][v] = _mm512_maskz_loadu_ps(mask, c + (size_t)r * ldc + 16 * v);
+            else
+                acc[r][v] = _mm512_loadu_ps(c + (size_t)r * ldc + 16 * v);
+        }
+    }
     for (int kk = 0; kk < k; kk++) {
         const float *br = b + (size_t)kk * ldb;
         __m512 bv[3];
@@ -212,8 +228,8 @@ GK_INLINE GK_AVX512 void row_tile512(const float *restrict pa, const float *rest
 
 #define ROW512_FN(NAME, NV, MASKED, PF)                                                            \
     GK_NOINLINE GK_AVX512 void NAME(const float *pa, const float *b, size_t ldb, float *c,         \
-                                    size_t ldc, int k, __mmask16 mask, int rows) {                 \
-        row_tile512(pa, b, ldb, c, ldc, k, NV, MASKED, PF, mask, rows);                            \
+                                    size_t ldc, int k, __mmask16 mask, int rows, int accumulate) { \
+        row_tile512(pa, b, ldb, c, ldc, k, NV, MASKED, PF, mask, rows, accumulate);                \
     }
 ROW512_FN(row512_3_pf, 3, 0, 1)
 ROW512_FN(row512_3_0, 3, 0, 0) ROW512_FN(row512_2_0, 2, 0, 0) ROW512_FN(row512_1_0, 1, 0, 0)
@@ -221,19 +237,18 @@ ROW512_FN(row512_3_1, 3, 1, 0) ROW512_FN(row512_2_1, 2, 1, 0) ROW512_FN(row512_1
 #undef ROW512_FN
 
 typedef void (*row512_fn)(const float *, const float *, size_t, float *, size_t, int, __mmask16,
-                          int);
+                          int, int);
 
-static GK_AVX512 void gemm_avx512(const float *pa, int m, int k, const float *b, size_t ldb,
-                                  int n, float *c, size_t ldc) {
+static GK_AVX512 void gemm_avx512(const float *pa, int m, int k, size_t pstride, int accumulate,
+                                  const float *b, size_t ldb, int n, float *c, size_t ldc) {
     const int panels = (m + GK_MR - 1) / GK_MR;
-    const size_t pstride = (size_t)GK_MR * (size_t)k;
     int j = 0;
     for (; j + 48 <= n; j += 48) {
         for (int p = 0; p < panels; p++) {
             const bool pf = j + 48 < n && (p == panels - 1 || k <= GK_PF_ALL_PANELS_K);
             const row512_fn fn = pf ? row512_3_pf : row512_3_0;
             fn(pa + (size_t)p * pstride, b + j, ldb, c + (size_t)p * GK_MR * ldc + j, ldc, k,
-               0xFFFF, m - p * GK_MR);
+               0xFFFF, m - p * GK_MR, accumulate);
         }
     }
     const int left = n - j;
@@ -253,10 +268,10 @@ static GK_AVX512 void gemm_avx512(const float *pa, int m, int k, const float *b,
         const row512_fn fn = table[nv][masked];
         for (int p = 0; p < panels; p++)
             fn(pa + (size_t)p * pstride, b + j, ldb, c + (size_t)p * GK_MR * ldc + j, ldc, k, mask,
-               m - p * GK_MR);
+               m - p * GK_MR, accumulate);
         j = masked ? n : j + nv * 16;
     }
-    if (j < n) col_block(pa, m, k, b, ldb, j, n, c, ldc);
+    if (j < n) col_block(pa, m, k, pstride, accumulate, b, ldb, j, n, c, ldc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,10 +281,12 @@ static GK_AVX512 void gemm_avx512(const float *pa, int m, int k, const float *b,
 // PF: prefetch the next 24 columns, as in row_tile512.
 GK_INLINE GK_AVX2 void row_tile256(const float *restrict pa, const float *restrict b, size_t ldb,
                                    float *restrict c, size_t ldc, int k, const int NV, const int PF,
-                                   int rows) {
+                                   int rows, int accumulate) {
     __m256 acc[4][3];
     for (int r = 0; r < 4; r++)
-        for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = accumulate && r < rows ? _mm256_loadu_ps(c + (size_t)r * ldc + 8 * v)
+                                               : _mm256_setzero_ps();
     for (int kk = 0; kk < k; kk++) {
         const float *br = b + (size_t)kk * ldb;
         __m256 bv[3];
@@ -298,45 +315,92 @@ GK_INLINE GK_AVX2 void row_tile256(const float *restrict pa, const float *restri
 
 #define ROW256_FN(NAME, NV, PF)                                                                    \
     GK_NOINLINE GK_AVX2 void NAME(const float *pa, const float *b, size_t ldb, float *c,           \
-                                  size_t ldc, int k, int rows) {                                   \
-        row_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows);                                          \
+                                  size_t ldc, int k, int rows, int accumulate) {                   \
+        row_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows, accumulate);                              \
     }
 ROW256_FN(row256_3_pf, 3, 1) ROW256_FN(row256_3, 3, 0) ROW256_FN(row256_2, 2, 0)
 ROW256_FN(row256_1, 1, 0)
 #undef ROW256_FN
 
-typedef void (*row256_fn)(const float *, const float *, size_t, float *, size_t, int, int);
+typedef void (*row256_fn)(const float *, const float *, size_t, float *, size_t, int, int, int);
 
 // Columns j ..< j + 8·nv of every panel (two 4-row halves per panel; the second is skipped when
 // it has no valid rows), with `fn`, or `last` on the last panel.
 static GK_AVX2 void row256_cols(row256_fn fn, row256_fn last, const float *pa, int m, int k,
-                                const float *b, size_t ldb, int j, float *c, size_t ldc) {
+                                size_t pstride, int accumulate, const float *b, size_t ldb, int j,
+                                float *c, size_t ldc) {
     const int panels = (m + GK_MR - 1) / GK_MR;
-    const size_t pstride = (size_t)GK_MR * (size_t)k;
     for (int p = 0; p < panels; p++) {
         const float *panel = pa + (size_t)p * pstride;
         float *cp = c + (size_t)p * GK_MR * ldc + j;
         const int rows = m - p * GK_MR;
         const row256_fn f = p == panels - 1 ? last : fn;
-        f(panel, b + j, ldb, cp, ldc, k, rows);
-        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4);
+        f(panel, b + j, ldb, cp, ldc, k, rows, accumulate);
+        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4, accumulate);
     }
 }
 
-static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, const float *b, size_t ldb, int n,
-                              float *c, size_t ldc) {
+static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, size_t pstride, int accumulate,
+                              const float *b, size_t ldb, int n, float *c, size_t ldc) {
     int j = 0;
     for (; j + 24 <= n; j += 24) {
         const row256_fn last = j + 24 < n ? row256_3_pf : row256_3;
-        row256_cols(k <= GK_PF_ALL_PANELS_K ? last : row256_3, last, pa, m, k, b, ldb, j, c, ldc);
+        row256_cols(k <= GK_PF_ALL_PANELS_K ? last : row256_3, last, pa, m, k, pstride, accumulate,
+                    b, ldb, j, c, ldc);
     }
     const int nv = (n - j) / 8;
     if (nv > 0) {
         const row256_fn fn = nv == 2 ? row256_2 : row256_1;
-        row256_cols(fn, fn, pa, m, k, b, ldb, j, c, ldc);
+        row256_cols(fn, fn, pa, m, k, pstride, accumulate, b, ldb, j, c, ldc);
         j += 8 * nv;
     }
-    if (j < n) col_block(pa, m, k, b, ldb, j, n, c, ldc);
+    if (j < n) col_block(pa, m, k, pstride, accumulate, b, ldb, j, n, c, ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deep products (k > GK_K_BLOCK): blocking and a packed copy of B, neither of which changes a sum
+// (so no bit). Columns are taken in chunks of GK_N_CHUNK (a whole number of either ISA's strips)
+// and k in balanced blocks of at most GK_K_BLOCK; each (chunk, block) of B is copied into a
+// contiguous buffer (GK_N_CHUNK floats a row, 24 KB) that every panel then reads from L1. In place,
+// B's rows are ldb apart, and for a feature map of 32² or 64² that is a multiple of 4 KB, so all
+// rows of a strip fall in the same few L1 sets (and few L2 sets): a strip of a 960·9 = 8640-deep
+// im2col (1.6 MB) was re-read from L3 by every panel. A block after the first continues each
+// element's chain from the value in C (loaded, not added: acc starts as C), so an element is
+// still the one k-ordered chain of FMAs from +0.
+#ifndef GK_K_BLOCK
+#define GK_K_BLOCK 128
+#endif
+#define GK_N_CHUNK 48
+// Shallower products with at least this many rows (so each copied element serves that many FMAs)
+// and at least two chunks of columns are copied too.
+#ifndef GK_PACK_B_MIN_M
+#define GK_PACK_B_MIN_M 64
+#endif
+
+typedef void (*gemm_fn)(const float *, int, int, size_t, int, const float *, size_t, int, float *,
+                        size_t);
+
+static void gemm_blocked(gemm_fn kernel, const float *pa, int m, int k, const float *b, size_t ldb,
+                         int n, float *c, size_t ldc) {
+    const size_t pstride = (size_t)GK_MR * (size_t)k;
+    if (k <= GK_K_BLOCK && (m < GK_PACK_B_MIN_M || n < 2 * GK_N_CHUNK)) {
+        kernel(pa, m, k, pstride, 0, b, ldb, n, c, ldc);
+        return;
+    }
+    const int k_blocks = (k + GK_K_BLOCK - 1) / GK_K_BLOCK;
+    const int k_step = (k + k_blocks - 1) / k_blocks; // 960 = 8 · 120, not 7 · 128 + 64
+    _Alignas(64) float chunk[GK_K_BLOCK * GK_N_CHUNK];
+    for (int j = 0; j < n; j += GK_N_CHUNK) {
+        const int nc = n - j < GK_N_CHUNK ? n - j : GK_N_CHUNK;
+        for (int k0 = 0; k0 < k; k0 += k_step) {
+            const int kb = k - k0 < k_step ? k - k0 : k_step;
+            for (int kk = 0; kk < kb; kk++)
+                memcpy(chunk + (size_t)kk * nc, b + (size_t)(k0 + kk) * ldb + j,
+                       (size_t)nc * sizeof(float));
+            kernel(pa + (size_t)k0 * GK_MR, m, kb, pstride, k0 > 0, chunk, (size_t)nc, nc, c + j,
+                   ldc);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,8 +452,8 @@ void gk_gemm_packed(const float *packed, int m, int k, const float *b, int ldb, 
     }
     switch (gk_isa()) {
 #if defined(__x86_64__)
-    case 2: gemm_avx512(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
-    case 1: gemm_avx2(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    case 2: gemm_blocked(gemm_avx512, packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
+    case 1: gemm_blocked(gemm_avx2, packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
 #endif
     default: gemm_scalar(packed, m, k, b, (size_t)ldb, n, c, (size_t)ldc); break;
     }

@@ -1,6 +1,6 @@
 // Single-threaded float32 and float64 GEMM for convolutions: C[m×n] = A[m×k] · B[k×n], all
 // row-major, where A (the weights) is packed once ahead of time and B (the activations) is read in
-// place. The float64 functions (suffix _f64, gemm_f64.c) mirror the float32 ones: same layout,
+// place (float32 deep products copy it in small chunks on the stack, which changes no sum). The float64 functions (suffix _f64, gemm_f64.c) mirror the float32 ones: same layout,
 // same rounding rule in double, same kernel choice.
 //
 // Rounding: every element of C is the sequential sum, over k = 0, 1, …, K-1 in increasing order,

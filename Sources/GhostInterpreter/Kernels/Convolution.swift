@@ -164,9 +164,25 @@ enum Convolution {
     @_specialize(where T == Double)
     private static func grouped<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry, packed: PackedWeights?) {
         let plane = g.outputHeight * g.outputWidth
-        let k = g.inputPerGroup * g.kernelHeight * g.kernelWidth
+        let fullK = g.inputPerGroup * g.kernelHeight * g.kernelWidth
+        var k = fullK  // the rows of col: fewer when taps are left out
         let outPerGroup = g.outputChannels / g.groups
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strides == [1, 1] && g.pads == [0, 0, 0, 0]
+        // A tap that reads only padding for every output (DeepLabV3's dilation-36 3×3 over a 32²
+        // map keeps only its centre) adds exact zeros to every sum when the weights are finite:
+        // im2col leaves its rows out and the product uses the weights of the other taps.
+        let live = liveTaps(g)
+        var packed = packed
+        var taps: [Bool]? = nil
+        if let full = packed, full.finite, live.contains(false), live.contains(true) {
+            let perChannel = g.kernelHeight * g.kernelWidth
+            let kept = (0..<g.inputPerGroup).flatMap { c in live.indices.filter { live[$0] }.map { c * perChannel + $0 } }
+            if let reduced = full.keeping(columns: kept, as: T.self) {
+                packed = reduced
+                taps = live
+                k = kept.count
+            }
+        }
         // im2col writes every element, zeros included.
         var col = [T](filling: pointwise ? 0 : k * plane) { _ in }
         x.withUnsafeBufferPointer { xp in
@@ -175,20 +191,21 @@ enum Convolution {
                     for n in 0..<g.batch {
                         for group in 0..<g.groups {
                             let input = xp.baseAddress! + (n * g.inputChannels + group * g.inputPerGroup) * g.height * g.width
-                            let weights = wp.baseAddress! + group * outPerGroup * k
+                            let weights = wp.baseAddress! + group * outPerGroup * fullK
                             let target = op.baseAddress! + (n * g.outputChannels + group * outPerGroup) * plane
                             func multiply(_ columns: UnsafePointer<T>) {
                                 if let packed, packed.multiply(group: group, columns, ldb: plane, n: plane, into: target, ldc: plane) {
                                     return
                                 }
-                                T.gemm(transA: false, transB: false, m: outPerGroup, n: plane, k: k, alpha: 1,
-                                       a: weights, lda: k, b: columns, ldb: plane, beta: 0, c: target, ldc: plane)
+                                // Only reached with every tap (`taps` is set only with packed weights of T).
+                                T.gemm(transA: false, transB: false, m: outPerGroup, n: plane, k: fullK, alpha: 1,
+                                       a: weights, lda: fullK, b: columns, ldb: plane, beta: 0, c: target, ldc: plane)
                             }
                             if pointwise {
                                 multiply(input)  // a 1×1, stride-1, unpadded kernel reads the image as it is
                             } else {
                                 col.withUnsafeMutableBufferPointer { columns in
-                                    im2col(input, columns.baseAddress!, g)
+                                    im2col(input, columns.baseAddress!, g, taps: taps)
                                     multiply(columns.baseAddress!)
                                 }
                             }
@@ -199,16 +216,31 @@ enum Convolution {
         }
     }
 
-    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c][oy·s − p + ky·d][ox·s − p + kx·d], 0 outside.
+    /// Whether each kernel tap (ky·kw + kx) reads the input for at least one output position.
+    static func liveTaps(_ g: Geometry) -> [Bool] {
+        var live = [Bool](repeating: false, count: g.kernelHeight * g.kernelWidth)
+        for ky in 0..<g.kernelHeight {
+            let (top, bottom) = validRange(kernelOffset: ky, g: g, axis: 0)
+            for kx in 0..<g.kernelWidth {
+                let (left, right) = validRange(kernelOffset: kx, g: g, axis: 1)
+                live[ky * g.kernelWidth + kx] = top <= bottom && left <= right
+            }
+        }
+        return live
+    }
+
+    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c][oy·s − p + ky·d][ox·s − p + kx·d], 0 outside;
+    /// with `taps`, only the rows of the taps marked true, in the same order.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    private static func im2col<T: InterpreterScalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, _ g: Geometry) {
+    private static func im2col<T: InterpreterScalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, _ g: Geometry, taps: [Bool]? = nil) {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
         var row = col
         for c in 0..<g.inputPerGroup {
             let channel = x + c * g.height * g.width
             for ky in 0..<g.kernelHeight {
                 for kx in 0..<g.kernelWidth {
+                    if let taps, !taps[ky * g.kernelWidth + kx] { continue }
                     let (first, last) = validRange(kernelOffset: kx, g: g, axis: 1)
                     for oy in 0..<oh {
                         let iy = oy * g.strides[0] - g.pads[0] + ky * g.dilations[0]

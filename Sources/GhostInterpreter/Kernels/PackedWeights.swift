@@ -16,6 +16,10 @@ final class PackedWeights: @unchecked Sendable {
     /// Elements between one group's packed matrix and the next.
     private let groupStride: Int
     private let storage: UnsafeMutableRawPointer
+    /// Whether every weight is finite: then a weight times a padding zero is ±0, and leaving that
+    /// term out of an element's chain of FMAs (which starts at +0, so never holds −0) changes no
+    /// bit. With an infinite or NaN weight the term is NaN and must stay.
+    let finite: Bool
 
     /// Packs a Conv's constant weight [M, C/g, kh, kw] (or [M, C/g, k] for 1-D) for `groups`
     /// groups; nil when this CPU has no packed kernel or the weight does not describe a grouped
@@ -46,23 +50,50 @@ final class PackedWeights: @unchecked Sendable {
     }
 
     /// `groups` row-major matrices of rows × columns, one after the other in `source`.
-    private init?<T: InterpreterScalar>(_ source: [T], rows: Int, columns: Int, groups: Int, threads: Int) {
+    private convenience init?<T: InterpreterScalar>(_ source: [T], rows: Int, columns: Int, groups: Int, threads: Int) {
         guard gk_gemm_available(), rows >= 1, columns >= 1, groups >= 1, columns <= Int(Int32.max), rows <= Int(Int32.max) else {
             return nil
         }
-        self.rows = rows
-        self.columns = columns
-        self.groups = groups
-        self.threads = max(1, threads)
-        element = ObjectIdentifier(T.self)
-        groupStride = gk_gemm_packed_count(Int32(rows), Int32(columns))
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, groupStride * groups) * MemoryLayout<T>.stride, alignment: 64)
+        self.init(rows: rows, columns: columns, groups: groups, threads: threads, element: T.self,
+                  finite: source.allSatisfy { $0.isFinite })
         let packed = storage.bindMemory(to: T.self, capacity: groupStride * groups)
         source.withUnsafeBufferPointer { w in
             for group in 0..<groups {
                 T.packA(w.baseAddress! + group * rows * columns, lda: columns, m: rows, k: columns, into: packed + group * groupStride)
             }
         }
+    }
+
+    /// Allocates the storage, uninitialized.
+    private init<T: InterpreterScalar>(rows: Int, columns: Int, groups: Int, threads: Int, element: T.Type, finite: Bool) {
+        self.rows = rows
+        self.columns = columns
+        self.groups = groups
+        self.threads = max(1, threads)
+        self.element = ObjectIdentifier(T.self)
+        self.finite = finite
+        groupStride = gk_gemm_packed_count(Int32(rows), Int32(columns))
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, groupStride * groups) * MemoryLayout<T>.stride, alignment: 64)
+    }
+
+    /// The same weights with only the columns `kept` (increasing, each in 0 ..< columns), in that
+    /// order: a convolution whose other kernel taps read only padding multiplies by these. Copies
+    /// 8-row slices of the packed panels, so it costs one pass over the kept weights; nil when
+    /// the weights were packed in another precision than T.
+    func keeping<T: InterpreterScalar>(columns kept: [Int], as type: T.Type) -> PackedWeights? {
+        guard holds(T.self), !kept.isEmpty, kept.allSatisfy({ (0..<columns).contains($0) }) else { return nil }
+        let result = PackedWeights(rows: rows, columns: kept.count, groups: groups, threads: threads, element: T.self, finite: finite)
+        let source = UnsafePointer(storage.assumingMemoryBound(to: T.self))
+        let target = result.storage.bindMemory(to: T.self, capacity: result.groupStride * groups)
+        let panels = (rows + 7) / 8
+        for group in 0..<groups {
+            for panel in 0..<panels {
+                let from = source + group * groupStride + panel * 8 * columns
+                let to = target + group * result.groupStride + panel * 8 * kept.count
+                for (index, column) in kept.enumerated() { (to + index * 8).update(from: from + column * 8, count: 8) }
+            }
+        }
+        return result
     }
 
     deinit { storage.deallocate() }
