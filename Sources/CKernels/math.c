@@ -6,7 +6,7 @@
 // polynomial to r⁷ (remainder under 5.2e-9 relative, 0.04 ulp). 2^n is applied as two factors
 // 2^⌊n/2⌋ · 2^(n−⌊n/2⌋), each a normal float32, so results in the subnormal range round once, in
 // the last product. Measured against double-precision exp on every 61st float32 in [−104, 89]
-// (38 million): at most 1.2 ulp, 99% within half an ulp.
+// (38 million): at most 1.2 ulp, 99% within half an ulp (1.21 on the test's million points).
 //
 // erf: below 1, x·P(x²) with P of degree 7 (a fit of erf(x)/x on x² ∈ [0, 1], relative error
 // 1e-9 after rounding the coefficients); from 1 to 4, 1 − e^(−x²)·Q(x − 2.5) with Q of degree 8
