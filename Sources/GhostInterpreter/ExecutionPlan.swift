@@ -25,7 +25,8 @@ struct ExecutionPlan: Sendable {
     /// Every node, in topological order: what runs when intermediates are kept.
     let steps: [Step]
     /// The same with each Conv absorbing the BatchNormalization and activation that only it
-    /// feeds (`ConvEpilogue`) and without the nodes computed ahead: what runs otherwise.
+    /// feeds (`ConvEpilogue`), each exported GELU chain as one step (`GeluChain`), and without
+    /// the nodes computed ahead: what runs otherwise.
     /// Bit-identical results, fewer passes.
     let fusedSteps: [Step]
     /// Every value name has a slot; a run keeps its values in an array indexed by slot.
@@ -39,6 +40,8 @@ struct ExecutionPlan: Sendable {
     let foldedConstantSlots: [Buffer?]
     let nodesFusedIntoConvs: Int
     let nodesComputedAhead: Int
+    /// Nodes that run inside a fused exported GELU chain (`GeluChain`): four per chain.
+    let nodesFusedIntoGelus: Int
 
     init(graph: Graph, precision: Precision, threads: Int) throws(InterpreterError) {
         let opset = graph.onnxOpsetVersion ?? 17
@@ -97,8 +100,10 @@ struct ExecutionPlan: Sendable {
         foldedConstantSlots = template
         let allConstants = constants.merging(folded) { first, _ in first }
         let fused = Self.fusingConvEpilogues(remaining, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
-        fusedSteps = Self.withReleases(SiLUFusion.fusing(fused, graphOutputs: graphOutputs), constants: allConstants,
+        let gelus = GeluChain.fusing(fused, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
+        fusedSteps = Self.withReleases(SiLUFusion.fusing(gelus.steps, graphOutputs: graphOutputs), constants: allConstants,
                                        graphOutputs: graphOutputs)
+        nodesFusedIntoGelus = gelus.fused
         nodesComputedAhead = steps.count - remaining.count
         nodesFusedIntoConvs = remaining.count - fused.count
     }

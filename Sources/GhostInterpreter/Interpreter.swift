@@ -35,6 +35,8 @@ public struct Interpreter: Sendable {
     public var nodesFusedIntoConvs: Int { plan.nodesFusedIntoConvs }
     /// How many nodes read only constants and were computed once, when the interpreter was made.
     public var nodesComputedAhead: Int { plan.nodesComputedAhead }
+    /// Nodes run inside a fused exported GELU chain (Div → Erf → Add → Mul → Mul as one step).
+    public var nodesFusedIntoGelus: Int { plan.nodesFusedIntoGelus }
 
     /// - Parameter threads: threads for convolutions and matrix products: the packed float32 GEMM
     ///   splits its work this many ways, and OpenBLAS (float64) gets this many (a process-wide

@@ -26,12 +26,13 @@ private func probeValues() -> [Float] {
     return values
 }
 
-@Test func float32ErfIsWithinOneUlpOfTheDoublePrecisionValue() throws {
+@Test func float32ErfIsWithinTwoUlpsOfTheRoundedDoublePrecisionValue() throws {
     let x = probeValues()
     let out = try runSingle("Erf", inputs: [("x", try f32(x, [x.count]))]).floats
     for (value, result) in zip(x, out) {
+        // At most 1.2 ulp from the exact value (VectorMathTests), so 2 from its rounding.
         let expected = Float(erf(Double(value)))
-        #expect(ulps(result, expected) <= 1, "erf(\(value)) = \(result), expected \(expected)")
+        #expect(ulps(result, expected) <= 2, "erf(\(value)) = \(result), expected \(expected)")
     }
     #expect(out[x.count - 1].isNaN)
     #expect(out[x.count - 3] == 1 && out[x.count - 2] == -1)

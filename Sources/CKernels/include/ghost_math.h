@@ -2,9 +2,9 @@
 // the row loops of Softmax and LayerNormalization, in C so that each is compiled for several x86
 // vector widths (AVX-512, AVX2, baseline) with the best one chosen when the program loads.
 //
-// The float32 functions evaluate in double precision (a float32 input is exact in double) with
-// approximations accurate to about 1e-11 relative, then round to float32 once: within about half
-// an ulp of the exact value, like glibc's expf/erff, but branch-free so the loops vectorize.
+// The float32 functions evaluate in float32 (polynomials fitted to well under float32's rounding,
+// see math.c), branch-free so the loops vectorize at the full float32 width: within 1.21 ulp of
+// the exact value (measured; glibc's expf/erff are within one ulp).
 // Floating-point contraction is off and every lane takes the same operations in the same order,
 // so the bits do not depend on the CPU or the vector width. NaN in gives NaN out; ±inf follow the
 // functions' limits (exp: +inf, 0; erf: ±1; sigmoid: 1, 0).
@@ -22,6 +22,11 @@ enum {
 
 // dst[i] = f(src[i]) for i < count, f one of GK_MATH_*; dst may equal src.
 void gk_math_f32(int function, float *dst, const float *src, ptrdiff_t count);
+
+// The GELU of the PyTorch exporter, Div → Erf → Add → Mul → Mul, in one pass with the same float32
+// steps in the same order: dst[i] = (x·(erf(x / divisor) + offset))·scale with x = src[i] (the
+// exporter's constants are √2, 1 and 0.5), so the bits equal the five nodes' run one by one.
+void gk_gelu_chain_f32(float *dst, const float *src, ptrdiff_t count, float divisor, float offset, float scale);
 
 // Softmax of each of `rows` contiguous rows of `size`: m = the row's maximum, e = exp(x − m),
 // y = e / Σe (the sum in eight interleaved partial sums, lane j taking elements j, j+8, …, then

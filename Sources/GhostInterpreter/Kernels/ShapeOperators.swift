@@ -57,8 +57,8 @@ enum ShapeOperators {
             block *= shape[kept - 1]
             kept -= 1
         }
-        let starts = walk(Array(shape[..<kept]), Array(strides[..<kept]))
-        return Buffer(shape: shape, storage: x.storage.copyingBlocks(at: starts, length: block), integerType: x.integerType)
+        let storage = TransposeKernel.permute(x.storage, shape: Array(shape[..<kept]), strides: Array(strides[..<kept]), block: block)
+        return Buffer(shape: shape, storage: storage, integerType: x.integerType)
     }
 
     /// Element strides of a C-order array of `shape`.
