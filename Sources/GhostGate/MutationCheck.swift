@@ -44,7 +44,7 @@ public enum MutationCheck {
         }
 
         let executor = MutationExecutor(precision: settings.arithmetic.precision, threads: settings.threads)
-        let verifier = Verifier(executor: executor, tolerance: .relative(settings.tolerance))
+        let verifier = Verifier(executor: executor, tolerance: .relative(settings.tolerance), checksIntermediates: settings.intermediates)
         let taggedOriginal = MutationExecutor.tag(original, "original")
         let baseline = MutationExecutor.tag(fused, "baseline")
         do {
@@ -102,6 +102,7 @@ public enum MutationCheck {
         }
         var result = MutantResult(mutant: mutant, verdict: .caught, exitCode: 3)
         result.worstRelativeError = verdict.worstRelativeError
+        result.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if !verdict.equivalent {
             if let divergence = verdict.firstDivergence {
                 result.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
@@ -129,6 +130,7 @@ public enum MutationCheck {
         }
         result.verdict = .missed
         result.reason = "the outputs stayed within the tolerance (worst rel \(GateRecord.number(verdict.worstRelativeError)))"
+            + (result.intermediates.map { ", and so did the shared intermediate values (\($0.sentence))" } ?? "")
             + (moved.map { "; the mutated node's own output moved by rel \(GateRecord.number($0))" } ?? "")
         return result
     }
@@ -169,6 +171,7 @@ public enum MutationCheck {
     static func fill(_ record: inout GateRecord, with verdict: VerificationResult, outputs: [String]) {
         record.outputs = ModelCheck.figures(verdict, outputs: outputs)
         record.worstRelativeError = verdict.worstRelativeError
+        record.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if let divergence = verdict.firstDivergence {
             record.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
                                            fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
@@ -239,6 +242,8 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
     private var kept: [String: Interpreter] = [:]
     private var latest: (name: String, interpreter: Interpreter)?
     private var originalResults: [(inputs: [String: Tensor], intermediates: Bool, values: [String: Tensor])] = []
+    /// The original's observed runs per sample, for the summarizer they were made with.
+    private var originalObservations: [(inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer, run: ObservedRun)] = []
     private var first: GateError?
 
     init(precision: Precision, threads: Int) {
@@ -270,6 +275,25 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
                 originalResults.append((inputs, intermediates, values))
             }
             return values
+        } catch {
+            if first == nil, let coded = error as? CodedError { first = GateError(code: coded.code, message: coded.localizedDescription) }
+            throw error
+        }
+    }
+
+    func observe(_ graph: Graph, inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer) throws -> ObservedRun {
+        lock.lock()
+        defer { lock.unlock() }
+        let isOriginal = graph.name == Self.prefix + "original"
+        if isOriginal, let hit = originalObservations.first(where: {
+            $0.keeping == keeping && $0.summarizer == summarizer && $0.inputs == inputs
+        }) {
+            return hit.run
+        }
+        do {
+            let run = try interpreter(for: graph).observe(inputs, keeping: keeping, summarizer: summarizer)
+            if isOriginal { originalObservations.append((inputs, keeping, summarizer, run)) }
+            return run
         } catch {
             if first == nil, let coded = error as? CodedError { first = GateError(code: coded.code, message: coded.localizedDescription) }
             throw error

@@ -53,6 +53,8 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("compare"), help: "Compare this named value of both graphs instead of the outputs (repeatable), e.g. the neck's output before a TopK.")
     var comparedValues: [String] = []
 
+    @Flag var compared: ComparedValues = .outputsOnly
+
     @OptionGroup var inputs: InputOptions
 
     @Option(help: "Random samples when no --input is given.")
@@ -94,7 +96,8 @@ struct Verify: ParsableCommand {
         progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
         let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
-        let verifier = Verifier(executor: executor, tolerance: criterion, comparedValues: comparedValues)
+        let verifier = Verifier(executor: executor, tolerance: criterion, comparedValues: comparedValues,
+                                checksIntermediates: compared == .intermediates)
         try verifier.checkInterfaces(original: originalModel.graph, fused: fusedModel.graph)
         // Random samples are drawn one at a time (in seed order), so --samples 10000 needs the
         // memory of one.
