@@ -63,19 +63,12 @@ public struct ValueSummarizer: Equatable, Sendable {
     static func positions(count: Int, limit: Int) -> [Int] {
         guard count > limit else { return Array(0..<max(count, 0)) }
         let jitter = Self.jitter(limit)
-        let width = Double(count) / Double(limit)
-        var positions: [Int] = []
-        positions.reserveCapacity(limit)
-        var previous = -1
-        for stratum in 0..<limit {
-            let position = min(count - 1, Int((Double(stratum) + jitter[stratum]) * width))
-            // Strata are at least one element wide, so positions only grow; guard anyway.
-            if position > previous {
-                positions.append(position)
-                previous = position
-            }
+        // Stratum s is [s·count/limit, (s+1)·count/limit): at least one element wide, disjoint
+        // from the next, so the positions are distinct and ascending. count·limit ≤ 2³¹·2¹² fits.
+        return (0..<limit).map { stratum in
+            let start = stratum * count / limit, end = (stratum + 1) * count / limit
+            return start + min(end - start - 1, Int(jitter[stratum] * Double(end - start)))
         }
-        return positions
     }
 
     private static func jitter(_ count: Int) -> [Double] {
