@@ -10,11 +10,18 @@ with both exporters, fuses the training form with `ghost-convert fuse`, and prin
     (goal ≤ 1.00);
   - the folding error at float64 (`ghost-convert verify --precision f64`, worst rel over 4 samples)
     of the fused file and of timm's deploy export, both against the training form, and their
-    ratio (goal ≤ 0.5).
+    ratio (goal ≤ 0.5);
+  - an A/A control for the latency: the deploy file against a second session of itself in the
+    same interleaved loop (its ratio is the noise of the latency figure).
+The `weights` step compares the two files' Conv/Gemm weights element by element (Conv and Gemm
+nodes in graph order): how many differ and by how many units in the last place — where the two
+are the same tensors to the last bit but for a few elements, their folding errors cannot differ
+by 2×.
 
 Usage (two steps: the exports need torch, the measurement only onnxruntime):
   .venv-export/bin/python Benchmarks/fuse/vs_timm_deploy.py export --out DIR [names…]
   .venv-check/bin/python  Benchmarks/fuse/vs_timm_deploy.py measure --out DIR --tool .build/release/ghost-convert
+  .venv-check/bin/python  Benchmarks/fuse/vs_timm_deploy.py weights --out DIR   (after measure)
 """
 import argparse
 import collections
@@ -67,7 +74,7 @@ def counts(path):
     return compute, ops["BatchNormalization"], ops["Add"] + ops["Sub"]
 
 
-def latency(fused, deploy, runs):
+def latency(fused, deploy, runs, rounds=5):
     import numpy as np
     import onnxruntime as ort
 
@@ -78,18 +85,26 @@ def latency(fused, deploy, runs):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    sessions = [session(fused), session(deploy)]
+    # fused, deploy, and deploy again in its own session (the A/A control), interleaved run by
+    # run; each round's medians give one ratio, and the median round is reported.
+    sessions = [session(fused), session(deploy), session(deploy)]
     feed = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
     feeds = [{s.get_inputs()[0].name: feed} for s in sessions]
-    times = [[], []]
     for s, f in zip(sessions, feeds):
         s.run(None, f)
-    for _ in range(runs):
-        for i, (s, f) in enumerate(zip(sessions, feeds)):
-            start = time.perf_counter()
-            s.run(None, f)
-            times[i].append(time.perf_counter() - start)
-    return statistics.median(times[0]) * 1e3, statistics.median(times[1]) * 1e3
+    per_round = []
+    for _ in range(rounds):
+        times = [[], [], []]
+        for _ in range(runs):
+            for i, (s, f) in enumerate(zip(sessions, feeds)):
+                start = time.perf_counter()
+                s.run(None, f)
+                times[i].append(time.perf_counter() - start)
+        per_round.append([statistics.median(t) * 1e3 for t in times])
+    per_round.sort(key=lambda r: r[0] / r[1])
+    fused_ms, deploy_ms, _ = per_round[len(per_round) // 2]
+    control = statistics.median(r[2] / r[1] for r in per_round)
+    return fused_ms, deploy_ms, control
 
 
 def renamed_like(original, other):
@@ -118,7 +133,7 @@ def worst_rel(tool, original, other):
 
 def measure(out, tool, runs):
     print(f"{'pair':<34}{'fused':>7}{'deploy':>8}{'BN/sum fused':>14}{'BN/sum deploy':>15}"
-          f"{'ORT fused ms':>14}{'deploy ms':>11}{'ratio':>7}{'err fused':>11}{'err timm':>10}{'ratio':>7}")
+          f"{'ORT fused ms':>14}{'deploy ms':>11}{'ratio':>7}{'A/A':>6}{'err fused':>11}{'err timm':>10}{'ratio':>7}")
     for train in sorted(out.glob("*_train_*.onnx")):
         deploy = pathlib.Path(str(train).replace("_train_", "_deploy_"))
         fused = train.with_name(train.name.replace("_train_", "_fused_"))
@@ -128,25 +143,63 @@ def measure(out, tool, runs):
             print(f"{label:<34} fuse failed: {done.stderr.strip().splitlines()[-1]}")
             continue
         f, d = counts(fused), counts(deploy)
-        fused_ms, deploy_ms = latency(fused, deploy, runs)
+        fused_ms, deploy_ms, control = latency(fused, deploy, runs)
         error_fused, error_timm = worst_rel(tool, train, fused), worst_rel(tool, train, deploy)
         print(f"{label:<34}{f[0]:>7}{d[0]:>8}{f'{f[1]}/{f[2]}':>14}{f'{d[1]}/{d[2]}':>15}"
-              f"{fused_ms:>14.2f}{deploy_ms:>11.2f}{fused_ms / deploy_ms:>7.2f}"
+              f"{fused_ms:>14.2f}{deploy_ms:>11.2f}{fused_ms / deploy_ms:>7.2f}{control:>6.2f}"
               f"{error_fused:>11.1e}{error_timm:>10.1e}{error_fused / error_timm:>7.2f}", flush=True)
+
+
+def weights(out):
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    def tensors(path):
+        model = onnx.load(str(path))
+        values = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        for node in model.graph.node:
+            if node.op_type == "Constant":
+                values.update({node.output[0]: numpy_helper.to_array(a.t) for a in node.attribute if a.name == "value"})
+        return [[values.get(name) for name in node.input[1:]] for node in model.graph.node if node.op_type in ("Conv", "Gemm")]
+
+    print(f"{'pair':<34}{'layers':>8}{'elements':>11}{'differ':>9}{'median ulp':>12}{'p99 ulp':>10}")
+    for fused in sorted(out.glob("*_fused_*.onnx")):
+        if fused.stem.endswith("_renamed"):
+            continue
+        deploy = pathlib.Path(str(fused).replace("_fused_", "_deploy_"))
+        ours, theirs = tensors(fused), tensors(deploy)
+        total, differing, distances = 0, 0, []
+        for a_list, b_list in zip(ours, theirs):
+            for a, b in zip(a_list, b_list):
+                if a is None or b is None or a.shape != b.shape:
+                    continue
+                mask = a != b
+                total += a.size
+                differing += int(mask.sum())
+                if mask.any():
+                    big = np.maximum(np.abs(a[mask]), np.abs(b[mask]))
+                    distances.append(np.abs(a[mask].astype(np.float64) - b[mask]) / np.spacing(big).astype(np.float64))
+        ulps = np.concatenate(distances) if distances else np.zeros(1)
+        label = fused.stem.replace("_fused", "")
+        print(f"{label:<34}{len(ours):>8}{total:>11}{100 * differing / max(total, 1):>8.2f}%"
+              f"{np.median(ulps):>12.3g}{np.percentile(ulps, 99):>10.3g}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["export", "measure"])
+    parser.add_argument("step", choices=["export", "measure", "weights"])
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--tool", default=str(ROOT / ".build" / "release" / "ghost-convert"))
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per file and round (5 rounds)")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
     if args.step == "export":
         export(args.out, args.names or NAMES)
-    else:
+    elif args.step == "measure":
         measure(args.out, args.tool, args.runs)
+    else:
+        weights(args.out)
 
 
 if __name__ == "__main__":
