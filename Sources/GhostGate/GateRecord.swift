@@ -70,6 +70,12 @@ public struct GateRecord: Codable, Equatable, Sendable {
         public var relativeError: Double
         public var maxAbsoluteError: Double
 
+        /// The verifier's divergence, as every record (gate, verify, mutant) holds it.
+        public init(_ divergence: Divergence) {
+            self.init(node: divergence.node, opType: divergence.opType, value: divergence.value, fusedFrom: divergence.fusedFrom,
+                      relativeError: divergence.comparison.relativeError, maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+        }
+
         public init(node: String, opType: String, value: String, fusedFrom: [String], relativeError: Double, maxAbsoluteError: Double) {
             self.node = node
             self.opType = opType

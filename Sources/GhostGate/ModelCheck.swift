@@ -52,9 +52,7 @@ public enum ModelCheck {
         record.worstRelativeError = verdict.worstRelativeError
         record.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if let divergence = verdict.firstDivergence {
-            record.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                           fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                           maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+            record.firstDivergence = .init(divergence)
         }
         guard verdict.equivalent else {
             record.outcome = .notEquivalent

@@ -105,9 +105,7 @@ public enum MutationCheck {
         result.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if !verdict.equivalent {
             if let divergence = verdict.firstDivergence {
-                result.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                               fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                               maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+                result.firstDivergence = .init(divergence)
                 result.divergencePlace = divergence.node == mutant.node ? .mutatedNode
                     : reach.downstream(of: mutant.node).contains(divergence.node) ? .downstream : .elsewhere
             }
@@ -173,9 +171,7 @@ public enum MutationCheck {
         record.worstRelativeError = verdict.worstRelativeError
         record.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if let divergence = verdict.firstDivergence {
-            record.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                           fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                           maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+            record.firstDivergence = .init(divergence)
         }
         record.outcome = verdict.equivalent ? .equivalent : .notEquivalent
         record.error = nil
@@ -244,7 +240,7 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
     private var originalResults: [(inputs: [String: Tensor], intermediates: Bool, values: [String: Tensor])] = []
     /// The original's observed runs per sample, for the summarizer they were made with.
     private var originalObservations: [(inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer, run: ObservedRun)] = []
-    private var first: GateError?
+    private let first = FirstError()
 
     init(precision: Precision, threads: Int) {
         self.precision = precision
@@ -258,7 +254,7 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
     }
 
     /// The first typed interpreter error, which the verifier flattens to text.
-    var firstError: GateError? { lock.withLock { first } }
+    var firstError: GateError? { first.error }
 
     func execute(_ graph: Graph, inputs: [String: Tensor], intermediates: Bool) throws -> [String: Tensor] {
         lock.lock()
@@ -276,7 +272,7 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
             }
             return values
         } catch {
-            if first == nil, let coded = error as? CodedError { first = GateError(code: coded.code, message: coded.localizedDescription) }
+            first.record(error)
             throw error
         }
     }
@@ -295,7 +291,7 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
             if isOriginal { originalObservations.append((inputs, keeping, summarizer, run)) }
             return run
         } catch {
-            if first == nil, let coded = error as? CodedError { first = GateError(code: coded.code, message: coded.localizedDescription) }
+            first.record(error)
             throw error
         }
     }

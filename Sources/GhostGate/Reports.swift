@@ -40,9 +40,7 @@ extension GateRecord {
         worstRelativeError = result.worstRelativeError
         intermediates = result.intermediates.map(IntermediateFigures.init)
         if let divergence = result.firstDivergence {
-            firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                    fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                    maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+            firstDivergence = .init(divergence)
         }
     }
 

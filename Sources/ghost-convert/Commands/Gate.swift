@@ -22,6 +22,9 @@ struct GateCommand: ParsableCommand {
             record per model; keys in docs/cli.md), and a Markdown table appended to \
             $GITHUB_STEP_SUMMARY when it is set.
 
+            --intermediates also compares every value the original and fused graphs compute \
+            under the same name, as `verify --intermediates` does (off by default: --outputs-only).
+
             --timeout SECONDS (default 600) stops a worker that takes longer for its model \
             (SIGTERM, then SIGKILL): that model is an error record [timeout] and the rest go on.
 

@@ -32,6 +32,10 @@ struct MutateCheck: ParsableCommand {
             passed a graph that computes something else; the line gives how far the mutated \
             node's own output moved).
 
+            --intermediates tests `gate --intermediates` (every value both graphs name alike \
+            compared too), which catches defects the outputs damp below the tolerance; \
+            Benchmarks/gate/mutation.sh runs with it.
+
             Exit codes: 0 every mutant caught or equivalent and every correct fusion passed; 3 a \
             mutant was missed or a correct fusion failed; 2 a model or mutant could not be checked, \
             or bad usage; 1 internal error.

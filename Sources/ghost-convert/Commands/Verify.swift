@@ -16,6 +16,13 @@ struct Verify: ParsableCommand {
             share are compared in order and the first diverging node of the fused graph is named, \
             with the source nodes it was fused from.
 
+            --intermediates makes those shared values part of the verdict: every value both \
+            graphs compute under the same name (a fused node keeps the name of the last node it \
+            replaces) is compared on every sample, through a bounded summary (max |x| and 4096 \
+            stratified elements), with the same metric; one past the tolerance fails (exit 3) and \
+            is named. Values downstream of a selection are skipped. --outputs-only (the default) \
+            compares the outputs alone. docs/verify.md has the design and the figures.
+
             Selections: when the first divergence is at a TopK, ArgMax, ArgMin, NonZero or Hardmax, \
             verify says so: equivalent graphs can select differently on rounding alone (DETR-style \
             query selection, YOLOv10's end-to-end head). --compare NAME (repeatable) compares those \
