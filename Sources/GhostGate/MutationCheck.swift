@@ -57,7 +57,10 @@ public enum MutationCheck {
             return record
         }
         guard record.baseline.outcome == .equivalent else {
-            record.notRun = "the correct fusion is already NOT equivalent (worst rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))), so a failing mutant would prove nothing"
+            let inside = record.baseline.intermediates.flatMap { figures in
+                figures.failed > 0 ? figures.worstRelativeError.map { ", intermediates \(GateRecord.number($0))" } : nil
+            } ?? ""
+            record.notRun = "the correct fusion is already NOT equivalent (worst rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))\(inside)), so a failing mutant would prove nothing"
             return record
         }
 

@@ -129,12 +129,14 @@ public struct Verifier: Sendable {
             }
             progress?(index + 1)
             if divergence == nil {
-                // The summaries name the first diverging node without another run; outputs that
-                // fail with every shared value within tolerance are localized on whole tensors.
-                if let intermediateDivergence {
+                // Failing outputs are localized on whole tensors, as without the check: a change
+                // to a few elements (Relu → Relu6 where few inputs exceed 6) can fall between the
+                // summaries' sampled positions at its node and show only downstream. When only
+                // intermediates fail, the summaries name the node without another run.
+                if outputs.contains(where: { !$0.passed }) {
+                    divergence = try localize(original: original, fused: fused, inputs: inputs) ?? intermediateDivergence
+                } else {
                     divergence = intermediateDivergence
-                } else if outputs.contains(where: { !$0.passed }) {
-                    divergence = try localize(original: original, fused: fused, inputs: inputs)
                 }
             }
         }
