@@ -46,17 +46,19 @@ def calibration_batch_size(input_shape):
 
 
 @torch.no_grad()
-def randomize_model(model, seed, input_shape):
+def randomize_model(model, seed, input_shape, gamma=GAMMA, beta=BETA):
     """Draws gamma/beta, calibrates BN statistics and redraws Linear layers.
 
     Deterministic in `seed`; Conv weights keep their library initialisation (already drawn
-    from torch's global generator, seeded by the caller).
+    from torch's global generator, seeded by the caller). `gamma` and `beta` are the bounds of
+    the uniform draws (the defaults are every model's but the YOLOv9 detector's, see
+    export_yolo.py); other bounds draw the same number of values, in the same order.
     """
     generator = torch.Generator().manual_seed(seed)
     is_bn = lambda m: isinstance(m, nn.modules.batchnorm._BatchNorm)  # noqa: E731
     for bn in filter(is_bn, model.modules()):
-        bn.weight.copy_(_uniform(generator, bn.weight.shape, GAMMA))
-        bn.bias.copy_(_uniform(generator, bn.bias.shape, BETA))
+        bn.weight.copy_(_uniform(generator, bn.weight.shape, gamma))
+        bn.bias.copy_(_uniform(generator, bn.bias.shape, beta))
 
     # Calibrate on a float64 copy: the float64 forward pass is insensitive to thread count
     # and kernel choice at float32 resolution, so the stored statistics are reproducible.

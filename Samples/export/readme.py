@@ -194,6 +194,14 @@ def _yolo_section(yolo):
         "- YOLOv10's one-to-many head (used only in training) is dropped by the head's own `fuse()`,",
         "  which merges nothing. The class-score biases are redrawn U(−1, 1) (ultralytics starts them",
         "  at ≈ −7 for training from scratch, which would put every score near 1e-3).",
+        "- Conditioning: `yolov9_narrow`'s BNs draw γ ~ U(0.4, 0.6) and β ~ U(0.3, 0.7) instead of the",
+        "  defaults above (running statistics calibrated and perturbed as for every model). With the",
+        "  defaults the random network was chaotic — each calibrated BN after a SiLU amplified small",
+        "  perturbations by χ = γ²·E[SiLU′(h)²] / Var SiLU(h) ≈ 1.2 in mean square, h ~ N(β, γ²), along",
+        "  chains of dozens of BNs — so float32 noise on random N(0, 1) inputs reached 7e-5 and the fusion's own",
+        "  float32 weight rounding showed as 1.8e-5 (`ghost-convert verify`, f64), above the 1e-5 gate.",
+        "  Centring each SiLU's input at ~N(0.5, 0.5²) gives χ ≈ 1.04 (the export script's docstring",
+        "  has the measurements). `yolov10_tiny` keeps the default draws.",
     ]
 
 

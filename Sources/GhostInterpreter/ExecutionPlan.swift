@@ -97,7 +97,8 @@ struct ExecutionPlan: Sendable {
         foldedConstantSlots = template
         let allConstants = constants.merging(folded) { first, _ in first }
         let fused = Self.fusingConvEpilogues(remaining, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
-        fusedSteps = Self.withReleases(fused, constants: allConstants, graphOutputs: graphOutputs)
+        fusedSteps = Self.withReleases(SiLUFusion.fusing(fused, graphOutputs: graphOutputs), constants: allConstants,
+                                       graphOutputs: graphOutputs)
         nodesComputedAhead = steps.count - remaining.count
         nodesFusedIntoConvs = remaining.count - fused.count
     }

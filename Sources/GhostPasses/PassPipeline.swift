@@ -26,6 +26,9 @@ public struct PassPipeline: Sendable {
         EliminateIdentity(),
         FoldBatchNormIntoConv(),
         FoldAffineIntoConv(),
+        // dbb-pad
+        FoldBiasPaddingIntoConv(),
+        // end dbb-pad
         // seq-rules
         FoldBatchNormIntoFollowingConv(),
         MergeSequentialConvs(),

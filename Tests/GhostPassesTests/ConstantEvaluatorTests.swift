@@ -87,8 +87,29 @@ private func code(_ body: () throws(FoldFailure) -> Tensor) -> SkipCode? {
     #expect(code { () throws(FoldFailure) in try evaluate("Div", [i64([1]), i64([0])]) } == .foldDivisionByZero)
     #expect(code { () throws(FoldFailure) in try evaluate("Add", [i64([Int64.max]), i64([1])]) } == .foldIntegerOverflow)
     #expect(code { () throws(FoldFailure) in try evaluate("Div", [i64([Int64.min]), i64([-1])]) } == .foldIntegerOverflow)
-    let floats = try Tensor(float32: [1], shape: [1])
-    #expect(code { () throws(FoldFailure) in try evaluate("Add", [floats, floats]) } == .foldTypeUnsupported)
+    let floats = try Tensor(float32: [1], shape: [1]), doubles = try Tensor(float64: [1], shape: [1])
+    #expect(code { () throws(FoldFailure) in try evaluate("Add", [floats, doubles]) } == .foldTypeUnsupported)
+    #expect(code { () throws(FoldFailure) in try evaluate("Sqrt", [i64([4])]) } == .foldTypeUnsupported)
+}
+
+@Test func floatArithmeticIsOneRoundingInTheOperandsType() throws {
+    // The fold must give the float32 operation's bits: 0.1f + 0.2f = 0x3E99999A.
+    let a = try Tensor(float32: [0.1, 1, -1, 0], shape: [4]), b = try Tensor(float32: [0.2], shape: [1])
+    let sum = try evaluate("Add", [a, b]).elements(as: Float.self)
+    #expect(sum.map(\.bitPattern) == [Float(0.1) + Float(0.2), 1 + Float(0.2), -1 + Float(0.2), Float(0.2)].map(\.bitPattern))
+    #expect(sum[0].bitPattern == 0x3E99_999A)
+    let zero = try Tensor(float32: [0], shape: [1])
+    let quotient = try evaluate("Div", [a, zero]).elements(as: Float.self)
+    #expect(quotient[1] == .infinity && quotient[2] == -.infinity && quotient[3].isNaN)
+    let column = try Tensor(float64: [2, 3], shape: [2, 1]), row = try Tensor(float64: [10, 20, 30], shape: [3])
+    let product = try evaluate("Mul", [column, row])
+    #expect(product.shape == [2, 3] && product.elementType == .float64)
+    #expect(product.elements(as: Double.self) == [20, 40, 60, 30, 60, 90])
+    #expect(try evaluate("Sub", [row, column]).elements(as: Double.self) == [8, 18, 28, 7, 17, 27])
+    // The BN variance + ε then √ chain of a TorchScript export, in float32 bits.
+    let variance = try Tensor(float32: [0.5, 2, -1], shape: [3])
+    let roots = try evaluate("Sqrt", [variance]).elements(as: Float.self)
+    #expect(roots[0] == Float(0.5).squareRoot() && roots[1] == Float(2).squareRoot() && roots[2].isNaN)
 }
 
 @Test func castTruncatesWrapsAndRefusesNaN() throws {

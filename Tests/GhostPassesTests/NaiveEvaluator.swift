@@ -2,7 +2,8 @@ import GhostIR
 import TestSupport
 
 /// A deliberately simple Float64 evaluator for the few ops the pass tests use (Conv, BN, Add,
-/// Sub, Mul, Div, Relu, Identity, AveragePool, Gemm, MatMul, Flatten, Reshape, Transpose): an oracle independent of GhostInterpreter, written for
+/// Sub, Mul, Div, Relu, Identity, AveragePool, Gemm, MatMul, Flatten, Reshape, Transpose, Pad
+/// in constant mode, ScatterND): an oracle independent of GhostInterpreter, written for
 /// obviousness, not speed.
 struct NaiveEvaluator {
     struct Array4 {
@@ -81,15 +82,88 @@ struct NaiveEvaluator {
             x.shape = shape
             return x
         case "Transpose":
-            let x = inputs[0]!
-            var out = Array4(shape: [x.shape[1], x.shape[0]], values: x.values)
-            for r in 0..<x.shape[0] {
-                for c in 0..<x.shape[1] { out.values[c * x.shape[0] + r] = x.values[r * x.shape[1] + c] }
-            }
-            return out
+            return transpose(node, inputs[0]!)
+        case "Pad": return try pad(node, inputs)
+        case "ScatterND": return try scatterND(inputs[0]!, inputs[1]!, inputs[2]!)
         default:
             throw Failure.unsupported(node.opType)
         }
+    }
+
+    /// Row-major strides of `shape`.
+    private static func strides(_ shape: [Int]) -> [Int] {
+        var result = [Int](repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) { result[axis] = result[axis + 1] * shape[axis + 1] }
+        return result
+    }
+
+    /// The coordinates of row-major `offset` in `shape`.
+    private static func coordinates(_ offset: Int, _ shape: [Int]) -> [Int] {
+        var rest = offset, result = [Int](repeating: 0, count: shape.count)
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            result[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        return result
+    }
+
+    /// y[i] = x[i permuted back]: axis a of y is axis perm[a] of x (perm defaults to reversed).
+    private static func transpose(_ node: Node, _ x: Array4) -> Array4 {
+        let perm = node.attribute("perm")?.intsValue?.map { Int($0) } ?? Array((0..<x.shape.count).reversed())
+        let shape = perm.map { x.shape[$0] }, inStrides = strides(x.shape)
+        var out = Array4(shape: shape, values: Array(repeating: 0, count: x.values.count))
+        for offset in out.values.indices {
+            let at = coordinates(offset, shape)
+            out.values[offset] = x.values[zip(at, perm).map { $0 * inStrides[$1] }.reduce(0, +)]
+        }
+        return out
+    }
+
+    /// Constant-mode Pad (pads as attribute or input, optional fill and axes); other modes are
+    /// not needed by the tests.
+    private static func pad(_ node: Node, _ inputs: [Array4?]) throws -> Array4 {
+        let x = inputs[0]!, rank = x.shape.count
+        guard (node.attribute("mode")?.stringValue ?? "constant") == "constant" else {
+            throw Failure.unsupported("Pad mode \(node.attribute("mode")?.stringValue ?? "")")
+        }
+        let counts = node.attribute("pads")?.intsValue?.map { Int($0) } ?? inputs[1]!.values.map { Int($0) }
+        var fill = 0.0
+        if let value = node.attribute("value")?.floatValue { fill = Double(value) }
+        if inputs.count > 2, let given = inputs[2]?.values.first { fill = given }
+        let axes = (inputs.count > 3 ? inputs[3] : nil)?.values.map { Int($0) < 0 ? Int($0) + rank : Int($0) } ?? Array(0..<rank)
+        var begin = [Int](repeating: 0, count: rank), end = begin
+        for (position, axis) in axes.enumerated() {
+            begin[axis] = counts[position]
+            end[axis] = counts[position + axes.count]
+        }
+        let shape = (0..<rank).map { x.shape[$0] + begin[$0] + end[$0] }
+        var out = Array4(shape: shape, values: Array(repeating: fill, count: shape.reduce(1, *)))
+        let outStrides = strides(shape)
+        for offset in x.values.indices {
+            let at = coordinates(offset, x.shape)
+            var target = 0
+            for axis in 0..<rank { target += (at[axis] + begin[axis]) * outStrides[axis] }
+            out.values[target] = x.values[offset]
+        }
+        return out
+    }
+
+    /// out = data; out[indices[j]] = updates[j] for every tuple j, in order.
+    private static func scatterND(_ data: Array4, _ indices: Array4, _ updates: Array4) throws -> Array4 {
+        var out = data
+        let k = indices.shape.last!, dataStrides = strides(data.shape)
+        let slice = data.shape.dropFirst(k).reduce(1, *)
+        for tuple in 0..<(indices.values.count / k) {
+            var base = 0
+            for axis in 0..<k {
+                var at = Int(indices.values[tuple * k + axis])
+                if at < 0 { at += data.shape[axis] }
+                guard at >= 0, at < data.shape[axis] else { throw Failure.unsupported("ScatterND index out of range") }
+                base += at * dataStrides[axis]
+            }
+            for element in 0..<slice { out.values[base + element] = updates.values[tuple * slice + element] }
+        }
+        return out
     }
 
     /// Elementwise with numpy broadcasting (shapes right-aligned, size-1 axes stretched).

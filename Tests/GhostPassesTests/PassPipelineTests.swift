@@ -6,7 +6,7 @@ import Testing
 @Test func defaultPipelineOrderIsStable() {
     #expect(PassPipeline.default.passNames == [
         "fold-shape", "fold-constants", "fold-reshape-target", "eliminate-noop-ops", "slice-of-concat",
-        "eliminate-identity", "fold-batchnorm-into-conv", "fold-affine-into-conv",
+        "eliminate-identity", "fold-batchnorm-into-conv", "fold-affine-into-conv", "fold-bias-padding-into-conv",
         "fold-batchnorm-into-following-conv", "merge-sequential-convs", "fold-batchnorm-into-linear", "fold-affine-into-linear",
         "batchnorm-to-depthwise-conv", "pad-kernel-to-3x3", "merge-parallel-convs", "merge-parallel-linears",
         "eliminate-dead-nodes",

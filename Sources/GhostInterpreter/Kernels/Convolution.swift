@@ -136,7 +136,7 @@ enum Convolution {
             // Every element is written by a GEMM with beta = 0 (which never reads C).
             out = [T](filling: count) { _ in }
             guard !out.isEmpty else { return out }
-            grouped(x, w, &out, g, packed: packed)
+            if !DirectConvolution.run(x, w, &out, g, packed: packed) { grouped(x, w, &out, g, packed: packed) }
         }
         let batchNorm = epilogue?.batchNorm?.values(as: T.self), activation = epilogue?.activation
         guard bias != nil || batchNorm != nil || activation != nil else { return out }

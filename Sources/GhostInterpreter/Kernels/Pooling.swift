@@ -114,8 +114,8 @@ enum Pooling {
     private static func pool<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ maximum: Bool, _ countPadding: Bool) -> [T] {
         // The padded plane spans the windows; with strides no larger than the kernel that is the
         // padded input, never more.
-        if maximum, w.dilations == [1, 1], w.strides[0] <= w.kernel[0], w.strides[1] <= w.kernel[1], paddedPlaneIsSmall(shape, w) {
-            return maxPoolPadded(x, shape, w)
+        if w.dilations == [1, 1], w.strides[0] <= w.kernel[0], w.strides[1] <= w.kernel[1], paddedPlaneIsSmall(shape, w) {
+            return maximum ? maxPoolPadded(x, shape, w) : averagePoolPadded(x, shape, w, countPadding)
         }
         let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
         let rows = windowRanges(size: h, output: oh, kernel: w.kernel[0], stride: w.strides[0], dilation: w.dilations[0],
@@ -131,28 +131,43 @@ enum Pooling {
                     for oy in 0..<oh {
                         let row = rows[oy]
                         let target = op.baseAddress! + (c * oh + oy) * ow
-                        for ox in 0..<ow {
-                            let column = columns[ox]
-                            // Every in-image position of the window, rows then columns, as ONNX lists them.
-                            var best = T.nan, sum: T = 0
-                            for ky in row.first..<row.end {
-                                let line = plane + (oy * sy - py + ky * dy) * wd + (ox * sx - px)
-                                for kx in column.first..<column.end {
-                                    let v = line[kx * dx]
-                                    best = larger(best, v)
-                                    sum += v
+                        // Every in-image position of the window, rows then columns, as ONNX lists them.
+                        if maximum {
+                            for ox in 0..<ow {
+                                let column = columns[ox]
+                                var best = T.nan
+                                for ky in row.first..<row.end {
+                                    let line = plane + (oy * sy - py + ky * dy) * wd + (ox * sx - px)
+                                    for kx in column.first..<column.end { best = larger(best, line[kx * dx]) }
                                 }
+                                target[ox] = best
                             }
-                            // The padded extent of a huge kernel can pass Int's range; its size as a
-                            // float cannot overflow.
-                            let count = countPadding ? T(row.padded) * T(column.padded) : T((row.end - row.first) * (column.end - column.first))
-                            target[ox] = maximum ? best : sum / Swift.max(count, 1)
+                        } else {
+                            for ox in 0..<ow {
+                                let column = columns[ox]
+                                var sum: T = 0
+                                for ky in row.first..<row.end {
+                                    let line = plane + (oy * sy - py + ky * dy) * wd + (ox * sx - px)
+                                    for kx in column.first..<column.end { sum += line[kx * dx] }
+                                }
+                                target[ox] = sum / divisor(row, column, countPadding)
+                            }
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// The number an average window's sum is divided by: its in-image taps, or with
+    /// count_include_pad its taps in the image or the explicit padding. The padded extent of a
+    /// huge kernel can pass Int's range; its size as a float cannot overflow.
+    @inline(__always)
+    private static func divisor<T: InterpreterScalar>(_ row: (first: Int, end: Int, padded: Int),
+                                                      _ column: (first: Int, end: Int, padded: Int), _ countPadding: Bool) -> T {
+        let count = countPadding ? T(row.padded) * T(column.padded) : T((row.end - row.first) * (column.end - column.first))
+        return Swift.max(count, 1)
     }
 
     /// The running maximum of max-pooling, as ONNX Runtime keeps it: a NaN element is passed over
@@ -176,44 +191,110 @@ enum Pooling {
         return plane <= max(4 * shape[2] * shape[3], 4096)
     }
 
-    /// MaxPool without dilation: each channel is copied into a plane padded with NaN (as far as
+    /// Each channel plane as the padded-plane paths read it, with its row pitch: the image itself
+    /// when every window lies inside it (no padding reached), else a copy surrounded by `fill`
+    /// as far as the windows reach.
+    private static func forEachPlane<T: InterpreterScalar>(_ x: UnsafeBufferPointer<T>, _ shape: [Int], _ w: Window, fill: T,
+                                                           _ body: (_ channel: Int, _ plane: UnsafePointer<T>, _ pitch: Int) -> Void) {
+        let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
+        let (top, left) = (w.pads[0], w.pads[1])
+        let planeHeight = (oh - 1) * w.strides[0] + w.kernel[0], planeWidth = (ow - 1) * w.strides[1] + w.kernel[1]
+        let channels = shape[0] * shape[1]
+        if top == 0, left == 0, planeHeight <= h, planeWidth <= wd {
+            for c in 0..<channels { body(c, x.baseAddress! + c * h * wd, wd) }
+            return
+        }
+        let rows = max(0, min(h, planeHeight - top)), columns = max(0, min(wd, planeWidth - left))
+        var plane = [T](repeating: fill, count: planeHeight * planeWidth)
+        plane.withUnsafeMutableBufferPointer { pp in
+            let padded = pp.baseAddress!
+            for c in 0..<channels {
+                let image = x.baseAddress! + c * h * wd
+                for r in 0..<rows {
+                    (padded + (top + r) * planeWidth + left).update(from: image + r * wd, count: columns)
+                }
+                body(c, UnsafePointer(padded), planeWidth)
+            }
+        }
+    }
+
+    /// MaxPool without dilation: each channel is read from a plane padded with NaN (as far as
     /// the windows reach), then every window tap is one branch-free pass over an output row.
     /// The taps are visited in the order of the general loop and a NaN never replaces a number,
     /// so the result is the same.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     private static func maxPoolPadded<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window) -> [T] {
-        let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
+        let (oh, ow) = (w.output[0], w.output[1])
         let (kh, kw, sy, sx) = (w.kernel[0], w.kernel[1], w.strides[0], w.strides[1])
-        let (top, left) = (w.pads[0], w.pads[1])
-        let planeHeight = (oh - 1) * sy + kh, planeWidth = (ow - 1) * sx + kw
-        let rows = max(0, min(h, planeHeight - top)), columns = max(0, min(wd, planeWidth - left))
-        var plane = [T](repeating: .nan, count: planeHeight * planeWidth)
         let count = shape[0] * shape[1] * oh * ow
         var out = [T](filling: count) { _ in }
         x.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { op in
-                plane.withUnsafeMutableBufferPointer { pp in
-                    let padded = pp.baseAddress!
-                    for c in 0..<(shape[0] * shape[1]) {
-                        let image = xp.baseAddress! + c * h * wd
-                        for r in 0..<rows {
-                            (padded + (top + r) * planeWidth + left).update(from: image + r * wd, count: columns)
+                forEachPlane(xp, shape, w, fill: .nan) { c, padded, pitch in
+                    for oy in 0..<oh {
+                        let target = op.baseAddress! + (c * oh + oy) * ow
+                        target.update(repeating: .nan, count: ow)
+                        for ky in 0..<kh {
+                            let row = padded + (oy * sy + ky) * pitch
+                            for kx in 0..<kw {
+                                let source = row + kx
+                                if sx == 1 {
+                                    for i in 0..<ow { target[i] = larger(target[i], source[i]) }
+                                } else if sx == 2 {
+                                    for i in 0..<ow { target[i] = larger(target[i], source[2 * i]) }
+                                } else {
+                                    for i in 0..<ow { target[i] = larger(target[i], source[i * sx]) }
+                                }
+                            }
                         }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// AveragePool without dilation, the same way: a plane padded with zeros, each tap one pass
+    /// adding into the output row, then one division by the window's count (precomputed per
+    /// output position). The sums add the taps in the general loop's order (rows, then columns);
+    /// the padding's zeros change no sum, which starts at +0 and so is never −0. Same bits.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private static func averagePoolPadded<T: InterpreterScalar>(_ x: [T], _ shape: [Int], _ w: Window, _ countPadding: Bool) -> [T] {
+        let (h, wd) = (shape[2], shape[3]), (oh, ow) = (w.output[0], w.output[1])
+        let (kh, kw, sy, sx) = (w.kernel[0], w.kernel[1], w.strides[0], w.strides[1])
+        let rows = windowRanges(size: h, output: oh, kernel: kh, stride: sy, dilation: 1, padBefore: w.pads[0], padAfter: w.pads[2])
+        let columns = windowRanges(size: wd, output: ow, kernel: kw, stride: sx, dilation: 1, padBefore: w.pads[1], padAfter: w.pads[3])
+        let divisors = [T](filling: oh * ow) { d in
+            for oy in 0..<oh {
+                for ox in 0..<ow { (d.baseAddress! + oy * ow + ox).initialize(to: divisor(rows[oy], columns[ox], countPadding)) }
+            }
+        }
+        let count = shape[0] * shape[1] * oh * ow
+        var out = [T](filling: count) { _ in }
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                divisors.withUnsafeBufferPointer { dp in
+                    forEachPlane(xp, shape, w, fill: 0) { c, padded, pitch in
                         for oy in 0..<oh {
                             let target = op.baseAddress! + (c * oh + oy) * ow
-                            target.update(repeating: .nan, count: ow)
+                            let divisor = dp.baseAddress! + oy * ow
+                            target.update(repeating: 0, count: ow)
                             for ky in 0..<kh {
-                                let row = UnsafePointer(padded + (oy * sy + ky) * planeWidth)
+                                let row = padded + (oy * sy + ky) * pitch
                                 for kx in 0..<kw {
                                     let source = row + kx
-                                    if sx == 2 {
-                                        for i in 0..<ow { target[i] = larger(target[i], source[2 * i]) }
+                                    if sx == 1 {
+                                        for i in 0..<ow { target[i] += source[i] }
+                                    } else if sx == 2 {
+                                        for i in 0..<ow { target[i] += source[2 * i] }
                                     } else {
-                                        for i in 0..<ow { target[i] = larger(target[i], source[i * sx]) }
+                                        for i in 0..<ow { target[i] += source[i * sx] }
                                     }
                                 }
                             }
+                            for i in 0..<ow { target[i] = target[i] / divisor[i] }
                         }
                     }
                 }

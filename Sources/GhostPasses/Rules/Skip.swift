@@ -119,6 +119,17 @@ public enum SkipCode: String, CaseIterable, Sendable, Codable {
     case linearFeatureMismatch = "linear-feature-mismatch"
     case reshapeMovesFeatures = "reshape-moves-features"
     case linearIsDivisor = "linear-is-divisor"
+    // dbb-pad: a Pad whose border is set to the 1×1 Conv's bias (DBB's BN-and-pad)
+    case padOperandMalformed = "pad-operand-malformed"
+    case padModeNotConstant = "pad-mode-not-constant"
+    case padConvStrided = "pad-conv-strided"
+    case padBorderWriteMalformed = "pad-border-write-malformed"
+    case padInteriorChanged = "pad-interior-changed"
+    case padBorderNotCovered = "pad-border-not-covered"
+    case padBorderNotBias = "pad-border-not-bias"
+    case padTooLarge = "pad-too-large"
+    case waitsForBatchNormFold = "waits-for-batchnorm-fold"
+    // end dbb-pad
     // the driver and the sweeps
     case siteClaimed = "site-claimed"
     case graphOutputNotRenamable = "graph-output-not-renamable"

@@ -18,9 +18,10 @@ struct FoldFailure: Error {
 /// which is the referee).
 ///
 /// Data movement (Gather, Concat, Slice, Reshape, Unsqueeze, Squeeze, Expand, Transpose, Identity) copies element
-/// bytes, so it is exact for every storable type; arithmetic (Add, Sub, Mul, Div) is for int32
-/// and int64 only, overflow-checked, with Div truncating toward zero as ONNX Runtime's integer
-/// Div does; Cast converts between int64, int32, int16, int8, uint8, bool, float32 and float64
+/// bytes, so it is exact for every storable type; integer arithmetic (Add, Sub, Mul, Div on
+/// int32 and int64) is overflow-checked, with Div truncating toward zero as ONNX Runtime's integer
+/// Div does; float32/float64 Add, Sub, Mul, Div and Sqrt are one IEEE operation per element in
+/// the operands' own type (ConstantFloatArithmetic.swift); Cast converts between int64, int32, int16, int8, uint8, bool, float32 and float64
 /// (a float that is NaN or out of the target's range is refused rather than guessed). No result
 /// may exceed `maximumElements`, so Range or ConstantOfShape cannot blow up memory.
 enum ConstantEvaluator {
@@ -31,7 +32,7 @@ enum ConstantEvaluator {
     /// a second name.
     static let operators: Set<String> = [
         "Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Reshape", "Range",
-        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Expand", "Transpose", "Equal", "Where",
+        "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Sqrt", "Expand", "Transpose", "Equal", "Where",
     ]
 
     /// The single output of `node` for these inputs (nil where an optional input is absent).
@@ -90,7 +91,14 @@ enum ConstantEvaluator {
             }
             result = try cast(try input(0), to: target)
         case "Add", "Sub", "Mul", "Div":
-            result = try arithmetic(node.opType, try input(0), try input(1))
+            let a = try input(0), b = try input(1)
+            if a.elementType == b.elementType, a.elementType == .float32 || a.elementType == .float64 {
+                result = try floatArithmetic(node.opType, a, b)
+            } else {
+                result = try arithmetic(node.opType, a, b)
+            }
+        case "Sqrt":
+            result = try squareRoot(try input(0))
         case "Expand":
             let target = try input(1)
             guard !target.elementType.isFloatingPoint, target.rank == 1 else {

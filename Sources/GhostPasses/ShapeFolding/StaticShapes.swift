@@ -210,6 +210,15 @@ struct StaticShapes {
         case "Expand":
             guard let input, node.inputs.count > 1, let target = staticConstant(node.inputs[1], index)?.int64Values() else { return }
             set(output, broadcastShapes(input, target.map { Dim.fixed(Int($0)) }), inputType)
+        // dbb-pad: a Pad's constant counts, and a scatter keeps its data's shape
+        case "Pad":
+            guard let input, let sizes = Optional(input.compactMap(\.fixedValue)), sizes.count == input.count,
+                  let pad = try? PadParameters.read(node, rank: input.count, constant: { staticConstant($0, index) }).get(),
+                  let padded = pad.padded(sizes) else { return }
+            set(output, padded.map(Dim.fixed), inputType)
+        case "ScatterND", "ScatterElements":
+            set(output, input, inputType)
+        // end dbb-pad
         default:
             return
         }

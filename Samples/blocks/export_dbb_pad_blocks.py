@@ -1,0 +1,132 @@
+"""Diverse Branch Block with its "BN and pad" stage (issue 14 item 1), written here from the DBB
+paper's description (Ding et al. 2021) and exported into Tests/Fixtures/blocks/ with its own
+manifest, manifest_dbb_pad.json; no other fixture is touched.
+
+The 1×1 → k×k branch is conv1x1 (no bias) → BN → pad by k//2 → conv k×k (padding 0) → BN, where
+the pad fills the border with the BN's response to a zero input, v = β − μ·γ/√(σ²+ε), by
+F.pad and then slice assignment of v into the four border strips (as DBB's reference code
+does). The exports carry that as a Pad followed by ScatterNDs (dynamo: with Transposes between
+them; TorchScript: with the index and update tensors computed from Shape/Range/Expand).
+
+- dynamo: opset 18, as Samples/blocks/export_blocks.py exports.
+- torchscript: opset 17 with do_constant_folding=True, so v is an initializer.
+- torchscript_unfolded: opset 17 with torch's default do_constant_folding=False, which leaves v
+  as float32 Sub/Mul/Div/Sqrt/Add nodes over the BN's tensors; fold-constants computes them in
+  float32 (one IEEE operation each, as ONNX Runtime does) before the rule reads v.
+
+Regenerate: .venv-export/bin/python Samples/blocks/export_dbb_pad_blocks.py (seed 20261202). It
+writes only dbb_pad_block_* and manifest_dbb_pad.json; export_blocks.py rewrites the whole
+directory, so after it run export_sequential_blocks.py and then this.
+"""
+import json
+import pathlib
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from export_blocks import OUT, export, golden  # noqa: E402
+
+SEED = 20261202
+
+
+def randomize(module):
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            with torch.no_grad():
+                m.running_mean.uniform_(-0.3, 0.3)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.6, 1.4)
+                m.bias.uniform_(-0.2, 0.2)
+    return module.eval()
+
+
+class BNAndPad(nn.Module):
+    """BatchNorm, then a border of `pad` elements holding the BN's output for a zero input."""
+
+    def __init__(self, channels, pad):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels)
+        self.pad = pad
+
+    def forward(self, x):
+        y = self.bn(x)
+        p = self.pad
+        zero_response = self.bn.bias - self.bn.running_mean * self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
+        y = F.pad(y, [p, p, p, p])
+        fill = zero_response.view(1, -1, 1, 1)
+        y[:, :, 0:p, :] = fill
+        y[:, :, -p:, :] = fill
+        y[:, :, :, 0:p] = fill
+        y[:, :, :, -p:] = fill
+        return y
+
+
+class DBBPadBlock(nn.Module):
+    def __init__(self, c, k=3):
+        super().__init__()
+        p = k // 2
+        self.dense = nn.Sequential(nn.Conv2d(c, c, k, 1, p, bias=False), nn.BatchNorm2d(c))
+        self.one = nn.Sequential(nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c))
+        self.avg = nn.Sequential(nn.Conv2d(c, c, 1, bias=False), BNAndPad(c, p), nn.AvgPool2d(k, 1, 0), nn.BatchNorm2d(c))
+        self.seq = nn.Sequential(nn.Conv2d(c, 2 * c, 1, bias=False), BNAndPad(2 * c, p), nn.Conv2d(2 * c, c, k, 1, 0, bias=False),
+                                 nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return torch.relu(self.dense(x) + self.one(x) + self.avg(x) + self.seq(x))
+
+
+BLOCKS = [
+    ("dbb_pad_block", lambda: DBBPadBlock(6), (1, 6, 10, 10),
+     {"Conv": 1, "BatchNormalization": 0, "Add": 0, "AveragePool": 0, "Pad": 0, "ScatterND": 0}),
+]
+
+
+def export_torchscript(module, x, path, folding=True):
+    torch.onnx.export(module, (x,), str(path), dynamo=False, opset_version=17, do_constant_folding=folding,
+                      input_names=["x"], output_names=["y"])
+
+
+def main():
+    torch.manual_seed(SEED)
+    manifest = []
+    for block_id, factory, shape, expect in BLOCKS:
+        module = randomize(factory())
+        x = torch.from_numpy(np.random.default_rng(SEED).standard_normal(shape).astype(np.float32))
+        for exporter in ("torchscript", "torchscript_unfolded", "dynamo"):
+            name = f"{block_id}_{exporter}"
+            directory = OUT / name
+            if directory.exists():
+                shutil.rmtree(directory)
+            directory.mkdir(parents=True)
+            path = directory / "model.onnx"
+            if exporter == "dynamo":
+                export(module, x, path, True)
+            else:
+                export_torchscript(module, x, path, folding=exporter == "torchscript")
+            np.save(directory / "input.npy", x.numpy())
+            np.save(directory / "output.npy", golden(path, x.numpy()))
+            with torch.no_grad():
+                reference = module(x).numpy()
+            worst = float(np.abs(reference - np.load(directory / "output.npy")).max())
+            counts = {}
+            for node in onnx.load(str(path)).graph.node:
+                counts[node.op_type] = counts.get(node.op_type, 0) + 1
+            manifest.append({"id": name, "block": block_id, "file": f"{name}/model.onnx", "exporter": exporter,
+                             "input": f"{name}/input.npy", "output": f"{name}/output.npy", "input_shape": list(shape),
+                             "ops_before": counts, "expect_fused": expect, "torch_vs_ort_max_abs": worst})
+            print(f"{name:<28} {counts}  torch-vs-ORT {worst:.1e}")
+    (OUT / "manifest_dbb_pad.json").write_text(json.dumps({
+        "script": "Samples/blocks/export_dbb_pad_blocks.py", "seed": SEED,
+        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
+        "blocks": manifest}, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
