@@ -27,6 +27,9 @@ public struct GateConfiguration: Codable, Equatable, Sendable {
     /// Where equivalent fused models are written, keeping the layout relative to their root.
     public var outputDirectory: String?
     public var formats: [Format] = []
+    /// Also compare every value both graphs compute under the same name, not only the outputs
+    /// (`Verifier.checksIntermediates`, docs/verify.md).
+    public var intermediates = false
     /// Recorded as the `tool` of written .gwt files.
     public var tool = "ghost-convert"
 

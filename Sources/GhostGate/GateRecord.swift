@@ -1,4 +1,5 @@
 import Foundation
+import GhostVerify
 
 /// A typed failure in a record: the stable kebab-case `code` of the error that stopped the check
 /// (`malformed-protobuf`, `unsupported-operator`, `symlink-loop`, `worker-crashed`, …) and its
@@ -69,6 +70,12 @@ public struct GateRecord: Codable, Equatable, Sendable {
         public var relativeError: Double
         public var maxAbsoluteError: Double
 
+        /// The verifier's divergence, as every record (gate, verify, mutant) holds it.
+        public init(_ divergence: Divergence) {
+            self.init(node: divergence.node, opType: divergence.opType, value: divergence.value, fusedFrom: divergence.fusedFrom,
+                      relativeError: divergence.comparison.relativeError, maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+        }
+
         public init(node: String, opType: String, value: String, fusedFrom: [String], relativeError: Double, maxAbsoluteError: Double) {
             self.node = node
             self.opType = opType
@@ -76,6 +83,48 @@ public struct GateRecord: Codable, Equatable, Sendable {
             self.fusedFrom = fusedFrom
             self.relativeError = relativeError
             self.maxAbsoluteError = maxAbsoluteError
+        }
+    }
+
+    /// The intermediate check's figures over every sample (absent when only outputs were compared).
+    public struct IntermediateFigures: Codable, Equatable, Sendable {
+        /// Distinct values compared, values skipped because they depend on a selection, and
+        /// (value, sample) pairs past the tolerance.
+        public var compared: Int
+        public var skippedDownstreamOfSelection: Int
+        public var failed: Int
+        public var worstValue: String?
+        public var worstNode: String?
+        public var worstRelativeError: Double?
+
+        public init(_ check: IntermediateCheck) {
+            compared = check.compared
+            skippedDownstreamOfSelection = check.skippedDownstreamOfSelection
+            failed = check.failed
+            worstValue = check.worst?.value
+            worstNode = check.worst?.node
+            worstRelativeError = check.worst?.comparison.relativeError
+        }
+
+        public init(compared: Int, skippedDownstreamOfSelection: Int, failed: Int,
+                    worstValue: String?, worstNode: String?, worstRelativeError: Double?) {
+            self.compared = compared
+            self.skippedDownstreamOfSelection = skippedDownstreamOfSelection
+            self.failed = failed
+            self.worstValue = worstValue
+            self.worstNode = worstNode
+            self.worstRelativeError = worstRelativeError
+        }
+
+        /// "412 values compared, worst rel 3.1e-07 at 'x' (node 'n')".
+        public var sentence: String {
+            var text = "\(compared) intermediate value\(compared == 1 ? "" : "s") compared"
+            if let worstRelativeError, let worstValue {
+                text += ", worst rel \(GateRecord.number(worstRelativeError)) at '\(worstValue)'"
+            }
+            if failed > 0 { text += ", \(failed) past the tolerance" }
+            if skippedDownstreamOfSelection > 0 { text += "; \(skippedDownstreamOfSelection) downstream of a selection skipped" }
+            return text
         }
     }
 
@@ -89,6 +138,7 @@ public struct GateRecord: Codable, Equatable, Sendable {
     public var outputs: [OutputFigures]
     public var worstRelativeError: Double?
     public var firstDivergence: FirstDivergence?
+    public var intermediates: IntermediateFigures?
     /// Files written under `--output-dir` (only for equivalent models).
     public var written: [String]
     public var seconds: Double

@@ -36,7 +36,8 @@ public enum ModelCheck {
         let inputs = try attempt { try samples(for: graph, configuration: configuration) }
         let capture = FirstError()
         let executor = ReusingExecutor(precision: configuration.arithmetic.precision, threads: configuration.threads, capture: capture)
-        let verifier = Verifier(executor: executor, tolerance: .relative(configuration.tolerance))
+        let verifier = Verifier(executor: executor, tolerance: .relative(configuration.tolerance),
+                                checksIntermediates: configuration.intermediates)
         let verdict: VerificationResult
         do {
             verdict = try verifier.verify(original: ReusingExecutor.tag(graph, as: .original),
@@ -49,10 +50,9 @@ public enum ModelCheck {
         }
         record.outputs = figures(verdict, outputs: graph.outputs.map(\.name))
         record.worstRelativeError = verdict.worstRelativeError
+        record.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if let divergence = verdict.firstDivergence {
-            record.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                           fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                           maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+            record.firstDivergence = .init(divergence)
         }
         guard verdict.equivalent else {
             record.outcome = .notEquivalent
@@ -203,6 +203,15 @@ final class ReusingExecutor: GraphExecutor, @unchecked Sendable {
     func execute(_ graph: Graph, inputs: [String: Tensor], intermediates: Bool) throws -> [String: Tensor] {
         do {
             return try interpreter(for: graph).run(inputs, keepingIntermediates: intermediates)
+        } catch {
+            capture.record(error)
+            throw error
+        }
+    }
+
+    func observe(_ graph: Graph, inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer) throws -> ObservedRun {
+        do {
+            return try interpreter(for: graph).observe(inputs, keeping: keeping, summarizer: summarizer)
         } catch {
             capture.record(error)
             throw error

@@ -44,7 +44,7 @@ public enum MutationCheck {
         }
 
         let executor = MutationExecutor(precision: settings.arithmetic.precision, threads: settings.threads)
-        let verifier = Verifier(executor: executor, tolerance: .relative(settings.tolerance))
+        let verifier = Verifier(executor: executor, tolerance: .relative(settings.tolerance), checksIntermediates: settings.intermediates)
         let taggedOriginal = MutationExecutor.tag(original, "original")
         let baseline = MutationExecutor.tag(fused, "baseline")
         do {
@@ -57,7 +57,10 @@ public enum MutationCheck {
             return record
         }
         guard record.baseline.outcome == .equivalent else {
-            record.notRun = "the correct fusion is already NOT equivalent (worst rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))), so a failing mutant would prove nothing"
+            let inside = record.baseline.intermediates.flatMap { figures in
+                figures.failed > 0 ? figures.worstRelativeError.map { ", intermediates \(GateRecord.number($0))" } : nil
+            } ?? ""
+            record.notRun = "the correct fusion is already NOT equivalent (worst rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))\(inside)), so a failing mutant would prove nothing"
             return record
         }
 
@@ -102,11 +105,10 @@ public enum MutationCheck {
         }
         var result = MutantResult(mutant: mutant, verdict: .caught, exitCode: 3)
         result.worstRelativeError = verdict.worstRelativeError
+        result.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if !verdict.equivalent {
             if let divergence = verdict.firstDivergence {
-                result.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                               fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                               maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+                result.firstDivergence = .init(divergence)
                 result.divergencePlace = divergence.node == mutant.node ? .mutatedNode
                     : reach.downstream(of: mutant.node).contains(divergence.node) ? .downstream : .elsewhere
             }
@@ -129,6 +131,7 @@ public enum MutationCheck {
         }
         result.verdict = .missed
         result.reason = "the outputs stayed within the tolerance (worst rel \(GateRecord.number(verdict.worstRelativeError)))"
+            + (result.intermediates.map { ", and so did the shared intermediate values (\($0.sentence))" } ?? "")
             + (moved.map { "; the mutated node's own output moved by rel \(GateRecord.number($0))" } ?? "")
         return result
     }
@@ -169,10 +172,9 @@ public enum MutationCheck {
     static func fill(_ record: inout GateRecord, with verdict: VerificationResult, outputs: [String]) {
         record.outputs = ModelCheck.figures(verdict, outputs: outputs)
         record.worstRelativeError = verdict.worstRelativeError
+        record.intermediates = verdict.intermediates.map(GateRecord.IntermediateFigures.init)
         if let divergence = verdict.firstDivergence {
-            record.firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                           fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                           maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+            record.firstDivergence = .init(divergence)
         }
         record.outcome = verdict.equivalent ? .equivalent : .notEquivalent
         record.error = nil
@@ -239,7 +241,9 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
     private var kept: [String: Interpreter] = [:]
     private var latest: (name: String, interpreter: Interpreter)?
     private var originalResults: [(inputs: [String: Tensor], intermediates: Bool, values: [String: Tensor])] = []
-    private var first: GateError?
+    /// The original's observed runs per sample, for the summarizer they were made with.
+    private var originalObservations: [(inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer, run: ObservedRun)] = []
+    private let first = FirstError()
 
     init(precision: Precision, threads: Int) {
         self.precision = precision
@@ -253,7 +257,7 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
     }
 
     /// The first typed interpreter error, which the verifier flattens to text.
-    var firstError: GateError? { lock.withLock { first } }
+    var firstError: GateError? { first.error }
 
     func execute(_ graph: Graph, inputs: [String: Tensor], intermediates: Bool) throws -> [String: Tensor] {
         lock.lock()
@@ -271,7 +275,26 @@ final class MutationExecutor: GraphExecutor, @unchecked Sendable {
             }
             return values
         } catch {
-            if first == nil, let coded = error as? CodedError { first = GateError(code: coded.code, message: coded.localizedDescription) }
+            first.record(error)
+            throw error
+        }
+    }
+
+    func observe(_ graph: Graph, inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer) throws -> ObservedRun {
+        lock.lock()
+        defer { lock.unlock() }
+        let isOriginal = graph.name == Self.prefix + "original"
+        if isOriginal, let hit = originalObservations.first(where: {
+            $0.keeping == keeping && $0.summarizer == summarizer && $0.inputs == inputs
+        }) {
+            return hit.run
+        }
+        do {
+            let run = try interpreter(for: graph).observe(inputs, keeping: keeping, summarizer: summarizer)
+            if isOriginal { originalObservations.append((inputs, keeping, summarizer, run)) }
+            return run
+        } catch {
+            first.record(error)
             throw error
         }
     }

@@ -54,6 +54,8 @@ public struct MutantResult: Codable, Equatable, Sendable {
     public var exitCode: Int32
     public var reason: String?
     public var worstRelativeError: Double?
+    /// The intermediate check's figures, when it was made.
+    public var intermediates: GateRecord.IntermediateFigures?
     public var firstDivergence: GateRecord.FirstDivergence?
     public var divergencePlace: DivergencePlace?
     /// For a passed mutant: rel at the mutated node's own output against the correct fusion.

@@ -37,8 +37,8 @@ public enum MutationReport {
         var totals = Dictionary(uniqueKeysWithValues: kinds.map { ($0, MutationTally()) })
         for record in records {
             let baseline = switch record.baseline.outcome {
-            case .equivalent: "passes, rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))"
-            case .notEquivalent: "**fails**, rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))"
+            case .equivalent: "passes, rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))\(inside(record.baseline))"
+            case .notEquivalent: "**fails**, rel \(GateRecord.number(record.baseline.worstRelativeError ?? 0))\(inside(record.baseline))"
             case .error, .skipped: "error [\(record.baseline.error?.code ?? "")]"
             }
             let cells = kinds.map { kind -> String in
@@ -68,6 +68,11 @@ public enum MutationReport {
             text += "\nNot caught:\n" + (notRun + notCaught).joined(separator: "\n") + "\n"
         }
         return text
+    }
+
+    /// ", intermediates 3.1e-07" when the correct fusion's shared values were compared.
+    static func inside(_ record: GateRecord) -> String {
+        record.intermediates?.worstRelativeError.map { ", intermediates \(GateRecord.number($0))" } ?? ""
     }
 
     public static func json(_ records: [MutationRecord]) throws -> Data {

@@ -10,9 +10,13 @@ public struct GateSettings: Sendable {
     public var arithmetic: GateConfiguration.Arithmetic
     public var samples: Int
     public var shard: Shard
+    /// Whether the values both graphs share were compared too (`--outputs-only` turns it off).
+    public var intermediates: Bool
 
-    public init(tolerance: Double, arithmetic: GateConfiguration.Arithmetic, samples: Int, shard: Shard = .all) {
+    public init(tolerance: Double, arithmetic: GateConfiguration.Arithmetic, samples: Int, shard: Shard = .all,
+                intermediates: Bool = false) {
         self.tolerance = tolerance
+        self.intermediates = intermediates
         criterion = "tolerance \(JUnitReport.number(tolerance))"
         self.arithmetic = arithmetic
         self.samples = samples
@@ -20,7 +24,8 @@ public struct GateSettings: Sendable {
     }
 
     public init(_ configuration: GateConfiguration, shard: Shard = .all) {
-        self.init(tolerance: configuration.tolerance, arithmetic: configuration.arithmetic, samples: configuration.samples, shard: shard)
+        self.init(tolerance: configuration.tolerance, arithmetic: configuration.arithmetic, samples: configuration.samples, shard: shard,
+                  intermediates: configuration.intermediates)
     }
 }
 
@@ -33,10 +38,9 @@ extension GateRecord {
         let names = result.samples.first?.outputs.map(\.output) ?? []
         outputs = ModelCheck.figures(result, outputs: names)
         worstRelativeError = result.worstRelativeError
+        intermediates = result.intermediates.map(IntermediateFigures.init)
         if let divergence = result.firstDivergence {
-            firstDivergence = .init(node: divergence.node, opType: divergence.opType, value: divergence.value,
-                                    fusedFrom: divergence.fusedFrom, relativeError: divergence.comparison.relativeError,
-                                    maxAbsoluteError: divergence.comparison.maxAbsoluteError)
+            firstDivergence = .init(divergence)
         }
     }
 
@@ -44,9 +48,14 @@ extension GateRecord {
     public func headline(criterion: String) -> String {
         switch outcome {
         case .equivalent:
-            return "equivalent: worst rel \(Self.number(worstRelativeError ?? 0)) (\(criterion))"
+            let inside = intermediates?.worstRelativeError.map { ", intermediates \(Self.number($0))" } ?? ""
+            return "equivalent: worst rel \(Self.number(worstRelativeError ?? 0))\(inside) (\(criterion))"
         case .notEquivalent:
-            var text = "NOT equivalent: worst rel \(Self.number(worstRelativeError ?? .infinity)) (\(criterion))"
+            var text = "NOT equivalent: worst rel \(Self.number(worstRelativeError ?? .infinity))"
+            if let intermediates, intermediates.failed > 0, let worst = intermediates.worstRelativeError {
+                text += ", intermediates \(Self.number(worst))"
+            }
+            text += " (\(criterion))"
             if let divergence = firstDivergence { text += "; first divergence at node '\(divergence.node)' (\(divergence.opType))" }
             return text
         case .error, .skipped:
@@ -65,6 +74,7 @@ extension GateRecord {
             lines.append("first divergence: node '\(divergence.node)' (\(divergence.opType)) output '\(divergence.value)', "
                 + "rel \(Self.number(divergence.relativeError)), max abs \(Self.number(divergence.maxAbsoluteError)); \(origin)")
         }
+        if let intermediates { lines.append(intermediates.sentence) }
         if let nodes { lines.append("nodes \(nodes.before) → \(nodes.after)") }
         return lines.joined(separator: "\n")
     }
@@ -88,7 +98,8 @@ public enum JUnitReport {
         xml += "  <testsuite name=\"\(escape(suite))\" \(counts) skipped=\"\(tally.skipped)\" time=\"\(time)\">\n"
         xml += "    <properties>\n"
         for (name, value) in [("criterion", settings.criterion), ("precision", settings.arithmetic.rawValue),
-                              ("samples", String(settings.samples)), ("shard", settings.shard.description)] {
+                              ("samples", String(settings.samples)), ("shard", settings.shard.description),
+                              ("compared", settings.intermediates ? "outputs and shared intermediate values" : "outputs only")] {
             xml += "      <property name=\"\(name)\" value=\"\(escape(value))\"/>\n"
         }
         xml += "    </properties>\n"
@@ -98,8 +109,11 @@ public enum JUnitReport {
             let message = escape(record.headline(criterion: settings.criterion))
             switch record.outcome {
             case .equivalent:
-                xml += "/>\n"
-                continue
+                guard let intermediates = record.intermediates else {
+                    xml += "/>\n"
+                    continue
+                }
+                xml += ">\n      <system-out>\(escape(intermediates.sentence))</system-out>\n"
             case .notEquivalent:
                 xml += ">\n      <failure message=\"\(message)\" type=\"not-equivalent\">\(escape(record.details))</failure>\n"
             case .error:
@@ -126,7 +140,8 @@ public enum JUnitReport {
         var record = GateRecord(original: original, fused: fused, result: result, seconds: ModelCheck.seconds(since: start))
         record.root = "verify"
         record.path = fused
-        var settings = GateSettings(tolerance: 0, arithmetic: precision == "f32" ? .f32 : .f64, samples: samples)
+        var settings = GateSettings(tolerance: 0, arithmetic: precision == "f32" ? .f32 : .f64, samples: samples,
+                                    intermediates: result.intermediates != nil)
         switch tolerance {
         case .relative(let bound):
             settings.tolerance = bound

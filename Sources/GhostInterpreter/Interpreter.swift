@@ -63,13 +63,27 @@ public struct Interpreter: Sendable {
     /// two graphs diverge. Floating-point values are float32 or float64 by the run's precision;
     /// integer values keep their ONNX integer type.
     public func run(_ inputs: [String: Tensor], keepingIntermediates: Bool) throws(InterpreterError) -> [String: Tensor] {
-        var values = keepingIntermediates ? plan.constantSlots : plan.foldedConstantSlots
+        try run(inputs, keepingIntermediates: keepingIntermediates, observing: false) { _, _ in }
+    }
+
+    /// The graph outputs, with `observer` shown every node output (by value name) as it is
+    /// computed. Every node runs on its own (no Conv epilogues), so each value a node names is seen,
+    /// and values are still freed after their last reader: the observer must not keep the tensors
+    /// if memory is to stay bounded (the verifier keeps a summary of each).
+    public func run(_ inputs: [String: Tensor], observing observer: (String, Tensor) -> Void) throws(InterpreterError) -> [String: Tensor] {
+        try run(inputs, keepingIntermediates: false, observing: true, observer: observer)
+    }
+
+    private func run(_ inputs: [String: Tensor], keepingIntermediates: Bool, observing: Bool,
+                     observer: (String, Tensor) -> Void) throws(InterpreterError) -> [String: Tensor] {
+        let everyNode = keepingIntermediates || observing
+        var values = everyNode ? plan.constantSlots : plan.foldedConstantSlots
         for (name, buffer) in try bind(inputs) {
             guard let index = plan.slots[name] else { continue }
             values[index] = buffer
         }
         var operands: [Buffer?] = []
-        for step in keepingIntermediates ? plan.steps : plan.fusedSteps {
+        for step in everyNode ? plan.steps : plan.fusedSteps {
             operands.removeAll(keepingCapacity: true)
             for (position, input) in step.inputs.enumerated() {
                 if input < 0 {
@@ -88,6 +102,7 @@ public struct Interpreter: Sendable {
                                        problem: "output \(position) ('\(plan.slotNames[output])') is requested but the operator produces only \(results.count)")
                 }
                 values[output] = results[position]
+                if observing, let tensor = results[position].tensor() { observer(plan.slotNames[output], tensor) }
             }
             if !keepingIntermediates {
                 for value in step.releases { values[value] = nil }

@@ -15,3 +15,9 @@ public struct InterpreterExecutor: GraphExecutor {
         try Interpreter(graph: graph, precision: precision, threads: threads).run(inputs, keepingIntermediates: intermediates)
     }
 }
+
+extension InterpreterExecutor {
+    public func observe(_ graph: Graph, inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer) throws -> ObservedRun {
+        try Interpreter(graph: graph, precision: precision, threads: threads).observe(inputs, keeping: keeping, summarizer: summarizer)
+    }
+}

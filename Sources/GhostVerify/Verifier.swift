@@ -6,6 +6,23 @@ public protocol GraphExecutor: Sendable {
     /// Every value computed for `inputs`: the graph outputs, and every node output when
     /// `intermediates` is true.
     func execute(_ graph: Graph, inputs: [String: Tensor], intermediates: Bool) throws -> [String: Tensor]
+    /// The graph outputs and the values named in `keeping`, and a summary of every value
+    /// `summarizer` wants, without keeping the others (the intermediate check). The default runs
+    /// `execute(_:inputs:intermediates: true)`; `InterpreterExecutor` observes the run instead, so
+    /// memory stays that of an ordinary run plus the summaries.
+    func observe(_ graph: Graph, inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer) throws -> ObservedRun
+}
+
+extension GraphExecutor {
+    public func observe(_ graph: Graph, inputs: [String: Tensor], keeping: Set<String>, summarizer: ValueSummarizer) throws -> ObservedRun {
+        let values = try execute(graph, inputs: inputs, intermediates: true)
+        var summaries: [String: ValueSummary] = [:]
+        for (name, tensor) in values where summarizer.wants(name, tensor) {
+            summaries[name] = summarizer.summary(of: tensor)
+        }
+        let wanted = Set(graph.outputs.map(\.name)).union(keeping)
+        return ObservedRun(values: values.filter { wanted.contains($0.key) }, summaries: summaries)
+    }
 }
 
 /// Decides whether a fused graph computes what the original does, and if not, where they part.
@@ -18,10 +35,18 @@ public struct Verifier: Sendable {
     /// the meaningful comparison. Each must exist in both graphs.
     public let comparedValues: [String]
 
-    public init(executor: any GraphExecutor, tolerance: Tolerance = .relative(1e-5), comparedValues: [String] = []) {
+    /// Also compare every value both graphs compute under the same name (`IntermediateCheck`),
+    /// through summaries of at most `summaryLimit` elements each.
+    public let checksIntermediates: Bool
+    public let summaryLimit: Int
+
+    public init(executor: any GraphExecutor, tolerance: Tolerance = .relative(1e-5), comparedValues: [String] = [],
+                checksIntermediates: Bool = false, summaryLimit: Int = ValueSummarizer.defaultLimit) {
         self.executor = executor
         self.tolerance = tolerance
         self.comparedValues = comparedValues
+        self.checksIntermediates = checksIntermediates
+        self.summaryLimit = summaryLimit
     }
 
     /// Checks the two graphs take and produce the same named values (exit 2 if not).
@@ -54,32 +79,82 @@ public struct Verifier: Sendable {
         progress: ((Int) -> Void)? = nil
     ) throws(VerifyError) -> VerificationResult {
         try checkInterfaces(original: original, fused: fused)
+        let shared = checksIntermediates ? try SharedValues(original: original, fused: fused) : nil
+        let summarizer = ValueSummarizer(limit: summaryLimit, names: shared?.names ?? [])
+        var check = shared.map { IntermediateCheck(compared: 0, skippedDownstreamOfSelection: $0.skippedDownstreamOfSelection,
+                                                   failed: 0, worst: nil, summaryLimit: summarizer.limit) }
+        var comparedNames: Set<String> = []
         var results: [SampleResult] = []
         var divergence: Divergence?
         for index in 0..<sampleCount {
             let inputs = try sample(index)
-            let intermediates = !comparedValues.isEmpty
-            let expected = try run(original, inputs, label: "original", intermediates: intermediates)
-            let actual = try run(fused, inputs, label: "fused", intermediates: intermediates)
+            let named = !comparedValues.isEmpty
+            let expected: ObservedRun, actual: ObservedRun
+            if shared != nil {
+                expected = try observe(original, inputs, label: "original", keeping: Set(comparedValues), summarizer: summarizer)
+                actual = try observe(fused, inputs, label: "fused", keeping: Set(comparedValues), summarizer: summarizer)
+            } else {
+                expected = ObservedRun(values: try run(original, inputs, label: "original", intermediates: named), summaries: [:])
+                actual = ObservedRun(values: try run(fused, inputs, label: "fused", intermediates: named), summaries: [:])
+            }
             var outputs: [OutputResult] = []
-            for name in intermediates ? comparedValues : original.outputs.map(\.name) {
-                guard let a = expected[name], let b = actual[name] else {
-                    if intermediates {
-                        throw .unknownValue(name: name, graph: expected[name] == nil ? "original" : "fused")
+            for name in named ? comparedValues : original.outputs.map(\.name) {
+                guard let a = expected.values[name], let b = actual.values[name] else {
+                    if named {
+                        throw .unknownValue(name: name, graph: expected.values[name] == nil ? "original" : "fused")
                     }
-                    throw .execution(graph: expected[name] == nil ? "original" : "fused", message: "output '\(name)' was not computed")
+                    throw .execution(graph: expected.values[name] == nil ? "original" : "fused", message: "output '\(name)' was not computed")
                 }
                 guard a.shape == b.shape else { throw .outputShapeDiffers(output: name, original: a.shape, fused: b.shape) }
                 let comparison = Comparison.compare(expected: a, actual: b, atol: tolerance.atol, rtol: tolerance.rtol)
                 outputs.append(OutputResult(output: name, comparison: comparison, passed: tolerance.accepts(comparison)))
             }
             results.append(SampleResult(sample: index, outputs: outputs))
+            var intermediateDivergence: Divergence?
+            if let shared {
+                for (value, node) in shared.order {
+                    guard let a = expected.summaries[value], let b = actual.summaries[value], a.shape == b.shape else { continue }
+                    comparedNames.insert(value)
+                    let comparison = Comparison.compare(expected: a, actual: b, atol: tolerance.atol, rtol: tolerance.rtol)
+                    if check?.worst.map({ comparison.relativeError > $0.comparison.relativeError }) ?? true {
+                        check?.worst = IntermediateResult(value: value, node: node.name, opType: node.opType, sample: index, comparison: comparison)
+                    }
+                    guard !tolerance.accepts(comparison) else { continue }
+                    check?.failed += 1
+                    if intermediateDivergence == nil {
+                        intermediateDivergence = Divergence(node: node.name, opType: node.opType, value: value, fusedFrom: node.fusedFrom,
+                                                            comparison: comparison, isSelection: false)
+                    }
+                }
+            }
             progress?(index + 1)
-            if divergence == nil, outputs.contains(where: { !$0.passed }) {
-                divergence = try localize(original: original, fused: fused, inputs: inputs)
+            if divergence == nil {
+                // Failing outputs are localized on whole tensors, as without the check: a change
+                // to a few elements (Relu → Relu6 where few inputs exceed 6) can fall between the
+                // summaries' sampled positions at its node and show only downstream. When only
+                // intermediates fail, the summaries name the node without another run.
+                if outputs.contains(where: { !$0.passed }) {
+                    divergence = try localize(original: original, fused: fused, inputs: inputs) ?? intermediateDivergence
+                } else {
+                    divergence = intermediateDivergence
+                }
             }
         }
-        return VerificationResult(samples: results, firstDivergence: divergence)
+        check?.compared = comparedNames.count
+        return VerificationResult(samples: results, firstDivergence: divergence, intermediates: check)
+    }
+
+    private func observe(_ graph: Graph, _ inputs: [String: Tensor], label: String, keeping: Set<String>,
+                         summarizer: ValueSummarizer) throws(VerifyError) -> ObservedRun {
+        do {
+            return try executor.observe(graph, inputs: inputs, keeping: keeping, summarizer: summarizer)
+        } catch let error as VerifyError {
+            throw error
+        } catch let error as CodedError {
+            throw .cannotRun(graph: label, code: error.code, message: error.localizedDescription)
+        } catch {
+            throw .execution(graph: label, message: error.localizedDescription)
+        }
     }
 
     private func run(_ graph: Graph, _ inputs: [String: Tensor], label: String, intermediates: Bool) throws(VerifyError) -> [String: Tensor] {
@@ -151,10 +226,23 @@ public struct Divergence: Codable, Equatable, Sendable {
 public struct VerificationResult: Codable, Equatable, Sendable {
     public let samples: [SampleResult]
     public let firstDivergence: Divergence?
+    /// The intermediate check, when it was made (nil for an outputs-only verification).
+    public var intermediates: IntermediateCheck?
 
-    public var equivalent: Bool { samples.allSatisfy { $0.outputs.allSatisfy(\.passed) } }
+    public init(samples: [SampleResult], firstDivergence: Divergence?, intermediates: IntermediateCheck? = nil) {
+        self.samples = samples
+        self.firstDivergence = firstDivergence
+        self.intermediates = intermediates
+    }
 
-    /// The worst relative error over every sample and output.
+    /// Every output of every sample, and every compared intermediate value, within the tolerance.
+    public var equivalent: Bool { outputsPass && (intermediates?.passed ?? true) }
+
+    /// Every output of every sample within the tolerance (the intermediates aside).
+    public var outputsPass: Bool { samples.allSatisfy { $0.outputs.allSatisfy(\.passed) } }
+
+    /// The worst relative error over every sample and output (the graph outputs only; the
+    /// intermediates' is `intermediates?.worst`).
     public var worstRelativeError: Double {
         samples.flatMap(\.outputs).map(\.comparison.relativeError).max() ?? 0
     }

@@ -14,6 +14,8 @@ struct VerifyReport: Codable {
     var worstRelativeError: Double
     var results: [SampleResult]
     var firstDivergence: Divergence?
+    /// The intermediate check (absent with --outputs-only).
+    var intermediates: IntermediateCheck?
 
     init(original: String, fused: String, precision: String, tolerance: Tolerance, samples: Int, result: VerificationResult) {
         self.original = original
@@ -25,6 +27,7 @@ struct VerifyReport: Codable {
         worstRelativeError = result.worstRelativeError
         results = result.samples
         firstDivergence = result.firstDivergence
+        intermediates = result.intermediates
     }
 
     var text: String {
@@ -42,6 +45,17 @@ struct VerifyReport: Codable {
                 lines.append("  sample \(sample.sample), output '\(output.output)': rel \(format(c.relativeError)), max abs \(format(c.maxAbsoluteError)), "
                     + "cosine \(String(format: "%.9f", c.cosineSimilarity)), worst at \(c.worstIndex): \(c.expectedAtWorst) vs \(c.actualAtWorst)")
             }
+        }
+        if let check = intermediates {
+            var line = "  \(check.compared) intermediate value\(check.compared == 1 ? "" : "s") compared"
+            if let worst = check.worst {
+                line += ", worst rel \(format(worst.comparison.relativeError)) at '\(worst.value)' (node '\(worst.node)', sample \(worst.sample))"
+            }
+            if check.failed > 0 { line += ", \(check.failed) past the tolerance" }
+            if check.skippedDownstreamOfSelection > 0 {
+                line += "; \(check.skippedDownstreamOfSelection) downstream of a selection skipped"
+            }
+            lines.append(line)
         }
         if let divergence = firstDivergence {
             let origin = divergence.fusedFrom.isEmpty ? "copied unchanged from the original" : "fused from \(divergence.fusedFrom.joined(separator: ", "))"

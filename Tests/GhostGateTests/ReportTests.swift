@@ -59,12 +59,14 @@ private func sampleRecords() -> [GateRecord] {
         "testsuite": ["name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package", "file", "log", "url"],
         "properties": [], "property": ["name", "value"],
         "testcase": ["name", "time", "classname", "group"],
-        "failure": ["type", "message"], "error": ["type", "message"], "skipped": ["type", "message"],
+        "failure": ["type", "message"], "error": ["type", "message"], "skipped": ["type", "message"], "system-out": [],
     ]
     let required: [String: Set<String>] = ["testsuite": ["name", "tests", "failures", "errors"], "property": ["name", "value"], "testcase": ["name"]]
     let parents: [String: Set<String>] = ["testsuite": ["testsuites"], "properties": ["testsuite"], "property": ["properties"], "testcase": ["testsuite"],
-                                          "failure": ["testcase"], "error": ["testcase"], "skipped": ["testcase"]]
-    let text = JUnitReport.document(sampleRecords(), settings: GateSettings(tolerance: 1e-5, arithmetic: .f64, samples: 4))
+                                          "failure": ["testcase"], "error": ["testcase"], "skipped": ["testcase"], "system-out": ["testcase"]]
+    var records = sampleRecords()
+    records[0].intermediates = .init(compared: 3, skippedDownstreamOfSelection: 0, failed: 0, worstValue: "v", worstNode: "n", worstRelativeError: 1e-7)
+    let text = JUnitReport.document(records, settings: GateSettings(tolerance: 1e-5, arithmetic: .f64, samples: 4, intermediates: true))
     let document = try XMLDocument(xmlString: text, options: [])
     var elements = [try #require(document.rootElement())]
     var visited = 0
@@ -79,7 +81,8 @@ private func sampleRecords() -> [GateRecord] {
         if let time = element.attribute(forName: "time")?.stringValue { #expect(Double(time) != nil && !time.contains("e"), "time \(time)") }
         elements += (element.children ?? []).compactMap { $0 as? XMLElement }
     }
-    #expect(visited == 1 + 1 + 1 + 4 + 4 + 3)
+    // testsuites, testsuite, properties, 5 properties, 4 testcases, 3 verdicts, 1 system-out.
+    #expect(visited == 1 + 1 + 1 + 5 + 4 + 3 + 1)
 }
 
 @Test func escapeKeepsXMLWellFormed() throws {

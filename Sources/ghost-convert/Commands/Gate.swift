@@ -22,6 +22,9 @@ struct GateCommand: ParsableCommand {
             record per model; keys in docs/cli.md), and a Markdown table appended to \
             $GITHUB_STEP_SUMMARY when it is set.
 
+            --intermediates also compares every value the original and fused graphs compute \
+            under the same name, as `verify --intermediates` does (off by default: --outputs-only).
+
             --timeout SECONDS (default 600) stops a worker that takes longer for its model \
             (SIGTERM, then SIGKILL): that model is an error record [timeout] and the rest go on.
 
@@ -53,19 +56,7 @@ struct GateCommand: ParsableCommand {
     @Option(help: "Check only part K of N of the models (1 ≤ K ≤ N), split by a hash of the relative path.")
     var shard: String?
 
-    @Option(help: "Largest allowed max|a − b| / max|a| per output and sample.")
-    var tolerance: Double = 1e-5
-
-    @Option(help: "Random N(0,1) samples per model.")
-    var samples = 4
-
-    @Option(help: "Seed of the random samples.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("shape"), help: "Shape of an input by name, for every model that has it: NAME=1x3x224x224 (repeatable). Other symbolic dimensions are 1.")
-    var shapes: [String] = []
-
-    @OptionGroup var interpreter: InterpreterOptions
+    @OptionGroup var check: GateCheckOptions
 
     @Option(help: "Seconds one model's worker may take before it is stopped and the model fails with [timeout] (0: no limit).")
     var timeout: Double = Gate.defaultTimeout
@@ -96,16 +87,7 @@ struct GateCommand: ParsableCommand {
     }
 
     func gateConfiguration() throws -> GateConfiguration {
-        var configuration = GateConfiguration()
-        configuration.tolerance = tolerance
-        configuration.samples = samples
-        configuration.seed = seed
-        configuration.arithmetic = interpreter.precision == .f64 ? .f64 : .f32
-        configuration.threads = interpreter.threads
-        for argument in shapes {
-            let (name, shape) = try InputArrays.parseShape(argument)
-            configuration.shapes[name] = shape
-        }
+        var configuration = try check.configuration()
         configuration.outputDirectory = outputDir
         if let format {
             configuration.formats = switch format {

@@ -32,6 +32,10 @@ struct MutateCheck: ParsableCommand {
             passed a graph that computes something else; the line gives how far the mutated \
             node's own output moved).
 
+            --intermediates tests `gate --intermediates` (every value both graphs name alike \
+            compared too), which catches defects the outputs damp below the tolerance; \
+            Benchmarks/gate/mutation.sh runs with it.
+
             Exit codes: 0 every mutant caught or equivalent and every correct fusion passed; 3 a \
             mutant was missed or a correct fusion failed; 2 a model or mutant could not be checked, \
             or bad usage; 1 internal error.
@@ -58,19 +62,7 @@ struct MutateCheck: ParsableCommand {
     @Option(help: "Seed of the site picker.")
     var mutationSeed: UInt64 = 0
 
-    @Option(help: "Largest allowed max|a − b| / max|a| per output and sample (the gate's criterion).")
-    var tolerance: Double = 1e-5
-
-    @Option(help: "Random N(0,1) samples per model.")
-    var samples = 4
-
-    @Option(help: "Seed of the random samples.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("shape"), help: "Shape of an input by name, for every model that has it: NAME=1x3x224x224 (repeatable).")
-    var shapes: [String] = []
-
-    @OptionGroup var interpreter: InterpreterOptions
+    @OptionGroup var check: GateCheckOptions
 
     @Option(help: "Models checked at once, in this process (default 1).")
     var jobs = 1
@@ -89,15 +81,7 @@ struct MutateCheck: ParsableCommand {
 
     func mutationConfiguration() throws -> MutationConfiguration {
         var configuration = MutationConfiguration()
-        configuration.gate.tolerance = tolerance
-        configuration.gate.samples = samples
-        configuration.gate.seed = seed
-        configuration.gate.arithmetic = interpreter.precision == .f64 ? .f64 : .f32
-        configuration.gate.threads = interpreter.threads
-        for argument in shapes {
-            let (name, shape) = try InputArrays.parseShape(argument)
-            configuration.gate.shapes[name] = shape
-        }
+        configuration.gate = try check.configuration()
         configuration.perKind = perKind
         configuration.mutationSeed = mutationSeed
         if let kinds {
@@ -121,7 +105,7 @@ struct MutateCheck: ParsableCommand {
         }
         guard !entries.isEmpty else { throw ValidationError(GateUsageError.noModels(paths: paths).description) }
         let records = MutationCheck.run(entries, configuration: configuration, jobs: jobs) { record, done, total in
-            var lines = ["mutate-check: [\(done)/\(total)] \(record.path): correct fusion \(record.baseline.headline(criterion: "tolerance \(configuration.gate.tolerance)"))"]
+            var lines = ["mutate-check: [\(done)/\(total)] \(record.path): correct fusion \(record.baseline.headline(criterion: GateSettings(configuration.gate).criterion))"]
             if let notRun = record.notRun { lines.append("  mutants not run: \(notRun)") }
             for result in record.kinds {
                 if let noSite = result.noSite { lines.append("  no site    \(result.kind.rawValue): \(noSite)") }

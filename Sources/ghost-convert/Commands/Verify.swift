@@ -16,6 +16,13 @@ struct Verify: ParsableCommand {
             share are compared in order and the first diverging node of the fused graph is named, \
             with the source nodes it was fused from.
 
+            --intermediates makes those shared values part of the verdict: every value both \
+            graphs compute under the same name (a fused node keeps the name of the last node it \
+            replaces) is compared on every sample, through a bounded summary (max |x| and 4096 \
+            stratified elements), with the same metric; one past the tolerance fails (exit 3) and \
+            is named. Values downstream of a selection are skipped. --outputs-only (the default) \
+            compares the outputs alone. docs/verify.md has the design and the figures.
+
             Selections: when the first divergence is at a TopK, ArgMax, ArgMin, NonZero or Hardmax, \
             verify says so: equivalent graphs can select differently on rounding alone (DETR-style \
             query selection, YOLOv10's end-to-end head). --compare NAME (repeatable) compares those \
@@ -52,6 +59,8 @@ struct Verify: ParsableCommand {
 
     @Option(name: .customLong("compare"), help: "Compare this named value of both graphs instead of the outputs (repeatable), e.g. the neck's output before a TopK.")
     var comparedValues: [String] = []
+
+    @Flag var compared: ComparedValues = .outputsOnly
 
     @OptionGroup var inputs: InputOptions
 
@@ -94,7 +103,8 @@ struct Verify: ParsableCommand {
         progress.update("loaded both models")
         let criterion: Tolerance = if let atol, let rtol { .allclose(atol: atol, rtol: rtol) } else { .relative(tolerance) }
         let executor = InterpreterExecutor(precision: interpreter.interpreterPrecision, threads: interpreter.threads)
-        let verifier = Verifier(executor: executor, tolerance: criterion, comparedValues: comparedValues)
+        let verifier = Verifier(executor: executor, tolerance: criterion, comparedValues: comparedValues,
+                                checksIntermediates: compared == .intermediates)
         try verifier.checkInterfaces(original: originalModel.graph, fused: fusedModel.graph)
         // Random samples are drawn one at a time (in seed order), so --samples 10000 needs the
         // memory of one.
