@@ -17,10 +17,13 @@ struct GraphEditor {
     private var removedCount = 0
     private var placed: [Int: [Node]] = [:]
     /// Initializers added or set, in call order (applied in that order, as the table keeps
-    /// insertion order).
+    /// insertion order), and their names.
     private var initializers: [(name: String, tensor: Tensor)] = []
-    /// Names this edit has handed out or made initializers of, beyond the indexed graph's.
-    private var newNames = Set<String>()
+    private var initializerNames = Set<String>()
+    /// Node outputs made initializers (`setInitializer`): a removed node may read one.
+    private var setNames = Set<String>()
+    /// Other names `uniqueName` handed out (new values and nodes).
+    private var handedOut = Set<String>()
 
     init(_ index: GraphIndex) {
         self.index = index
@@ -56,7 +59,8 @@ struct GraphEditor {
 
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
-        let name = uniqueName(preferredName)
+        let name = unusedName(preferredName)
+        initializerNames.insert(name)
         initializers.append((name, tensor))
         return name
     }
@@ -65,47 +69,116 @@ struct GraphEditor {
     /// `tensor`, so its readers keep their input names.
     mutating func setInitializer(_ name: String, _ tensor: Tensor) {
         initializers.append((name, tensor))
-        newNames.insert(name)
+        initializerNames.insert(name)
+        setNames.insert(name)
     }
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
+        let name = unusedName(base)
+        handedOut.insert(name)
+        return name
+    }
+
+    private func unusedName(_ base: String) -> String {
         var candidate = base
         var suffix = 0
-        while newNames.contains(candidate) || index.isNameTaken(candidate) {
+        while handedOut.contains(candidate) || initializerNames.contains(candidate) || index.isNameTaken(candidate) {
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
-        newNames.insert(candidate)
         return candidate
     }
 
     /// The collected rewrites, or nil when there are none. Constants that only the replaced
     /// nodes read go too, so a large model never holds every intermediate version of its
     /// weights: a constant a removed node read is dropped unless a node that stays, a placed
-    /// node or a graph output still reads it (found through the index's readers, not by a
-    /// sweep over every input).
+    /// node or a graph output still reads it — found through the index's readers, with no
+    /// sweep over every input and no set of them.
     func finish() -> GraphEdits? {
         guard removedCount > 0 || !initializers.isEmpty else { return nil }
-        var placedInputs = Set<String>()
-        for nodes in placed.values {
-            for node in nodes { placedInputs.formUnion(node.inputs) }
-        }
-        var addedInitializers: Set<String> = []
-        for entry in initializers { addedInitializers.insert(entry.name) }
         var orphans: [String] = []
-        var considered = Set<String>()
         if removedCount > 0 {
+            // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
+            // node): few, as replacements mostly read the new weights they come with.
+            var placedReads = Set<String>()
+            for nodes in placed.values {
+                for node in nodes {
+                    for input in node.inputs where !input.isEmpty && isInitializer(input) { placedReads.insert(input) }
+                }
+            }
             for (position, node) in index.graph.nodes.enumerated() where removed[position] {
-                for input in node.inputs where !input.isEmpty && considered.insert(input).inserted {
-                    guard index.graph.initializers.contains(input) || addedInitializers.contains(input) else { continue }
-                    let stillRead = index.graphOutputs.contains(input) || placedInputs.contains(input)
-                        || (index.consumers[input] ?? []).contains { !removed[$0] }
-                    if !stillRead { orphans.append(input) }
+                for input in node.inputs where !input.isEmpty {
+                    // A weight that a node which stays reads is the common case: ask that first.
+                    guard !(index.consumers[input] ?? []).contains(where: { !removed[$0] }), isInitializer(input),
+                          !index.graphOutputs.contains(input), !placedReads.contains(input) else { continue }
+                    orphans.append(input)
                 }
             }
         }
-        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans)
+        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans,
+                          keepsGraphWellFormed: keepsGraphWellFormed())
+    }
+
+    /// Whether applying the edits to a well-formed graph whose nodes are in topological order
+    /// yields one again, decided from what the edits touch alone (the nodes they place, the
+    /// values the removed nodes defined, the initializers they add): every placed output is
+    /// defined once, every input a placed node reads is defined before it, every value a
+    /// removed node defined is defined again before its remaining readers or has none (and is
+    /// no graph output), every new initializer is a new name. Then the pipeline need not run
+    /// `GraphVerifier` over the whole graph after the pass. False says only that the edits did
+    /// not prove it (a node output made an initializer may clash with a declared type, which
+    /// the verifier checks).
+    private func keepsGraphWellFormed() -> Bool {
+        guard setNames.isEmpty, initializerNames.count == initializers.count else { return false }
+        for name in initializerNames where index.graph.initializers.contains(name) || index.producer[name] != nil || index.isDeclared(name) {
+            return false
+        }
+        // Where each placed output is defined: its position, then its place among those put there.
+        var definedAt: [String: (position: Int, order: Int)] = [:]
+        for (position, nodes) in placed {
+            for (order, node) in nodes.enumerated() {
+                for output in node.outputs where !output.isEmpty {
+                    guard definedAt[output] == nil, !initializerNames.contains(output), !index.graph.initializers.contains(output) else { return false }
+                    if let producer = index.producer[output] {
+                        guard removed[producer] else { return false }
+                    } else {
+                        guard handedOut.contains(output) else { return false }
+                    }
+                    definedAt[output] = (position, order)
+                }
+            }
+        }
+        for (position, nodes) in placed {
+            for (order, node) in nodes.enumerated() {
+                for input in node.inputs where !input.isEmpty {
+                    if let (at, place) = definedAt[input] {
+                        guard at < position || (at == position && place < order) else { return false }
+                    } else if let producer = index.producer[input] {
+                        guard !removed[producer], producer < position else { return false }
+                    } else {
+                        guard initializerNames.contains(input) || index.graph.initializers.contains(input) || index.isGraphInput(input) else { return false }
+                    }
+                }
+            }
+        }
+        guard removedCount > 0 else { return true }
+        for (position, node) in index.graph.nodes.enumerated() where removed[position] {
+            for output in node.outputs where !output.isEmpty {
+                let readers = index.consumers[output] ?? []
+                if let (at, _) = definedAt[output] {
+                    guard readers.allSatisfy({ removed[$0] || $0 > at }) else { return false }
+                } else {
+                    guard !index.graphOutputs.contains(output), readers.allSatisfy({ removed[$0] }) else { return false }
+                }
+            }
+        }
+        return true
+    }
+
+    /// An initializer of the graph, or one this edit set on a removed node's output.
+    private func isInitializer(_ name: String) -> Bool {
+        index.graph.initializers.contains(name) || setNames.contains(name)
     }
 }
 
@@ -117,6 +190,8 @@ struct GraphEdits {
     let initializers: [(name: String, tensor: Tensor)]
     /// Initializers no remaining node reads.
     let orphans: [String]
+    /// Whether the edits are known to keep a well-formed, ordered graph so (`GraphEditor`).
+    let keepsGraphWellFormed: Bool
 
     /// Applies the edits to `graph`, which must be the graph they were collected on. Mutates in
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
@@ -133,11 +208,18 @@ struct GraphEdits {
             graph.nodes = nodes
         }
         for entry in initializers { graph.initializers[entry.name] = entry.tensor }
-        if !orphans.isEmpty {
-            for name in orphans { graph.initializers[name] = nil }
-            // One sweep: files of IR version < 4 list every initializer as a graph input.
-            let dropped = Set(orphans)
-            graph.inputs.removeAll { dropped.contains($0.name) }
+        guard !orphans.isEmpty else { return }
+        // Files of IR version < 4 list every initializer as a graph input: an input that names
+        // an initializer before the removal and none after was an orphan (one sweep, no set).
+        let listedWeights = graph.inputs.map { graph.initializers.contains($0.name) }
+        for name in orphans { graph.initializers[name] = nil }
+        if listedWeights.contains(true) {
+            var kept: [Value] = []
+            kept.reserveCapacity(graph.inputs.count)
+            for (input, listed) in zip(graph.inputs, listedWeights) where !listed || graph.initializers.contains(input.name) {
+                kept.append(input)
+            }
+            graph.inputs = kept
         }
     }
 }

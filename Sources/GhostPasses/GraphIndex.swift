@@ -64,6 +64,12 @@ struct GraphIndex {
         producer[name] != nil || graph.initializers.contains(name) || otherNames.contains(name, in: graph)
     }
 
+    /// Whether a graph input, value_info entry or graph output declares `name`.
+    func isDeclared(_ name: String) -> Bool { declared.lookup(name, in: graph) != nil }
+
+    /// Whether `name` is a graph input.
+    func isGraphInput(_ name: String) -> Bool { otherNames.isInput(name, in: graph) }
+
     /// The declared shape of `value` (graph inputs, outputs, value_info, initializers), if known.
     func shape(of value: String) -> [Int]? {
         if let tensor = constant(value) { return tensor.shape }
@@ -93,6 +99,12 @@ private final class DeclaredValues {
 /// outputs.
 private final class OtherNames {
     private var names: Set<String>?
+    private var inputs: Set<String>?
+
+    func isInput(_ name: String, in graph: Graph) -> Bool {
+        if inputs == nil { inputs = Set(graph.inputs.map(\.name)) }
+        return inputs?.contains(name) ?? false
+    }
 
     func contains(_ name: String, in graph: Graph) -> Bool {
         if names == nil {

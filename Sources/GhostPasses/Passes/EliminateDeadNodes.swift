@@ -18,19 +18,7 @@ public struct EliminateDeadNodes: SharingPass {
 
     /// Changes nothing (so copies nothing) when everything is live, as it is after most rounds.
     func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
-        let producer = facts.cachedIndex(of: graph)?.producer ?? graph.producerIndex()
-        var liveValues = Set(graph.outputs.map(\.name))
-        var liveNodes = [Bool](repeating: false, count: graph.nodes.count)
-        var liveCount = 0
-        var pending = Array(liveValues)
-        while let value = pending.popLast() {
-            guard let index = producer[value], !liveNodes[index] else { continue }
-            liveNodes[index] = true
-            liveCount += 1
-            for input in graph.nodes[index].inputs where !input.isEmpty && liveValues.insert(input).inserted {
-                pending.append(input)
-            }
-        }
+        let (liveNodes, liveCount, deadInitializers) = liveness(facts.index(of: graph))
         var kept: [Node] = []
         var removedNames: [String] = []
         if liveCount < graph.nodes.count {
@@ -39,7 +27,6 @@ public struct EliminateDeadNodes: SharingPass {
                 if liveNodes[index] { kept.append(node) } else { removedNames.append(node.displayName(index: index)) }
             }
         }
-        let deadInitializers = graph.initializers.names.filter { !liveValues.contains($0) }
         if !removedNames.isEmpty || !deadInitializers.isEmpty { facts.invalidate() }
         if !removedNames.isEmpty {
             graph.nodes = kept
@@ -57,5 +44,36 @@ public struct EliminateDeadNodes: SharingPass {
             facts.invalidate()
             graph.valueInfo.removeAll { !defined.contains($0.name) && !initializers.contains($0.name) }
         }
+    }
+
+    /// Which nodes reach a graph output (walking back from the outputs through producers, one
+    /// lookup per input of a live node), and the initializers that neither a live node reads
+    /// nor a graph output names (through the index's readers).
+    private func liveness(_ index: GraphIndex) -> (nodes: [Bool], count: Int, deadInitializers: [String]) {
+        let graph = index.graph
+        var live = [Bool](repeating: false, count: graph.nodes.count)
+        var count = 0
+        var pending: [Int] = []
+        for output in graph.outputs {
+            if let node = index.producer[output.name], !live[node] {
+                live[node] = true
+                count += 1
+                pending.append(node)
+            }
+        }
+        while let node = pending.popLast() {
+            for input in graph.nodes[node].inputs where !input.isEmpty {
+                if let producer = index.producer[input], !live[producer] {
+                    live[producer] = true
+                    count += 1
+                    pending.append(producer)
+                }
+            }
+        }
+        var dead: [String] = []
+        for entry in graph.initializers where !index.graphOutputs.contains(entry.name) {
+            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }) { dead.append(entry.name) }
+        }
+        return (live, count, dead)
     }
 }
