@@ -116,64 +116,7 @@ struct GraphEditor {
                 }
             }
         }
-        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans,
-                          keepsGraphWellFormed: keepsGraphWellFormed())
-    }
-
-    /// Whether applying the edits to a well-formed graph whose nodes are in topological order
-    /// yields one again, decided from what the edits touch alone (the nodes they place, the
-    /// values the removed nodes defined, the initializers they add): every placed output is
-    /// defined once, every input a placed node reads is defined before it, every value a
-    /// removed node defined is defined again before its remaining readers or has none (and is
-    /// no graph output), every new initializer is a new name. Then the pipeline need not run
-    /// `GraphVerifier` over the whole graph after the pass. False says only that the edits did
-    /// not prove it (a node output made an initializer may clash with a declared type, which
-    /// the verifier checks).
-    private func keepsGraphWellFormed() -> Bool {
-        guard setNames.isEmpty, initializerNames.count == initializers.count else { return false }
-        for name in initializerNames where index.graph.initializers.contains(name) || index.producer[name] != nil || index.isDeclared(name) {
-            return false
-        }
-        // Where each placed output is defined: its position, then its place among those put there.
-        var definedAt: [String: (position: Int, order: Int)] = [:]
-        for (position, nodes) in placed {
-            for (order, node) in nodes.enumerated() {
-                for output in node.outputs where !output.isEmpty {
-                    guard definedAt[output] == nil, !initializerNames.contains(output), !index.graph.initializers.contains(output) else { return false }
-                    if let producer = index.producer[output] {
-                        guard removed[producer] else { return false }
-                    } else {
-                        guard handedOut.contains(output) else { return false }
-                    }
-                    definedAt[output] = (position, order)
-                }
-            }
-        }
-        for (position, nodes) in placed {
-            for (order, node) in nodes.enumerated() {
-                for input in node.inputs where !input.isEmpty {
-                    if let (at, place) = definedAt[input] {
-                        guard at < position || (at == position && place < order) else { return false }
-                    } else if let producer = index.producer[input] {
-                        guard !removed[producer], producer < position else { return false }
-                    } else {
-                        guard initializerNames.contains(input) || index.graph.initializers.contains(input) || index.isGraphInput(input) else { return false }
-                    }
-                }
-            }
-        }
-        guard removedCount > 0 else { return true }
-        for (position, node) in index.graph.nodes.enumerated() where removed[position] {
-            for output in node.outputs where !output.isEmpty {
-                let readers = index.consumers[output] ?? []
-                if let (at, _) = definedAt[output] {
-                    guard readers.allSatisfy({ removed[$0] || $0 > at }) else { return false }
-                } else {
-                    guard !index.graphOutputs.contains(output), readers.allSatisfy({ removed[$0] }) else { return false }
-                }
-            }
-        }
-        return true
+        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans)
     }
 
     /// An initializer of the graph, or one this edit set on a removed node's output.
@@ -190,8 +133,6 @@ struct GraphEdits {
     let initializers: [(name: String, tensor: Tensor)]
     /// Initializers no remaining node reads.
     let orphans: [String]
-    /// Whether the edits are known to keep a well-formed, ordered graph so (`GraphEditor`).
-    let keepsGraphWellFormed: Bool
 
     /// Applies the edits to `graph`, which must be the graph they were collected on. Mutates in
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).

@@ -46,9 +46,6 @@ public struct RewriteRecord: Codable, Equatable, Sendable {
 public struct PassLog: Sendable {
     public private(set) var rewrites: [RewriteRecord] = []
     public private(set) var skipped: [SkippedSite] = []
-    /// Whether the pass changed the graph only through edits that keep a well-formed graph so
-    /// (`GraphEdits.keepsGraphWellFormed`): then the pipeline need not verify the whole graph.
-    var changesKeptGraphWellFormed = false
 
     public init() {}
 

@@ -6,9 +6,7 @@ import GhostIR
 public struct PassPipeline: Sendable {
     public let passes: [any GraphPass]
     /// Run `GraphVerifier` after every pass that rewrote something (a pass that rewrote nothing
-    /// returns the graph it was given), so a defect is blamed on the pass that made it — except
-    /// after a pass whose edits proved they keep the graph well formed (`GraphEdits`), once the
-    /// graph has passed one verification. The graph is verified at the end regardless.
+    /// returns the graph it was given), so a defect is blamed on the pass that made it.
     public var verifyAfterEachPass: Bool
     public var maximumRounds = 8
 
@@ -79,11 +77,6 @@ public struct PassPipeline: Sendable {
         var unchangedSince = Set<Int>()
         // The census and index of the graph as it stands, shared by the passes until one changes it.
         let facts = GraphFacts()
-        // The editor proves its edits keep a well-formed graph in topological order so; that
-        // stands in for a verification only while every pass is one of ours (which keep the
-        // order) and the graph has passed a verification since its last unproven change.
-        let ownPasses = passes.allSatisfy { $0 is any SharingPass }
-        var knownWellFormed = false
         while rounds < maximumRounds {
             rounds += 1
             var rewrotePass = false
@@ -98,15 +91,8 @@ public struct PassPipeline: Sendable {
                     try pass.run(on: &graph, log: &log)
                 }
                 let changed = !log.rewrites.isEmpty || Shape(graph) != before
-                if verifyAfterEachPass, !log.rewrites.isEmpty {
-                    if !(ownPasses && knownWellFormed && log.changesKeptGraphWellFormed) {
-                        if let defect = GraphVerifier.defects(in: graph).first {
-                            throw .brokeGraph(pass: pass.name, defect: defect)
-                        }
-                        knownWellFormed = true
-                    }
-                } else if changed {
-                    knownWellFormed = false
+                if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = GraphVerifier.defects(in: graph).first {
+                    throw .brokeGraph(pass: pass.name, defect: defect)
                 }
                 reports[index].rewrites += log.rewrites
                 // Sites still skipped in the final round are the ones never rewritten.

@@ -27,7 +27,6 @@ public struct EliminateNoopOps: SharingPass {
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph)
-        log.changesKeptGraphWellFormed = edits.keepsGraphWellFormed
     }
 
     private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {

@@ -25,7 +25,6 @@ public struct FoldReshapeTarget: SharingPass {
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph)
-        log.changesKeptGraphWellFormed = edits.keepsGraphWellFormed
     }
 
     private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {

@@ -24,7 +24,6 @@ public struct FoldShape: SharingPass {
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph)
-        log.changesKeptGraphWellFormed = edits.keepsGraphWellFormed
     }
 
     private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {

@@ -78,7 +78,6 @@ enum RuleDriver {
         guard let edits = try sweep(rule, facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph)
-        log.changesKeptGraphWellFormed = edits.keepsGraphWellFormed
     }
 
     private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog) throws(PassError) -> GraphEdits? {
