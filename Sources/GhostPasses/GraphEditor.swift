@@ -107,11 +107,15 @@ struct GraphEditor {
                     for input in node.inputs where !input.isEmpty && isInitializer(input) { placedReads.insert(input) }
                 }
             }
+            // A value many removed nodes read (one input feeding 100k folded branches) is decided
+            // once: scanning its readers for each of them would be quadratic.
+            var decided = Set<String>()
             for (position, node) in index.graph.nodes.enumerated() where removed[position] {
-                for input in node.inputs where !input.isEmpty {
-                    // A weight that a node which stays reads is the common case: ask that first.
-                    guard !(index.consumers[input] ?? []).contains(where: { !removed[$0] }), isInitializer(input),
-                          !index.graphOutputs.contains(input), !placedReads.contains(input) else { continue }
+                for input in node.inputs where !input.isEmpty && isInitializer(input) {
+                    let readers = index.consumers[input] ?? []
+                    if readers.count > 8, !decided.insert(input).inserted { continue }
+                    guard !readers.contains(where: { !removed[$0] }), !index.graphOutputs.contains(input),
+                          !placedReads.contains(input) else { continue }
                     orphans.append(input)
                 }
             }

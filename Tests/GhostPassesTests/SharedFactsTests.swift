@@ -135,3 +135,24 @@ private func chain(units: Int) -> Graph {
     #expect(counter.detailedVerifications == 0)
     #expect(counter.indexBuilds == 5)
 }
+
+@Test func aWeightManyFoldedBranchesShareIsDecidedOnce() throws {
+    // 40 Conv → BN branches on x all read one shared weight W: folding removes every Conv, and
+    // W (now read by none) goes once, not once per branch.
+    var builder = TestGraphBuilder(shape: [1, 2, 4, 4], elementType: .float32)
+    let shared = builder.constant("W", [Float](repeating: 0.5, count: 4), shape: [2, 2, 1, 1])
+    var outputs: [String] = []
+    for branch in 0..<40 {
+        builder.graph.nodes.append(Node(name: "c\(branch)", opType: "Conv", inputs: ["x", shared], outputs: ["c\(branch).out"]))
+        outputs.append(builder.batchNorm("b\(branch)", "c\(branch).out", channels: 2))
+    }
+    builder.output(builder.op("Concat", "concat", outputs, attributes: [Attribute(name: "axis", value: .int(1))]))
+    var graph = builder.graph
+    var log = PassLog()
+    try FoldBatchNormIntoConv().run(on: &graph, log: &log)
+    #expect(log.rewrites.count == 40)
+    #expect(!graph.initializers.contains("W"))
+    // 40 folded weights and biases, nothing else.
+    #expect(graph.initializers.count == 80)
+    #expect(GraphVerifier.defects(in: graph).isEmpty)
+}
