@@ -1,105 +1,170 @@
 import GhostIR
 
-/// Collects the rewrites of one pass over one graph and applies them together.
+/// Collects the rewrites of one pass over one graph; `finish()` turns them into `GraphEdits`,
+/// which apply them together.
 ///
 /// A replacement node takes the position of the last node it replaces, so the node list stays in
 /// topological order (its inputs were all available there). A node can be claimed by only one
 /// rewrite per pass run; a site whose nodes are taken is left for the pipeline's next round.
+///
+/// The editor holds no graph of its own: it reads the pass's `GraphIndex` and records what
+/// changes, so that a large graph is not copied per pass — `GraphEdits.apply` changes the
+/// pipeline's graph in place once the index (which holds a copy) is gone.
 struct GraphEditor {
-    private(set) var graph: Graph
-    private var removed = Set<Int>()
+    let index: GraphIndex
+    /// Per node position, whether a rewrite of this pass replaces it (made on the first claim).
+    private var removed: [Bool] = []
+    private var removedCount = 0
     private var placed: [Int: [Node]] = [:]
-    /// Every value, initializer and node name; gathered on the first `uniqueName` call, as a
-    /// pass that rewrites nothing never needs it.
-    private var usedNames: Set<String>?
+    /// Initializers added or set, in call order (applied in that order, as the table keeps
+    /// insertion order), and their names.
+    private var initializers: [(name: String, tensor: Tensor)] = []
+    private var initializerNames = Set<String>()
+    /// Node outputs made initializers (`setInitializer`): a removed node may read one.
+    private var setNames = Set<String>()
+    /// Other names `uniqueName` handed out (new values and nodes).
+    private var handedOut = Set<String>()
 
-    init(_ graph: Graph) {
-        self.graph = graph
-    }
-
-    private static func names(in graph: Graph) -> Set<String> {
-        var names = Set(graph.initializers.names)
-        names.reserveCapacity(graph.initializers.count + 3 * graph.nodes.count)
-        for value in graph.inputs + graph.outputs { names.insert(value.name) }
-        for node in graph.nodes {
-            names.insert(node.name)
-            for output in node.outputs { names.insert(output) }
-        }
-        return names
+    init(_ index: GraphIndex) {
+        self.index = index
     }
 
     /// Whether none of `indices` is already part of another rewrite.
     func isFree(_ indices: [Int]) -> Bool {
-        indices.allSatisfy { !removed.contains($0) && placed[$0] == nil }
+        // `place` marks its position removed too, so removal alone tells.
+        removed.isEmpty || indices.allSatisfy { !removed[$0] }
+    }
+
+    private mutating func markRemoved(_ position: Int) {
+        if removed.isEmpty { removed = [Bool](repeating: false, count: index.graph.nodes.count) }
+        if !removed[position] {
+            removed[position] = true
+            removedCount += 1
+        }
     }
 
     /// Removes the nodes at `indices` and puts `node` (if any) where the last of them stood.
     mutating func replace(_ indices: [Int], with node: Node?) {
-        for index in indices { removed.insert(index) }
+        for position in indices { markRemoved(position) }
         if let node, let last = indices.max() {
             placed[last, default: []].append(node)
         }
     }
 
     /// Puts `nodes` where the node at `index` stood (that node must be replaced in the same edit).
-    mutating func place(_ nodes: [Node], at index: Int) {
-        removed.insert(index)
-        placed[index, default: []].append(contentsOf: nodes)
+    mutating func place(_ nodes: [Node], at position: Int) {
+        markRemoved(position)
+        placed[position, default: []].append(contentsOf: nodes)
     }
 
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
-        let name = uniqueName(preferredName)
-        graph.initializers[name] = tensor
+        let name = unusedName(preferredName)
+        initializerNames.insert(name)
+        initializers.append((name, tensor))
         return name
     }
 
     /// Makes `name` (a node output whose producer this edit removes) an initializer holding
     /// `tensor`, so its readers keep their input names.
     mutating func setInitializer(_ name: String, _ tensor: Tensor) {
-        graph.initializers[name] = tensor
-        usedNames?.insert(name)
+        initializers.append((name, tensor))
+        initializerNames.insert(name)
+        setNames.insert(name)
     }
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
-        if usedNames == nil { usedNames = Self.names(in: graph) }
+        let name = unusedName(base)
+        handedOut.insert(name)
+        return name
+    }
+
+    private func unusedName(_ base: String) -> String {
         var candidate = base
         var suffix = 0
-        while usedNames!.contains(candidate) {
+        while handedOut.contains(candidate) || initializerNames.contains(candidate) || index.isNameTaken(candidate) {
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
-        usedNames!.insert(candidate)
         return candidate
     }
 
-    /// The graph with every collected rewrite applied. Constants that only the replaced nodes
-    /// read go too, so a large model never holds every intermediate version of its weights.
-    func finish() -> Graph {
-        var result = graph
-        result.nodes = []
-        result.nodes.reserveCapacity(graph.nodes.count)
-        var orphanCandidates = Set<String>()
-        for (index, node) in graph.nodes.enumerated() {
-            if !removed.contains(index) {
-                result.nodes.append(node)
-            } else {
-                orphanCandidates.formUnion(node.inputs.filter { graph.initializers.contains($0) })
+    /// The collected rewrites, or nil when there are none. Constants that only the replaced
+    /// nodes read go too, so a large model never holds every intermediate version of its
+    /// weights: a constant a removed node read is dropped unless a node that stays, a placed
+    /// node or a graph output still reads it — found through the index's readers, with no
+    /// sweep over every input and no set of them.
+    func finish() -> GraphEdits? {
+        guard removedCount > 0 || !initializers.isEmpty else { return nil }
+        var orphans: [String] = []
+        if removedCount > 0 {
+            // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
+            // node): few, as replacements mostly read the new weights they come with.
+            var placedReads = Set<String>()
+            for nodes in placed.values {
+                for node in nodes {
+                    for input in node.inputs where !input.isEmpty && isInitializer(input) { placedReads.insert(input) }
+                }
             }
-            if let replacements = placed[index] { result.nodes.append(contentsOf: replacements) }
-        }
-        if !orphanCandidates.isEmpty {
-            var stillRead = Set(result.outputs.map(\.name))
-            for node in result.nodes { stillRead.formUnion(node.inputs) }
-            var orphans = Set<String>()
-            for name in orphanCandidates where !stillRead.contains(name) {
-                result.initializers[name] = nil
-                orphans.insert(name)
+            // A value many removed nodes read (one input feeding 100k folded branches) is decided
+            // once: scanning its readers for each of them would be quadratic.
+            var decided = Set<String>()
+            for (position, node) in index.graph.nodes.enumerated() where removed[position] {
+                for input in node.inputs where !input.isEmpty && isInitializer(input) {
+                    let readers = index.consumers[input] ?? []
+                    if readers.count > 8, !decided.insert(input).inserted { continue }
+                    guard !readers.contains(where: { !removed[$0] }), !index.graphOutputs.contains(input),
+                          !placedReads.contains(input) else { continue }
+                    orphans.append(input)
+                }
             }
-            // One sweep: files of IR version < 4 list every initializer as a graph input.
-            if !orphans.isEmpty { result.inputs.removeAll { orphans.contains($0.name) } }
         }
-        return result
+        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans)
+    }
+
+    /// An initializer of the graph, or one this edit set on a removed node's output.
+    private func isInitializer(_ name: String) -> Bool {
+        index.graph.initializers.contains(name) || setNames.contains(name)
+    }
+}
+
+/// The rewrites of one pass, ready to apply to the graph they were collected on.
+struct GraphEdits {
+    /// Per node position, whether it goes (empty: none goes).
+    let removed: [Bool]
+    let placed: [Int: [Node]]
+    let initializers: [(name: String, tensor: Tensor)]
+    /// Initializers no remaining node reads.
+    let orphans: [String]
+
+    /// Applies the edits to `graph`, which must be the graph they were collected on. Mutates in
+    /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
+    func apply(to graph: inout Graph) {
+        if !removed.isEmpty {
+            let old = graph.nodes
+            graph.nodes = []
+            var nodes: [Node] = []
+            nodes.reserveCapacity(old.count + placed.count)
+            for (position, node) in old.enumerated() {
+                if !removed[position] { nodes.append(node) }
+                if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
+            }
+            graph.nodes = nodes
+        }
+        for entry in initializers { graph.initializers[entry.name] = entry.tensor }
+        guard !orphans.isEmpty else { return }
+        // Files of IR version < 4 list every initializer as a graph input: an input that names
+        // an initializer before the removal and none after was an orphan (one sweep, no set).
+        let listedWeights = graph.inputs.map { graph.initializers.contains($0.name) }
+        for name in orphans { graph.initializers[name] = nil }
+        if listedWeights.contains(true) {
+            var kept: [Value] = []
+            kept.reserveCapacity(graph.inputs.count)
+            for (input, listed) in zip(graph.inputs, listedWeights) where !listed || graph.initializers.contains(input.name) {
+                kept.append(input)
+            }
+            graph.inputs = kept
+        }
     }
 }

@@ -9,6 +9,9 @@ struct GraphIndex {
     let graphOutputs: Set<String>
     /// Declared values by name, made on the first `shape(of:)` (most passes never ask).
     private let declared = DeclaredValues()
+    /// Node names and graph input and output names, made on the first `isNameTaken` (only a
+    /// pass that adds names asks).
+    private let otherNames = OtherNames()
 
     init(_ graph: Graph) {
         self.graph = graph
@@ -55,6 +58,18 @@ struct GraphIndex {
         return nil
     }
 
+    /// Whether a node, a value (node output, graph input or output) or an initializer of the
+    /// indexed graph is named `name`.
+    func isNameTaken(_ name: String) -> Bool {
+        producer[name] != nil || graph.initializers.contains(name) || otherNames.contains(name, in: graph)
+    }
+
+    /// Whether a graph input, value_info entry or graph output declares `name`.
+    func isDeclared(_ name: String) -> Bool { declared.lookup(name, in: graph) != nil }
+
+    /// Whether `name` is a graph input.
+    func isGraphInput(_ name: String) -> Bool { otherNames.isInput(name, in: graph) }
+
     /// The declared shape of `value` (graph inputs, outputs, value_info, initializers), if known.
     func shape(of value: String) -> [Int]? {
         if let tensor = constant(value) { return tensor.shape }
@@ -77,5 +92,29 @@ private final class DeclaredValues {
             byName = table
         }
         return byName?[name]
+    }
+}
+
+/// The names `producer` and the initializer table do not hold: node names, graph inputs and
+/// outputs.
+private final class OtherNames {
+    private var names: Set<String>?
+    private var inputs: Set<String>?
+
+    func isInput(_ name: String, in graph: Graph) -> Bool {
+        if inputs == nil { inputs = Set(graph.inputs.map(\.name)) }
+        return inputs?.contains(name) ?? false
+    }
+
+    func contains(_ name: String, in graph: Graph) -> Bool {
+        if names == nil {
+            var table = Set<String>()
+            table.reserveCapacity(graph.nodes.count + graph.inputs.count + graph.outputs.count)
+            for node in graph.nodes { table.insert(node.name) }
+            for value in graph.inputs { table.insert(value.name) }
+            for value in graph.outputs { table.insert(value.name) }
+            names = table
+        }
+        return names?.contains(name) ?? false
     }
 }

@@ -78,13 +78,22 @@ public struct PassPipeline: Sendable {
         // already ran on this very graph would find nothing again (and skip the same sites): on a
         // large graph the last round is mostly such re-runs, each a full index build.
         var unchangedSince = Set<Int>()
+        // The census and index of the graph as it stands, shared by the passes until one changes it.
+        let facts = GraphFacts()
         while rounds < maximumRounds {
             rounds += 1
             var rewrotePass = false
             for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) {
                 var log = PassLog()
                 let before = Shape(graph)
-                try pass.run(on: &graph, log: &log)
+                if let sharing = pass as? any SharingPass {
+                    try sharing.run(on: &graph, log: &log, facts: facts)
+                } else {
+                    // A pass from elsewhere may change the graph in ways the shape does not show.
+                    facts.invalidate()
+                    try pass.run(on: &graph, log: &log)
+                }
+                let changed = !log.rewrites.isEmpty || Shape(graph) != before
                 if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = GraphVerifier.defects(in: graph).first {
                     throw .brokeGraph(pass: pass.name, defect: defect)
                 }
@@ -92,10 +101,11 @@ public struct PassPipeline: Sendable {
                 // Sites still skipped in the final round are the ones never rewritten.
                 reports[index].skipped = log.skipped
                 rewrotePass = rewrotePass || !log.rewrites.isEmpty
-                if log.rewrites.isEmpty, Shape(graph) == before {
+                if !changed {
                     unchangedSince.insert(index)
                 } else {
                     unchangedSince = []
+                    facts.invalidate()
                 }
             }
             if !rewrotePass { break }

@@ -7,38 +7,73 @@ import GhostIR
 /// **Result** they are removed (with any graph-input or value_info entries naming them).
 ///
 /// Folding leaves the original weights and BN vectors behind; this is where they go.
-public struct EliminateDeadNodes: GraphPass {
+public struct EliminateDeadNodes: SharingPass {
     public let name = "eliminate-dead-nodes"
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        let producer = graph.producerIndex()
-        var liveValues = Set(graph.outputs.map(\.name))
-        var liveNodes = Set<Int>()
-        var pending = Array(liveValues)
-        while let value = pending.popLast() {
-            guard let index = producer[value], liveNodes.insert(index).inserted else { continue }
-            for input in graph.nodes[index].inputs where !input.isEmpty && liveValues.insert(input).inserted {
-                pending.append(input)
-            }
-        }
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    /// Changes nothing (so copies nothing) when everything is live, as it is after most rounds.
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        let (liveNodes, liveCount, deadInitializers) = liveness(facts.index(of: graph))
         var kept: [Node] = []
         var removedNames: [String] = []
-        for (index, node) in graph.nodes.enumerated() {
-            if liveNodes.contains(index) { kept.append(node) } else { removedNames.append(node.displayName(index: index)) }
+        if liveCount < graph.nodes.count {
+            kept.reserveCapacity(liveCount)
+            for (index, node) in graph.nodes.enumerated() {
+                if liveNodes[index] { kept.append(node) } else { removedNames.append(node.displayName(index: index)) }
+            }
         }
+        if !removedNames.isEmpty || !deadInitializers.isEmpty { facts.invalidate() }
         if !removedNames.isEmpty {
             graph.nodes = kept
             log.rewrote(removedNames, into: "")
         }
-        let deadInitializers = graph.initializers.names.filter { !liveValues.contains($0) }
         if !deadInitializers.isEmpty {
             let dead = Set(deadInitializers)
             for name in deadInitializers { graph.initializers[name] = nil }
             graph.inputs.removeAll { dead.contains($0.name) }
         }
+        guard !graph.valueInfo.isEmpty else { return }
         let defined = Set(graph.nodes.flatMap(\.outputs))
-        graph.valueInfo.removeAll { !defined.contains($0.name) && !graph.initializers.contains($0.name) }
+        let initializers = graph.initializers
+        if graph.valueInfo.contains(where: { !defined.contains($0.name) && !initializers.contains($0.name) }) {
+            facts.invalidate()
+            graph.valueInfo.removeAll { !defined.contains($0.name) && !initializers.contains($0.name) }
+        }
+    }
+
+    /// Which nodes reach a graph output (walking back from the outputs through producers, one
+    /// lookup per input of a live node), and the initializers that neither a live node reads
+    /// nor a graph output names (through the index's readers).
+    private func liveness(_ index: GraphIndex) -> (nodes: [Bool], count: Int, deadInitializers: [String]) {
+        let graph = index.graph
+        var live = [Bool](repeating: false, count: graph.nodes.count)
+        var count = 0
+        var pending: [Int] = []
+        for output in graph.outputs {
+            if let node = index.producer[output.name], !live[node] {
+                live[node] = true
+                count += 1
+                pending.append(node)
+            }
+        }
+        while let node = pending.popLast() {
+            for input in graph.nodes[node].inputs where !input.isEmpty {
+                if let producer = index.producer[input], !live[producer] {
+                    live[producer] = true
+                    count += 1
+                    pending.append(producer)
+                }
+            }
+        }
+        var dead: [String] = []
+        for entry in graph.initializers where !index.graphOutputs.contains(entry.name) {
+            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }) { dead.append(entry.name) }
+        }
+        return (live, count, dead)
     }
 }

@@ -11,15 +11,20 @@ import GhostIR
 /// not itself a graph output. Exporters emit Identity around shared weights (the TorchScript
 /// exporter without constant folding puts one before every BN parameter), so this runs first and
 /// lets the folding passes see the constants directly.
-public struct EliminateIdentity: GraphPass {
+public struct EliminateIdentity: SharingPass {
     public let name = "eliminate-identity"
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
         // Most graphs have none: then the index is not worth building.
-        guard graph.nodes.contains(where: { $0.isONNX("Identity") || $0.isONNX("Dropout") }) else { return }
-        let index = GraphIndex(graph)
+        let census = facts.census(of: graph)
+        guard census.contains("Identity") || census.contains("Dropout") else { return }
+        let index = facts.index(of: graph)
         // One sweep collects every bypass, so the pass is linear in the graph's size.
         var alias: [String: String] = [:]          // removed output → the value it passed through
         var aliasesOf: [String: [String]] = [:]     // the reverse of `alias`
@@ -48,6 +53,7 @@ public struct EliminateIdentity: GraphPass {
             log.rewrote([node.displayName(index: position)], into: "")
         }
         guard !removed.isEmpty else { return }
+        facts.invalidate()
         var nodes: [Node] = []
         nodes.reserveCapacity(graph.nodes.count - removed.count)
         for (position, var node) in graph.nodes.enumerated() where !removed.contains(position) {

@@ -12,19 +12,28 @@ import GhostIR
 /// **Conditions**: the sizes the decision depends on are known (`StaticShapes`; a full `:` range
 /// is a no-op on any size, even a symbolic one); Pad's pads and Reshape/Expand's shape are
 /// constants.
-public struct EliminateNoopOps: GraphPass {
+public struct EliminateNoopOps: SharingPass {
     public let name = "eliminate-noop-ops"
     private static let candidates: Set<String> = ["Slice", "Reshape", "Expand", "Transpose", "Pad", "Cast", "Concat"]
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.domain.isEmpty && Self.candidates.contains($0.opType) }) else { return }
-        let index = GraphIndex(graph)
-        let shapes = StaticShapes(index)
-        var editor = GraphEditor(graph)
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        guard facts.census(of: graph).containsAny(Self.candidates) else { return }
+        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        facts.invalidate()
+        edits.apply(to: &graph)
+    }
+
+    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+        let shapes = LazyStaticShapes(index)
+        var editor = GraphEditor(index)
         var rewrote = false
-        for (position, node) in graph.nodes.enumerated() where node.domain.isEmpty && Self.candidates.contains(node.opType) {
+        for (position, node) in index.graph.nodes.enumerated() where node.domain.isEmpty && Self.candidates.contains(node.opType) {
             guard let input = node.inputs.first, !input.isEmpty, let output = node.outputs.first, !output.isEmpty else { continue }
             do {
                 guard try isNoop(node, index: index, shapes: shapes) else { continue }
@@ -38,12 +47,12 @@ public struct EliminateNoopOps: GraphPass {
             log.rewrote([index.name(position)], into: identity.name)
             rewrote = true
         }
-        if rewrote { graph = editor.finish() }
+        return rewrote ? editor.finish() : nil
     }
 
     /// false: recognizably not a no-op (no skip is logged: most Transposes are real); a throw:
     /// it might be one, but what decides it is not known.
-    private func isNoop(_ node: Node, index: GraphIndex, shapes: StaticShapes) throws(Skip) -> Bool {
+    private func isNoop(_ node: Node, index: GraphIndex, shapes: LazyStaticShapes) throws(Skip) -> Bool {
         let input = node.inputs[0]
         switch node.opType {
         case "Transpose":

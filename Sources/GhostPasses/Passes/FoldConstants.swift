@@ -12,19 +12,29 @@ import GhostIR
 /// on int32/int64 and overflow-checked, a zero divisor is refused. One forward sweep folds a
 /// whole chain (Gather → Div → Cast → Unsqueeze → Concat), since each folded value is a constant
 /// for the nodes after it. Initializers only the folded nodes read are dropped by the editor.
-public struct FoldConstants: GraphPass {
+public struct FoldConstants: SharingPass {
     public let name = "fold-constants"
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.domain.isEmpty && ($0.opType == "Constant" || ConstantEvaluator.operators.contains($0.opType)) }) else { return }
-        let index = GraphIndex(graph)
-        var editor = GraphEditor(graph)
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        let census = facts.census(of: graph)
+        guard census.contains("Constant") || census.containsAny(ConstantEvaluator.operators) else { return }
+        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        facts.invalidate()
+        edits.apply(to: &graph)
+    }
+
+    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+        var editor = GraphEditor(index)
         var folded: [String: Tensor] = [:]
         func constant(_ value: String) -> Tensor? { folded[value] ?? index.constant(value) }
         var rewrote = false
-        for (position, node) in graph.nodes.enumerated() where node.domain.isEmpty {
+        for (position, node) in index.graph.nodes.enumerated() where node.domain.isEmpty {
             guard node.opType == "Constant" || ConstantEvaluator.operators.contains(node.opType),
                   node.outputs.count == 1, let output = node.outputs.first, !output.isEmpty else { continue }
             let tensor: Tensor
@@ -55,6 +65,6 @@ public struct FoldConstants: GraphPass {
             log.rewrote([index.name(position)], into: output)
             rewrote = true
         }
-        if rewrote { graph = editor.finish() }
+        return rewrote ? editor.finish() : nil
     }
 }

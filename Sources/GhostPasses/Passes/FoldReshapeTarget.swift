@@ -11,18 +11,27 @@ import GhostIR
 /// > 0, so Reshape's −1 resolves to s·Π/Π = s for every value of s (0 included); no known entry is
 /// 0 (which would copy a dimension). This is how a dynamic-batch channel shuffle (ShuffleNetV2)
 /// loses its Shape/Gather/Unsqueeze/Concat chain.
-public struct FoldReshapeTarget: GraphPass {
+public struct FoldReshapeTarget: SharingPass {
     public let name = "fold-reshape-target"
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.isONNX("Reshape") }) else { return }
-        let index = GraphIndex(graph)
-        let shapes = StaticShapes(index)
-        var editor = GraphEditor(graph)
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        guard facts.census(of: graph).contains("Reshape") else { return }
+        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        facts.invalidate()
+        edits.apply(to: &graph)
+    }
+
+    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+        let shapes = LazyStaticShapes(index)
+        var editor = GraphEditor(index)
         var rewrote = false
-        for (position, node) in graph.nodes.enumerated() where node.isONNX("Reshape") && node.inputs.count == 2 {
+        for (position, node) in index.graph.nodes.enumerated() where node.isONNX("Reshape") && node.inputs.count == 2 {
             guard index.constant(node.inputs[1]) == nil else { continue }
             let target: [Int64]
             do {
@@ -39,10 +48,10 @@ public struct FoldReshapeTarget: GraphPass {
             log.rewrote([index.name(position)], into: replacement.name)
             rewrote = true
         }
-        if rewrote { graph = editor.finish() }
+        return rewrote ? editor.finish() : nil
     }
 
-    private func resolve(_ node: Node, index: GraphIndex, shapes: StaticShapes) throws(Skip) -> [Int64] {
+    private func resolve(_ node: Node, index: GraphIndex, shapes: LazyStaticShapes) throws(Skip) -> [Int64] {
         guard let entries = ShapeVectors.entries(of: node.inputs[1], index: index, shape: shapes.shape(of:)) else {
             throw Skip(.reshapeTargetUnresolved, "the target shape is not computed from shapes and constants alone")
         }

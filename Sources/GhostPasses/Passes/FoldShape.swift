@@ -10,18 +10,27 @@ import GhostIR
 /// input dims, initializers, value_info, and forward inference through the operators in front of
 /// the Shape); a selection that includes a symbolic dimension (a dynamic batch) is skipped —
 /// `fold-reshape-target` handles the Reshape it usually feeds. y is not a graph output.
-public struct FoldShape: GraphPass {
+public struct FoldShape: SharingPass {
     public let name = "fold-shape"
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.isONNX("Shape") }) else { return }
-        let index = GraphIndex(graph)
-        let shapes = StaticShapes(index)
-        var editor = GraphEditor(graph)
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        guard facts.census(of: graph).contains("Shape") else { return }
+        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        facts.invalidate()
+        edits.apply(to: &graph)
+    }
+
+    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+        let shapes = LazyStaticShapes(index)
+        var editor = GraphEditor(index)
         var rewrote = false
-        for (position, node) in graph.nodes.enumerated() where node.domain.isEmpty {
+        for (position, node) in index.graph.nodes.enumerated() where node.domain.isEmpty {
             guard let output = node.outputs.first, !output.isEmpty, let vector = selectedDims(node, index: index, shapes: shapes) else { continue }
             let sizes = vector.dims.compactMap(\.fixedValue)
             guard sizes.count == vector.dims.count else {
@@ -39,7 +48,7 @@ public struct FoldShape: GraphPass {
             log.rewrote([index.name(position)], into: output)
             rewrote = true
         }
-        if rewrote { graph = editor.finish() }
+        return rewrote ? editor.finish() : nil
     }
 
     private func describe(_ dim: Dim) -> String {
@@ -51,7 +60,7 @@ public struct FoldShape: GraphPass {
 
     /// The dimensions a Shape, or a Gather/Slice of a Shape's output, yields; nil for other nodes
     /// and for a Gather/Slice whose indices are not constant.
-    private func selectedDims(_ node: Node, index: GraphIndex, shapes: StaticShapes) -> (dims: [Dim], scalar: Bool)? {
+    private func selectedDims(_ node: Node, index: GraphIndex, shapes: LazyStaticShapes) -> (dims: [Dim], scalar: Bool)? {
         switch node.opType {
         case "Shape":
             guard let input = node.inputs.first, let dims = shapes.shape(of: input) else {

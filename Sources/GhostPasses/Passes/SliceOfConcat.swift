@@ -10,18 +10,27 @@ import GhostIR
 ///
 /// **Conditions**: every operand's size along k is known; the slice parameters are constants.
 /// (A Slice keeping the whole Concat is `eliminate-noop-ops`'s.)
-public struct SliceOfConcat: GraphPass {
+public struct SliceOfConcat: SharingPass {
     public let name = "slice-of-concat"
 
     public init() {}
 
     public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        guard graph.nodes.contains(where: { $0.isONNX("Slice") }) else { return }
-        let index = GraphIndex(graph)
-        let shapes = StaticShapes(index)
-        var editor = GraphEditor(graph)
+        try run(on: &graph, log: &log, facts: GraphFacts())
+    }
+
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        guard facts.census(of: graph).contains("Slice") else { return }
+        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        facts.invalidate()
+        edits.apply(to: &graph)
+    }
+
+    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+        let shapes = LazyStaticShapes(index)
+        var editor = GraphEditor(index)
         var rewrote = false
-        for (position, node) in graph.nodes.enumerated() where node.isONNX("Slice") {
+        for (position, node) in index.graph.nodes.enumerated() where node.isONNX("Slice") {
             guard let source = node.inputs.first, let (_, concat) = index.producerNode(of: source), concat.isONNX("Concat"),
                   let output = node.outputs.first, !output.isEmpty else { continue }
             let operand: String
@@ -36,10 +45,10 @@ public struct SliceOfConcat: GraphPass {
             log.rewrote([index.name(position)], into: identity.name)
             rewrote = true
         }
-        if rewrote { graph = editor.finish() }
+        return rewrote ? editor.finish() : nil
     }
 
-    private func keptOperand(_ slice: Node, concat: Node, index: GraphIndex, shapes: StaticShapes) throws(Skip) -> String {
+    private func keptOperand(_ slice: Node, concat: Node, index: GraphIndex, shapes: LazyStaticShapes) throws(Skip) -> String {
         let operands = concat.inputs.filter { !$0.isEmpty }
         guard let rank = operands.first.flatMap({ shapes.shape(of: $0)?.count }),
               let axis = ShapeOps.axis(concat.attribute("axis")?.intValue ?? 0, rank: rank) else {

@@ -11,7 +11,7 @@ import GhostIR
 /// `RuleDriver` owns everything around them: the index, the editor, conflicts between sites of
 /// one sweep, the log, and (through `PassPipeline`) the fixed point. A rule file holds its math,
 /// its match, its checks and its rewrite.
-protocol RewriteRule: GraphPass {
+protocol RewriteRule: SharingPass {
     associatedtype Site: RuleSite
     associatedtype Checked
 
@@ -55,17 +55,33 @@ struct NodeSite: RuleSite {
     var claimed: [Int] { others + [anchor] }
 }
 
+extension RewriteRule {
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        try RuleDriver.run(self, on: &graph, log: &log, facts: facts)
+    }
+}
+
 enum RuleDriver {
+    /// One sweep of `rule` over `graph` with facts of its own (a rule run outside a pipeline).
+    static func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        try run(rule, on: &graph, log: &log, facts: GraphFacts())
+    }
+
     /// One sweep of `rule` over `graph`: every site matched, checked, and rewritten unless a
     /// node it needs is already claimed by another rewrite of this sweep (that site is logged
-    /// as a conflict and the pipeline's next round takes it).
-    static func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        if !rule.anchorOperators.isEmpty,
-           !graph.nodes.contains(where: { $0.domain.isEmpty && rule.anchorOperators.contains($0.opType) }) {
+    /// as a conflict and the pipeline's next round takes it). A graph without the rule's anchor
+    /// operators costs a census lookup; the index is the one `facts` holds for this graph.
+    static func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        if !rule.anchorOperators.isEmpty, !facts.census(of: graph).containsAny(rule.anchorOperators) {
             return
         }
-        let index = GraphIndex(graph)
-        var editor = GraphEditor(graph)
+        guard let edits = try sweep(rule, facts.index(of: graph), log: &log) else { return }
+        facts.invalidate()
+        edits.apply(to: &graph)
+    }
+
+    private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog) throws(PassError) -> GraphEdits? {
+        var editor = GraphEditor(index)
         var rewrote = false
         for site in rule.match(index) {
             let anchor = index.name(site.anchor)
@@ -86,6 +102,6 @@ enum RuleDriver {
                 rewrote = true
             }
         }
-        if rewrote { graph = editor.finish() }
+        return rewrote ? editor.finish() : nil
     }
 }

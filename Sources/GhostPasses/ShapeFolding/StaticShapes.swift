@@ -403,3 +403,26 @@ struct StaticShapes {
         return result
     }
 }
+
+/// `StaticShapes` of an index, inferred on first use: a pass whose candidates never ask (a
+/// Concat of one input, a Transpose with its perm) does not pay for inference over the whole
+/// graph. Inference reads only the index, so when it runs does not change what it finds.
+final class LazyStaticShapes {
+    private let index: GraphIndex
+    private var inferred: StaticShapes?
+
+    init(_ index: GraphIndex) {
+        self.index = index
+    }
+
+    var shapes: StaticShapes {
+        if let inferred { return inferred }
+        let shapes = StaticShapes(index)
+        inferred = shapes
+        return shapes
+    }
+
+    func shape(of value: String) -> [Dim]? { shapes.shape(of: value) }
+
+    var types: [String: ElementType] { shapes.types }
+}

@@ -1,0 +1,88 @@
+import GhostIR
+
+/// What the passes of one pipeline run know about the graph as it stands — its operator census
+/// and its `GraphIndex` — each made on first use and dropped when a pass changes the graph.
+///
+/// A pass that rewrites nothing hands the next one the very graph it was given, so on a large
+/// graph most passes of a round read the census and index the previous pass made instead of
+/// scanning the nodes again: a pass whose operators are absent costs one dictionary lookup, and
+/// the passes of a round that find nothing share one index build.
+///
+/// A pass that changes the graph calls `invalidate()` before it applies its edits: the cached
+/// index holds a copy of the graph, and dropping it first lets the edits mutate the pipeline's
+/// graph in place (no copy of the node list or the initializer table per pass).
+final class GraphFacts {
+    private var cachedIndex: GraphIndex?
+    private var cachedCensus: OperatorCensus?
+    /// The node list the census was taken of; the census holds no copy of the graph, so this
+    /// keeps that list alive, which makes an identity check a sound staleness test (a mutation
+    /// of a shared array buffer copies it first).
+    private var censusNodes: [Node] = []
+
+    init() {}
+
+    /// The index of `graph`, built now unless the cached one is of this graph.
+    func index(of graph: Graph) -> GraphIndex {
+        if let cachedIndex, Self.sameNodes(cachedIndex.graph.nodes, graph.nodes),
+           cachedIndex.graph.initializers.count == graph.initializers.count {
+            return cachedIndex
+        }
+        let index = GraphIndex(graph)
+        cachedIndex = index
+        return index
+    }
+
+    /// The index, if one of `graph` is cached (a pass that can do without one asks this).
+    func cachedIndex(of graph: Graph) -> GraphIndex? {
+        guard let cachedIndex, Self.sameNodes(cachedIndex.graph.nodes, graph.nodes) else { return nil }
+        return cachedIndex
+    }
+
+    /// ONNX-domain operator counts of `graph`.
+    func census(of graph: Graph) -> OperatorCensus {
+        if let cachedCensus, Self.sameNodes(censusNodes, graph.nodes) { return cachedCensus }
+        let census = OperatorCensus(graph.nodes)
+        cachedCensus = census
+        censusNodes = graph.nodes
+        return census
+    }
+
+    /// Forgets everything: the graph is about to change.
+    func invalidate() {
+        cachedIndex = nil
+        cachedCensus = nil
+        censusNodes = []
+    }
+
+    /// Whether two node lists are one array buffer (so, while either holder keeps it, the same
+    /// nodes). Empty lists compare equal.
+    private static func sameNodes(_ a: [Node], _ b: [Node]) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+    }
+}
+
+/// How many nodes of each ONNX-domain operator a graph has: one sweep, so that every pass can
+/// tell in one lookup whether its operators occur at all.
+struct OperatorCensus {
+    private var counts: [String: Int] = [:]
+
+    init(_ nodes: [Node]) {
+        for node in nodes where node.domain.isEmpty { counts[node.opType, default: 0] += 1 }
+    }
+
+    func count(_ opType: String) -> Int { counts[opType] ?? 0 }
+
+    func contains(_ opType: String) -> Bool { counts[opType] != nil }
+
+    func containsAny(_ opTypes: Set<String>) -> Bool {
+        opTypes.contains { counts[$0] != nil }
+    }
+}
+
+/// A pass that takes the pipeline's shared `GraphFacts` (every pass of the default pipeline).
+/// `run(on:log:)` of such a pass runs it with facts of its own.
+protocol SharingPass: GraphPass {
+    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError)
+}
