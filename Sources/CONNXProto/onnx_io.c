@@ -77,7 +77,7 @@ enum { ARENA_ALIGN = 16, HUGE_PAGE = 2 << 20, HUGE_LIMIT = 32 << 20 };
 
 typedef struct ArenaChunk {
     struct ArenaChunk *next;
-    uint8_t *base;   // the mapping (2 MiB aligned)
+    uint8_t *base;   // the mapping (2 MiB aligned when advised for huge pages)
     size_t size;     // its length
     size_t used;
 } ArenaChunk;
@@ -90,10 +90,27 @@ struct GhostUnpackedModel {
     int failed;
 };
 
-// A 2 MiB-aligned anonymous mapping of at least `size` bytes (rounded up to 2 MiB), advised for
-// huge pages when `huge`; NULL when the system refuses.
-static uint8_t *map_aligned(size_t *size, int huge) {
+// An anonymous mapping of at least `size` bytes (rounded up to 2 MiB); NULL when the system
+// refuses. With `huge` it is 2 MiB-aligned and advised for huge pages (a few faults each).
+// With `populate` its pages are made by the mmap itself: the later (8 MiB) chunks are only mapped
+// when the previous one is full, so they are filled front to back straight away, and faulting a
+// 200k-node model's ~200 MB of them in one call each costs a fraction of 50k separate page
+// faults. The first chunk is sized from the file and may be partly unused: it faults as touched,
+// so its unused tail never counts in the resident size.
+static uint8_t *map_aligned(size_t *size, int huge, int populate) {
     size_t length = (*size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (!huge) {
+        int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#ifdef MAP_POPULATE
+        if (populate) flags |= MAP_POPULATE;
+#else
+        (void)populate;
+#endif
+        uint8_t *plain = mmap(NULL, length, PROT_READ | PROT_WRITE, flags, -1, 0);
+        if (plain == MAP_FAILED) return NULL;
+        *size = length;
+        return plain;
+    }
     uint8_t *raw = mmap(NULL, length + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return NULL;
     uintptr_t start = ((uintptr_t)raw + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
@@ -101,9 +118,7 @@ static uint8_t *map_aligned(size_t *size, int huge) {
     if (head > 0) munmap(raw, head);
     if (tail > 0) munmap((uint8_t *)start + length, tail);
 #ifdef MADV_HUGEPAGE
-    if (huge) madvise((void *)start, length, MADV_HUGEPAGE);
-#else
-    (void)huge;
+    madvise((void *)start, length, MADV_HUGEPAGE);
 #endif
     *size = length;
     return (uint8_t *)start;
@@ -117,7 +132,7 @@ static void *arena_alloc(void *data, size_t size) {
         size_t length = size > arena->next_size ? size : arena->next_size;
         ArenaChunk *fresh = malloc(sizeof(ArenaChunk));
         int huge = arena->mapped + length <= HUGE_LIMIT;
-        uint8_t *base = fresh ? map_aligned(&length, huge) : NULL;
+        uint8_t *base = fresh ? map_aligned(&length, huge, chunk != NULL) : NULL;
         if (base == NULL) {
             free(fresh);
             arena->failed = 1;

@@ -2,37 +2,35 @@ import Foundation
 import GhostIR
 
 /// Writes .gwt files (docs/gwt-format.md): deterministic, atomic, in one pass over the weights,
-/// which are streamed from their storage (never gathered into one copy of the model).
+/// which are streamed from their storage (never gathered into one copy of the model), and the
+/// graph section streamed from the graph (never built as records or as one text).
 public enum GWTWriter {
     public static func write(_ graph: Graph, metadata: GWTMetadata, to path: String) throws(GWTFormatError) {
-        var encoder = GraphDocumentEncoder()
-        let document = encoder.encode(graph)
-        let metadataJSON = metadata.json()
-        let graphJSON = document.json()
-
-        // Layout: header, table, then the sections, each at a multiple of 64.
-        let tableOffset = GWTLayout.headerSize
-        let metadataOffset = GWTLayout.aligned(tableOffset + 3 * GWTLayout.sectionEntrySize)
-        let graphOffset = GWTLayout.aligned(metadataOffset + metadataJSON.count)
-        let dataOffset = GWTLayout.aligned(graphOffset + graphJSON.count)
-        let dataLength = encoder.dataSectionLength
-        let fileLength = dataOffset + dataLength
-
-        // The data section's crc32 is computed on another core while the file is written; the
-        // header and section table, which hold it, are written over their placeholder last.
-        let records = document.initializers + document.attributeTensors
-        let tensors = encoder.dataTensors
+        let layout = DataSectionLayout(graph)
+        // The data section's crc32 is computed on another core while the JSON and the file are
+        // written; reading each tensor's bytes there also computes the deferred weights of the
+        // passes before the writer below needs them (a weight is computed once, by whichever
+        // side reads it first). The header and section table, which hold the checksums, are
+        // written over their placeholder last.
         let dataChecksum = BackgroundWork {
             var checksum = StreamingCRC32()
             var position = 0
-            for (tensor, record) in zip(tensors, records) {
-                checksum.update(zeros: Int(record.offset) - position)
+            for (tensor, offset) in zip(layout.tensors, layout.offsets) {
+                checksum.update(zeros: offset - position)
                 checksum.update(tensor.storage.bytes)
-                position = Int(record.offset) + tensor.byteCount
+                position = offset + tensor.byteCount
             }
             return checksum.value
         }
         defer { _ = try? dataChecksum.value() }
+        let metadataJSON = metadata.json()
+
+        // Layout: header, table, then the sections, each at a multiple of 64. The graph section
+        // is streamed, so its length (and the data section's offset) is known once it is written.
+        let tableOffset = GWTLayout.headerSize
+        let metadataOffset = GWTLayout.aligned(tableOffset + 3 * GWTLayout.sectionEntrySize)
+        let graphOffset = GWTLayout.aligned(metadataOffset + metadataJSON.count)
+        let dataLength = layout.length
         // Sections are appended through a buffer that coalesces small tensors into large writes.
         do {
             let file = try PendingFile(destination: path)
@@ -40,10 +38,17 @@ public enum GWTWriter {
             try output.append(zeros: metadataOffset)
             try output.append(metadataJSON)
             try output.append(zeros: graphOffset - output.position)
-            try output.append(graphJSON)
+            var graphCRC = StreamingCRC32()
+            try GraphSectionWriter(graph: graph, layout: layout).write { (piece: UnsafeRawBufferPointer) throws(FileOutputError) in
+                graphCRC.update(piece)
+                try output.append(piece)
+            }
+            let graphLength = output.position - graphOffset
+            let dataOffset = GWTLayout.aligned(output.position)
+            let fileLength = dataOffset + dataLength
             try output.append(zeros: dataOffset - output.position)
-            for (tensor, record) in zip(tensors, records) {
-                try output.append(zeros: dataOffset + Int(record.offset) - output.position)
+            for (tensor, offset) in zip(layout.tensors, layout.offsets) {
+                try output.append(zeros: dataOffset + offset - output.position)
                 try output.append(tensor.storage.bytes)
             }
             try output.flush()
@@ -52,7 +57,7 @@ public enum GWTWriter {
             var table = LittleEndianWriter()
             for (kind, offset, length, crc) in [
                 (GWTLayout.Kind.metadata, metadataOffset, metadataJSON.count, GWTLayout.crc32(metadataJSON)),
-                (.graph, graphOffset, graphJSON.count, GWTLayout.crc32(graphJSON)),
+                (.graph, graphOffset, graphLength, graphCRC.value),
                 (.tensorData, dataOffset, dataLength, dataCRC),
             ] {
                 table.append(kind.rawValue)

@@ -177,15 +177,27 @@ public struct GWTMetadata: Codable, Equatable, Sendable {
 
 /// dtype names of the format, and the IR element types they stand for.
 enum DTypeName {
-    static let byType: [ElementType: String] = [
-        .float32: "float32", .float64: "float64", .int64: "int64", .int32: "int32", .int16: "int16",
-        .int8: "int8", .uint8: "uint8", .uint16: "uint16", .uint32: "uint32", .uint64: "uint64", .bool: "bool",
-    ]
+    static let byType: [ElementType: String] = Dictionary(uniqueKeysWithValues: ElementType.allCases.filter(\.isStorable).map { ($0, valueName($0)) })
     static let byName: [String: ElementType] = Dictionary(uniqueKeysWithValues: byType.map { ($1, $0) })
 
     /// For declared value types, half types (which tensors never hold) keep their own names.
+    /// A switch, not a lookup: the writer names every tensor and value.
     static func valueName(_ type: ElementType) -> String {
-        byType[type] ?? (type == .float16 ? "float16" : "bfloat16")
+        switch type {
+        case .float32: "float32"
+        case .float64: "float64"
+        case .int64: "int64"
+        case .int32: "int32"
+        case .int16: "int16"
+        case .int8: "int8"
+        case .uint8: "uint8"
+        case .uint16: "uint16"
+        case .uint32: "uint32"
+        case .uint64: "uint64"
+        case .bool: "bool"
+        case .float16: "float16"
+        case .bfloat16: "bfloat16"
+        }
     }
 
     static func valueType(_ name: String) -> ElementType? {

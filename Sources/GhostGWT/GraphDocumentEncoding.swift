@@ -3,6 +3,10 @@ import GhostIR
 
 /// Graph → the graph section's JSON document plus the tensors of the data section, laid out
 /// 64-byte aligned: initializers in graph order, then attribute tensors in node order.
+///
+/// The writer streams the same text with `GraphSectionWriter` instead; these records are the
+/// section field for field (what the reader decodes), and the tests hold the streamed text to
+/// theirs, byte for byte.
 struct GraphDocumentEncoder {
     private(set) var dataTensors: [Tensor] = []
     private var dataLength = 0

@@ -6,8 +6,10 @@
 /// a tenth of `fuse`'s time. This writes the bytes directly.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
-    /// Per open container: whether the next element needs a comma before it.
-    private var needsComma: [Bool] = []
+    /// Whether the next element of the innermost open container needs a comma before it, and
+    /// the same for the containers around it (a stack; empty at the top level).
+    private var needsComma = false
+    private var enclosing: [Bool] = []
     /// Set between a key and its value.
     private var afterKey = false
 
@@ -17,23 +19,40 @@ struct JSONWriter {
 
     // MARK: Containers
 
-    mutating func object(_ body: (inout JSONWriter) -> Void) {
+    // Bodies may throw (the streaming graph section drains to the file from inside them); a
+    // body that does not throw makes these non-throwing (E is Never).
+
+    mutating func object<E: Error>(_ body: (inout JSONWriter) throws(E) -> Void) throws(E) {
         open(0x7B)
-        body(&self)
+        try body(&self)
         close(0x7D)
     }
 
-    mutating func array(_ body: (inout JSONWriter) -> Void) {
+    mutating func array<E: Error>(_ body: (inout JSONWriter) throws(E) -> Void) throws(E) {
         open(0x5B)
-        body(&self)
+        try body(&self)
         close(0x5D)
     }
 
     /// An array with one element per item.
-    mutating func array<Items: Sequence>(_ items: Items, _ element: (inout JSONWriter, Items.Element) -> Void) {
-        array { writer in
-            for item in items { element(&writer, item) }
+    mutating func array<Items: Sequence, E: Error>(_ items: Items, _ element: (inout JSONWriter, Items.Element) throws(E) -> Void) throws(E) {
+        open(0x5B)
+        for item in items { try element(&self, item) }
+        close(0x5D)
+    }
+
+    /// The bytes written so far, handed to `sink` and then forgotten (the capacity is kept), so a
+    /// large section can go to its file in pieces. Only whole values have been written whenever
+    /// the caller drains between elements, and the comma state is kept, so the concatenation of
+    /// the pieces is the text a single writer would have made.
+    mutating func drain<E: Error>(into sink: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        guard !bytes.isEmpty else { return }
+        let result: Result<Void, E> = bytes.withUnsafeBytes { buffer in
+            do throws(E) { try sink(buffer) } catch { return .failure(error) }
+            return .success(())
         }
+        try result.get()
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Writes `"name":`; the next value written is the key's value.
@@ -91,11 +110,12 @@ struct JSONWriter {
     private mutating func open(_ bracket: UInt8) {
         separate()
         bytes.append(bracket)
-        needsComma.append(false)
+        enclosing.append(needsComma)
+        needsComma = false
     }
 
     private mutating func close(_ bracket: UInt8) {
-        needsComma.removeLast()
+        needsComma = enclosing.popLast() ?? false
         bytes.append(bracket)
     }
 
@@ -105,9 +125,9 @@ struct JSONWriter {
             afterKey = false
             return
         }
-        guard let last = needsComma.indices.last else { return }
-        if needsComma[last] { bytes.append(0x2C) }
-        needsComma[last] = true
+        guard !enclosing.isEmpty else { return }
+        if needsComma { bytes.append(0x2C) }
+        needsComma = true
     }
 
     /// The decimal digits of `value`, as `String(value)` spells them, without making a string
@@ -133,15 +153,24 @@ struct JSONWriter {
 
     /// A JSON string literal: quote, backslash and control characters escaped; everything else,
     /// including "/" and non-ASCII text, as its UTF-8 bytes. Names almost never need escaping,
-    /// so a string without such bytes is appended whole.
+    /// so a string without such bytes is appended whole, from its contiguous UTF-8 (no
+    /// per-character iteration through the String API).
     private mutating func quoted(_ value: String) {
-        bytes.append(0x22)
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            bytes.append(contentsOf: value.utf8)
+        var value = value
+        value.withUTF8 { utf8 in
             bytes.append(0x22)
-            return
+            if utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                escaped(utf8)
+            } else {
+                bytes.append(contentsOf: utf8)
+            }
+            bytes.append(0x22)
         }
-        for byte in value.utf8 {
+    }
+
+    private mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        let digits: StaticString = "0123456789abcdef"
+        for byte in utf8 {
             switch byte {
             case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
             case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
@@ -151,11 +180,10 @@ struct JSONWriter {
             case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
             case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
             case 0x00..<0x20:
-                let digits: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+                let hex = digits.utf8Start
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
             default: bytes.append(byte)
             }
         }
-        bytes.append(0x22)
     }
 }

@@ -195,6 +195,16 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
 
     public func makeIterator() -> Iterator { Iterator(entries: entries) }
 
+    /// Positions run from 0 to `slotCount` in insertion order; a removed entry leaves an empty
+    /// slot. For sweeps that follow the insertion order (see `GraphVerifier`).
+    var slotCount: Int { entries.count }
+
+    /// The name in slot `position` (nil for an empty slot or a position out of range).
+    func name(inSlot position: Int) -> String? {
+        guard position >= 0, position < entries.count else { return nil }
+        return entries[position]?.name
+    }
+
     public static func == (lhs: InitializerTable, rhs: InitializerTable) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var left = lhs.makeIterator(), right = rhs.makeIterator()

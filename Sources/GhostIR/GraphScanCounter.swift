@@ -17,6 +17,9 @@ package final class GraphScanCounter: @unchecked Sendable {
     package private(set) var verifierSteps = 0
     /// Verifier calls that needed the rule-by-rule examination (a defect, or nodes out of order).
     package private(set) var detailedVerifications = 0
+    /// Node inputs the quick sweep had to look up in a hash table (neither a recent output nor
+    /// the next weight in the initializers' order).
+    package private(set) var verifierInputLookups = 0
 
     package init() {}
 
@@ -29,9 +32,10 @@ package final class GraphScanCounter: @unchecked Sendable {
         indexBuilds += 1
     }
 
-    package func recordVerification(steps: Int, detailed: Bool) {
+    package func recordVerification(steps: Int, inputLookups: Int = 0, detailed: Bool) {
         verifications += 1
         verifierSteps += steps
+        verifierInputLookups += inputLookups
         if detailed { detailedVerifications += 1 }
     }
 }

@@ -11,12 +11,13 @@ public enum GraphVerifier {
     ///
     /// This runs at load and after every rewriting pass, so the common case (a well-formed graph
     /// whose node list is in topological order, as the passes keep it) is one sweep with one
-    /// dictionary insert per node output and one or two lookups per node input; only a graph
+    /// dictionary insert per node output and, for a node input, a comparison with the last few
+    /// outputs and the next weights, or else one or two lookups; only a graph
     /// that fails it is examined again, rule by rule, to describe every defect.
     public static func defects(in graph: Graph) -> [GraphValidationError] {
-        var steps = 0
-        let quick = isWellFormedInOrder(graph, steps: &steps)
-        GraphScanCounter.current?.recordVerification(steps: steps, detailed: !quick)
+        var steps = 0, lookups = 0
+        let quick = isWellFormedInOrder(graph, steps: &steps, lookups: &lookups)
+        GraphScanCounter.current?.recordVerification(steps: steps, inputLookups: lookups, detailed: !quick)
         if quick { return typeMismatches(in: graph) }
         return describedDefects(in: graph)
     }
@@ -24,7 +25,7 @@ public enum GraphVerifier {
     /// Whether rules 1–4 hold with every node reading only values defined before it: then the
     /// list is a topological order, so the graph is acyclic. False says nothing about which
     /// rule failed (a well-formed graph listed out of order fails it too).
-    private static func isWellFormedInOrder(_ graph: Graph, steps: inout Int) -> Bool {
+    private static func isWellFormedInOrder(_ graph: Graph, steps: inout Int, lookups: inout Int) -> Bool {
         let initializers = graph.initializers
         // Graph inputs and the outputs of the nodes swept so far; initializers are looked up in
         // their own table rather than copied in here.
@@ -33,20 +34,58 @@ public enum GraphVerifier {
         for input in graph.inputs where !initializers.contains(input.name) {
             guard defined.insert(input.name).inserted else { return false }
         }
+        // Most inputs are found without hashing (at 200k nodes the hash tables outgrow the
+        // caches, and each lookup is a cache miss): an activation is usually the output of one
+        // of the last few nodes, and exporters list the weights in the order the nodes read them,
+        // so the next weight is usually in the initializer slot after the last one matched. Both
+        // guesses are only shortcuts to "defined"; a miss falls back to the tables.
+        var recent = RecentNames()
+        var nextSlot = 0
+        let slotCount = initializers.slotCount
+        func isNextWeight(_ name: String) -> Bool {
+            var slot = nextSlot
+            let end = min(slot + 4, slotCount)
+            while slot < end {
+                if initializers.name(inSlot: slot) == name {
+                    nextSlot = slot + 1
+                    return true
+                }
+                slot += 1
+            }
+            return false
+        }
         for node in graph.nodes {
             steps += node.inputs.count + node.outputs.count
             for input in node.inputs where !input.isEmpty {
+                if recent.contains(input) || isNextWeight(input) { continue }
+                lookups += 1
                 // Weights outnumber activations among the inputs: look in the table first.
                 guard initializers.contains(input) || defined.contains(input) else { return false }
             }
             for output in node.outputs where !output.isEmpty {
                 guard !initializers.contains(output), defined.insert(output).inserted else { return false }
+                recent.add(output)
             }
         }
         for output in graph.outputs {
             guard defined.contains(output.name) || initializers.contains(output.name) else { return false }
         }
         return true
+    }
+
+    /// The last few node outputs of a sweep, compared by equality before any hashing.
+    private struct RecentNames {
+        private var names = ["", "", "", ""]
+        private var next = 0
+
+        func contains(_ name: String) -> Bool {
+            names[0] == name || names[1] == name || names[2] == name || names[3] == name
+        }
+
+        mutating func add(_ name: String) {
+            names[next] = name
+            next = (next + 1) & 3
+        }
     }
 
     /// Rule 5 alone.

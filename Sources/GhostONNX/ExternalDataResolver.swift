@@ -11,12 +11,16 @@ import GhostIR
 ///   `length`, when given, must equal the tensor's byte size;
 /// - `offset + size` must lie within the file.
 /// Each file is mapped once; tensors view the mapping, so external weights are never copied.
-final class ExternalDataResolver {
+/// Initializers and node attributes are decoded on two threads: one lock guards the state.
+final class ExternalDataResolver: @unchecked Sendable {
     private let file: String
     private let directory: String
+    private let lock = NSLock()
     private var mapped: [String: MappedFile] = [:]
+    private var referenced: [String: Int] = [:]
+
     /// Locations used, with the number of bytes referenced in each.
-    private(set) var referencedBytes: [String: Int] = [:]
+    var referencedBytes: [String: Int] { lock.withLock { referenced } }
 
     init(modelPath: String) {
         file = modelPath
@@ -24,6 +28,8 @@ final class ExternalDataResolver {
     }
 
     func bytes(for tensor: String, entries: [(key: String, value: String)], byteCount: Int) throws(ONNXLoadError) -> (UnsafeRawBufferPointer, AnyObject) {
+        lock.lock()
+        defer { lock.unlock() }
         func fail(_ problem: String) -> ONNXLoadError { .externalData(file: file, tensor: tensor, problem: problem) }
         var values: [String: String] = [:]
         for entry in entries { values[entry.key] = entry.value }
@@ -53,7 +59,7 @@ final class ExternalDataResolver {
         guard !overflow, end <= mapping.bytes.count else {
             throw fail("bytes \(offset)..<\(overflow ? "overflow" : String(end)) lie outside '\(location)', which has \(mapping.bytes.count) bytes")
         }
-        referencedBytes[location, default: 0] += byteCount
+        referenced[location, default: 0] += byteCount
         let slice = byteCount == 0 ? UnsafeRawBufferPointer(start: nil, count: 0)
             : UnsafeRawBufferPointer(rebasing: mapping.bytes[offset..<end])
         return (slice, mapping)

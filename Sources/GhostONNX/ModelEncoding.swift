@@ -41,7 +41,7 @@ struct ModelEncoder {
         message.pointee.name = arena.string(graph.name)
         message.pointee.doc_string = arena.string(graph.docString)
         (message.pointee.n_node, message.pointee.node) = list(graph.nodes, node)
-        (message.pointee.n_initializer, message.pointee.initializer) = list(Array(graph.initializers)) {
+        (message.pointee.n_initializer, message.pointee.initializer) = list(graph.initializers, count: graph.initializers.count) {
             tensor($0.tensor, name: $0.name, placement: layout?.placements[$0.name])
         }
         (message.pointee.n_input, message.pointee.input) = list(graph.inputs, value)
@@ -132,7 +132,7 @@ struct ModelEncoder {
         message.pointee.name = arena.string(name)
         message.pointee.has_data_type = 1
         message.pointee.data_type = tensor.elementType.rawValue
-        (message.pointee.n_dims, message.pointee.dims) = arena.array(tensor.shape.map(Int64.init))
+        (message.pointee.n_dims, message.pointee.dims) = arena.int64s(tensor.shape)
         if let placement, let layout {
             message.pointee.has_data_location = 1
             message.pointee.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL
@@ -193,8 +193,21 @@ struct ModelEncoder {
         return message
     }
 
-    /// A repeated message field built from `items`.
+    /// A repeated message field built from `items`, straight into the arena.
     private func list<Item, Message>(_ items: [Item], _ build: (Item) -> UnsafeMutablePointer<Message>) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Message>?>?) {
-        arena.array(items.map { Optional(build($0)) })
+        list(items, count: items.count, build)
+    }
+
+    /// `count` is the number of elements `items` has (a sequence cannot say so itself).
+    private func list<Items: Sequence, Message>(_ items: Items, count: Int, _ build: (Items.Element) -> UnsafeMutablePointer<Message>) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Message>?>?) {
+        guard count > 0 else { return (0, nil) }
+        let pointers = arena.allocate(UnsafeMutablePointer<Message>?.self, count: count)
+        var filled = 0
+        for item in items {
+            guard filled < count else { break }
+            pointers[filled] = build(item)
+            filled += 1
+        }
+        return (filled, filled > 0 ? pointers : nil)
     }
 }

@@ -56,6 +56,12 @@ public enum ONNXModelLoader {
     }
 }
 
+/// A value handed to another thread that the compiler cannot prove safe to share: protobuf-c
+/// message pointers (read only after unpacking) and the decoders that read them.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
 /// ModelProto/GraphProto → Graph, then the structural checks of `GraphVerifier`.
 struct GraphDecoder {
     let file: String
@@ -77,21 +83,51 @@ struct GraphDecoder {
             properties: entries(model.metadata_props, model.n_metadata_props).map { MetadataProperty(key: $0.key, value: $0.value) })
 
         let tensors = TensorDecoder(file: file, owner: owner, externalData: externalData)
+        // Nodes are decoded on another core while the initializers are decoded here: the two
+        // share nothing but the external-data resolver, which locks. Errors are reported as a
+        // sequential decode would: an initializer's first, then the first node's.
+        let nodeDecoder = NodeDecoder(file: file, tensors: tensors)
+        let nodeList = UncheckedSendable(value: (decoder: nodeDecoder, base: graphProto.node, count: graphProto.n_node))
+        let decodedNodes = BackgroundWork { () -> Result<[Node], ONNXLoadError> in
+            let (decoder, base, count) = nodeList.value
+            var nodes: [Node] = []
+            nodes.reserveCapacity(count)
+            do throws(ONNXLoadError) {
+                for (index, proto) in messages(base, count).enumerated() {
+                    nodes.append(try decoder.decode(proto, index: index))
+                }
+            } catch {
+                return .failure(error)
+            }
+            return .success(nodes)
+        }
+        func collectNodes() throws(ONNXLoadError) -> [Node] {
+            do {
+                return try decodedNodes.value().get()
+            } catch let error as ONNXLoadError {
+                throw error
+            } catch {
+                // The work returns its errors as values; nothing else can arrive here.
+                throw .invalidNode(file: file, node: "", problem: "node decoding stopped: \(error)")
+            }
+        }
         var initializers = InitializerTable()
         initializers.reserveCapacity(graphProto.n_initializer)
         for proto in messages(graphProto.initializer, graphProto.n_initializer) {
             let name = text(proto.pointee.name)
-            let tensor = try tensors.decode(proto, name: name)
+            let tensor: Tensor
+            do {
+                tensor = try tensors.decode(proto, name: name)
+            } catch {
+                _ = try? decodedNodes.value()  // the node work reads the message: let it finish first
+                throw error
+            }
             guard initializers.insertNew(tensor, named: name) else {
+                _ = try? decodedNodes.value()
                 throw .invalidGraph(file: file, defect: .duplicateDefinition(value: name, definedBy: ["initializer", "initializer"]))
             }
         }
-        let nodeDecoder = NodeDecoder(file: file, tensors: tensors)
-        var nodes: [Node] = []
-        nodes.reserveCapacity(graphProto.n_node)
-        for (index, proto) in messages(graphProto.node, graphProto.n_node).enumerated() {
-            nodes.append(try nodeDecoder.decode(proto, index: index))
-        }
+        let nodes = try collectNodes()
         let graph = Graph(
             name: text(graphProto.name),
             inputs: try values(graphProto.input, graphProto.n_input, tensorsOnly: true),

@@ -68,6 +68,14 @@ public enum ONNXWriter {
                 layout = ExternalLayout(graph: graph, threshold: threshold, location: location)
                 dataFile = try PendingFile(destination: PathText.join(PathText.directory(of: path), location))
             }
+            // Deferred weights (the passes' results) are computed on another core while the
+            // node messages are built; the initializer messages, built after them, then find
+            // them ready (a weight is computed once, by whichever side reads it first).
+            let initializers = graph.initializers
+            let resolving = BackgroundWork {
+                for entry in initializers where !entry.tensor.storage.isComputed { _ = entry.tensor.storage.bytes }
+            }
+            defer { _ = try? resolving.value() }
             let message = ModelEncoder(arena: arena, layout: layout).model(graph)
             let status = message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) {
                 ghost_onnx_pack_to_fd($0, modelFile.fileDescriptor)
