@@ -146,20 +146,18 @@ public struct Verifier: Sendable {
 
     private func observe(_ graph: Graph, _ inputs: [String: Tensor], label: String, keeping: Set<String>,
                          summarizer: ValueSummarizer) throws(VerifyError) -> ObservedRun {
-        do {
-            return try executor.observe(graph, inputs: inputs, keeping: keeping, summarizer: summarizer)
-        } catch let error as VerifyError {
-            throw error
-        } catch let error as CodedError {
-            throw .cannotRun(graph: label, code: error.code, message: error.localizedDescription)
-        } catch {
-            throw .execution(graph: label, message: error.localizedDescription)
-        }
+        try executing(label) { try executor.observe(graph, inputs: inputs, keeping: keeping, summarizer: summarizer) }
     }
 
     private func run(_ graph: Graph, _ inputs: [String: Tensor], label: String, intermediates: Bool) throws(VerifyError) -> [String: Tensor] {
+        try executing(label) { try executor.execute(graph, inputs: inputs, intermediates: intermediates) }
+    }
+
+    /// Runs the executor on the graph called `label`, giving its failure as a VerifyError: a coded
+    /// error keeps its code (exit 2, the input cannot be run), anything else is an execution failure.
+    private func executing<Result>(_ label: String, _ body: () throws -> Result) throws(VerifyError) -> Result {
         do {
-            return try executor.execute(graph, inputs: inputs, intermediates: intermediates)
+            return try body()
         } catch let error as VerifyError {
             throw error
         } catch let error as CodedError {

@@ -12,24 +12,15 @@ import GhostIR
 /// **Conditions**: the sizes the decision depends on are known (`StaticShapes`; a full `:` range
 /// is a no-op on any size, even a symbolic one); Pad's pads and Reshape/Expand's shape are
 /// constants.
-public struct EliminateNoopOps: SharingPass {
+public struct EliminateNoopOps: SweepPass {
     public let name = "eliminate-noop-ops"
     private static let candidates: Set<String> = ["Slice", "Reshape", "Expand", "Transpose", "Pad", "Cast", "Concat"]
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try run(on: &graph, log: &log, facts: GraphFacts())
-    }
+    var sweptOperators: Set<String> { Self.candidates }
 
-    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
-        guard facts.census(of: graph).containsAny(Self.candidates) else { return }
-        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
-        facts.invalidate()
-        edits.apply(to: &graph)
-    }
-
-    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+    func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
         let shapes = LazyStaticShapes(index)
         var editor = GraphEditor(index)
         var rewrote = false

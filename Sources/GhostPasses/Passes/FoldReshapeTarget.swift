@@ -11,23 +11,14 @@ import GhostIR
 /// > 0, so Reshape's −1 resolves to s·Π/Π = s for every value of s (0 included); no known entry is
 /// 0 (which would copy a dimension). This is how a dynamic-batch channel shuffle (ShuffleNetV2)
 /// loses its Shape/Gather/Unsqueeze/Concat chain.
-public struct FoldReshapeTarget: SharingPass {
+public struct FoldReshapeTarget: SweepPass {
     public let name = "fold-reshape-target"
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try run(on: &graph, log: &log, facts: GraphFacts())
-    }
+    var sweptOperators: Set<String> { ["Reshape"] }
 
-    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
-        guard facts.census(of: graph).contains("Reshape") else { return }
-        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
-        facts.invalidate()
-        edits.apply(to: &graph)
-    }
-
-    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+    func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
         let shapes = LazyStaticShapes(index)
         var editor = GraphEditor(index)
         var rewrote = false

@@ -10,23 +10,14 @@ import GhostIR
 /// input dims, initializers, value_info, and forward inference through the operators in front of
 /// the Shape); a selection that includes a symbolic dimension (a dynamic batch) is skipped —
 /// `fold-reshape-target` handles the Reshape it usually feeds. y is not a graph output.
-public struct FoldShape: SharingPass {
+public struct FoldShape: SweepPass {
     public let name = "fold-shape"
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try run(on: &graph, log: &log, facts: GraphFacts())
-    }
+    var sweptOperators: Set<String> { ["Shape"] }
 
-    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
-        guard facts.census(of: graph).contains("Shape") else { return }
-        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
-        facts.invalidate()
-        edits.apply(to: &graph)
-    }
-
-    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+    func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
         let shapes = LazyStaticShapes(index)
         var editor = GraphEditor(index)
         var rewrote = false

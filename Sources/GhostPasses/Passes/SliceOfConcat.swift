@@ -10,23 +10,14 @@ import GhostIR
 ///
 /// **Conditions**: every operand's size along k is known; the slice parameters are constants.
 /// (A Slice keeping the whole Concat is `eliminate-noop-ops`'s.)
-public struct SliceOfConcat: SharingPass {
+public struct SliceOfConcat: SweepPass {
     public let name = "slice-of-concat"
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try run(on: &graph, log: &log, facts: GraphFacts())
-    }
+    var sweptOperators: Set<String> { ["Slice"] }
 
-    func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
-        guard facts.census(of: graph).contains("Slice") else { return }
-        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
-        facts.invalidate()
-        edits.apply(to: &graph)
-    }
-
-    private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
+    func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
         let shapes = LazyStaticShapes(index)
         var editor = GraphEditor(index)
         var rewrote = false
