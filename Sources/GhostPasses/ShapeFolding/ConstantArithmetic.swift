@@ -37,6 +37,18 @@ extension ConstantEvaluator {
         return try make(int64: values, shape: shape)
     }
 
+    /// Steps a C-order index `position` (last axis fastest) to the next element of `shape`;
+    /// after the last element it wraps to all zeros.
+    static func advance(_ position: inout [Int], within shape: [Int]) {
+        var axis = shape.count - 1
+        while axis >= 0 {
+            position[axis] += 1
+            if position[axis] < shape[axis] { return }
+            position[axis] = 0
+            axis -= 1
+        }
+    }
+
     static func broadcastShape(_ a: [Int], _ b: [Int]) throws(FoldFailure) -> [Int] {
         let rank = max(a.count, b.count)
         var shape: [Int] = []
@@ -65,13 +77,7 @@ extension ConstantEvaluator {
             var offset = 0
             for axis in shape.indices { offset += position[axis] * strides[axis] }
             result.append(offset)
-            var axis = shape.count - 1
-            while axis >= 0 {
-                position[axis] += 1
-                if position[axis] < shape[axis] { break }
-                position[axis] = 0
-                axis -= 1
-            }
+            advance(&position, within: shape)
         }
         return result
     }

@@ -272,13 +272,7 @@ enum ConstantEvaluator {
             var offset = 0
             for axis in 0..<data.rank { offset += (first[axis] + position[axis] * steps[axis]) * strides[axis] }
             out.append(contentsOf: source[(offset * width)..<((offset + 1) * width)])
-            var axis = data.rank - 1
-            while axis >= 0 {
-                position[axis] += 1
-                if position[axis] < shape[axis] { break }
-                position[axis] = 0
-                axis -= 1
-            }
+            advance(&position, within: shape)
         }
         return try make(data.elementType, shape: shape, bytes: out)
     }
@@ -312,13 +306,7 @@ enum ConstantEvaluator {
             var offset = 0
             for axis in shape.indices { offset += position[axis] * strides[perm[axis]] }
             out.append(contentsOf: source[(offset * width)..<((offset + 1) * width)])
-            var axis = shape.count - 1
-            while axis >= 0 {
-                position[axis] += 1
-                if position[axis] < shape[axis] { break }
-                position[axis] = 0
-                axis -= 1
-            }
+            advance(&position, within: shape)
         }
         return try make(data.elementType, shape: shape, bytes: out)
     }
