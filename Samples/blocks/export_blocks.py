@@ -28,9 +28,10 @@ OUT = ROOT / "Tests" / "Fixtures" / "blocks"
 SEED = 20261123
 
 
-def randomize_batchnorm(module):
+def randomize_batchnorm(module, kinds=(nn.BatchNorm2d,)):
+    """Non-trivial BN statistics and affine terms on every BN of the given kinds, in module order."""
     for m in module.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, kinds):
             with torch.no_grad():
                 m.running_mean.uniform_(-0.3, 0.3)
                 m.running_var.uniform_(0.5, 2.0)
@@ -247,6 +248,37 @@ def export(module, x, path, dynamo, dynamic_batch=False):
         leftover.unlink()
 
 
+def export_case(module, x, block_id, exporter, expect, write_model):
+    """Writes OUT/<block_id>_<exporter>/ (model.onnx by write_model(path), input.npy, output.npy from
+    ONNX Runtime) and returns the case's manifest entry, with the torch-vs-ORT difference."""
+    name = f"{block_id}_{exporter}"
+    directory = OUT / name
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    path = directory / "model.onnx"
+    write_model(path)
+    np.save(directory / "input.npy", x.numpy())
+    np.save(directory / "output.npy", golden(path, x.numpy()))
+    with torch.no_grad():
+        reference = module(x).numpy()
+    worst = float(np.abs(reference - np.load(directory / "output.npy")).max())
+    counts = {}
+    for node in onnx.load(str(path)).graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    print(f"{name:<40} nodes {sum(counts.values()):>3}  BN {counts.get('BatchNormalization', 0):>2}  torch-vs-ORT {worst:.1e}")
+    return {"id": name, "block": block_id, "file": f"{name}/model.onnx", "exporter": exporter,
+            "input": f"{name}/input.npy", "output": f"{name}/output.npy", "input_shape": list(x.shape),
+            "ops_before": counts, "expect_fused": expect, "torch_vs_ort_max_abs": worst}
+
+
+def write_manifest(filename, script, seed, entries):
+    (OUT / filename).write_text(json.dumps({
+        "script": script, "seed": seed,
+        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
+        "blocks": entries}, indent=1, sort_keys=True) + "\n")
+
+
 def main():
     torch.manual_seed(SEED)
     np.random.seed(SEED)
@@ -258,33 +290,15 @@ def main():
         module = randomize_batchnorm(factory())
         x = torch.from_numpy(np.random.default_rng(SEED).standard_normal(shape).astype(np.float32))
         for exporter in ("torchscript", "dynamo"):
-            name = f"{block_id}_{exporter}"
-            directory = OUT / name
-            directory.mkdir()
-            path = directory / "model.onnx"
-            export(module, x, path, exporter == "dynamo", dynamic_batch=block_id in DYNAMIC_BATCH)
-            np.save(directory / "input.npy", x.numpy())
-            np.save(directory / "output.npy", golden(path, x.numpy()))
-            with torch.no_grad():
-                reference = module(x).numpy()
-            worst = float(np.abs(reference - np.load(directory / "output.npy")).max())
-            counts = {}
-            for node in onnx.load(str(path)).graph.node:
-                counts[node.op_type] = counts.get(node.op_type, 0) + 1
-            manifest.append({"id": name, "block": block_id, "file": f"{name}/model.onnx", "exporter": exporter,
-                             "input": f"{name}/input.npy", "output": f"{name}/output.npy", "input_shape": list(shape),
-                             "ops_before": counts, "expect_fused": expect, "torch_vs_ort_max_abs": worst})
-            print(f"{name:<40} nodes {sum(counts.values()):>3}  BN {counts.get('BatchNormalization', 0):>2}  torch-vs-ORT {worst:.1e}")
+            manifest.append(export_case(module, x, block_id, exporter, expect, lambda path: export(
+                module, x, path, exporter == "dynamo", dynamic_batch=block_id in DYNAMIC_BATCH)))
         if block_id == "repghost_module":
             deploy = RepGhostDeploy(module).eval()
             directory = OUT / "repghost_module_deploy"
             directory.mkdir()
             export(deploy, x, directory / "model.onnx", dynamo=False)
             np.save(directory / "output.npy", golden(directory / "model.onnx", x.numpy()))
-    (OUT / "manifest.json").write_text(json.dumps({
-        "script": "Samples/blocks/export_blocks.py", "seed": SEED,
-        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
-        "blocks": manifest}, indent=1, sort_keys=True) + "\n")
+    write_manifest("manifest.json", "Samples/blocks/export_blocks.py", SEED, manifest)
 
 
 if __name__ == "__main__":

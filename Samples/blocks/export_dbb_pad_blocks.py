@@ -18,33 +18,18 @@ Regenerate: .venv-export/bin/python Samples/blocks/export_dbb_pad_blocks.py (see
 writes only dbb_pad_block_* and manifest_dbb_pad.json; export_blocks.py rewrites the whole
 directory, so after it run export_sequential_blocks.py and then this.
 """
-import json
 import pathlib
-import shutil
 import sys
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from export_blocks import OUT, export, golden  # noqa: E402
+from export_blocks import export, export_case, randomize_batchnorm, write_manifest  # noqa: E402
 
 SEED = 20261202
-
-
-def randomize(module):
-    for m in module.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            with torch.no_grad():
-                m.running_mean.uniform_(-0.3, 0.3)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.6, 1.4)
-                m.bias.uniform_(-0.2, 0.2)
-    return module.eval()
 
 
 class BNAndPad(nn.Module):
@@ -97,35 +82,16 @@ def main():
     torch.manual_seed(SEED)
     manifest = []
     for block_id, factory, shape, expect in BLOCKS:
-        module = randomize(factory())
+        module = randomize_batchnorm(factory())
         x = torch.from_numpy(np.random.default_rng(SEED).standard_normal(shape).astype(np.float32))
         for exporter in ("torchscript", "torchscript_unfolded", "dynamo"):
-            name = f"{block_id}_{exporter}"
-            directory = OUT / name
-            if directory.exists():
-                shutil.rmtree(directory)
-            directory.mkdir(parents=True)
-            path = directory / "model.onnx"
-            if exporter == "dynamo":
-                export(module, x, path, True)
-            else:
-                export_torchscript(module, x, path, folding=exporter == "torchscript")
-            np.save(directory / "input.npy", x.numpy())
-            np.save(directory / "output.npy", golden(path, x.numpy()))
-            with torch.no_grad():
-                reference = module(x).numpy()
-            worst = float(np.abs(reference - np.load(directory / "output.npy")).max())
-            counts = {}
-            for node in onnx.load(str(path)).graph.node:
-                counts[node.op_type] = counts.get(node.op_type, 0) + 1
-            manifest.append({"id": name, "block": block_id, "file": f"{name}/model.onnx", "exporter": exporter,
-                             "input": f"{name}/input.npy", "output": f"{name}/output.npy", "input_shape": list(shape),
-                             "ops_before": counts, "expect_fused": expect, "torch_vs_ort_max_abs": worst})
-            print(f"{name:<28} {counts}  torch-vs-ORT {worst:.1e}")
-    (OUT / "manifest_dbb_pad.json").write_text(json.dumps({
-        "script": "Samples/blocks/export_dbb_pad_blocks.py", "seed": SEED,
-        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
-        "blocks": manifest}, indent=1, sort_keys=True) + "\n")
+            def write_model(path):
+                if exporter == "dynamo":
+                    export(module, x, path, True)
+                else:
+                    export_torchscript(module, x, path, folding=exporter == "torchscript")
+            manifest.append(export_case(module, x, block_id, exporter, expect, write_model))
+    write_manifest("manifest_dbb_pad.json", "Samples/blocks/export_dbb_pad_blocks.py", SEED, manifest)
 
 
 if __name__ == "__main__":

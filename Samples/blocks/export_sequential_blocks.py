@@ -1,6 +1,6 @@
 """Blocks with sequential re-parameterizable branches and linear heads (issue 14 item 1), written
 here from their papers' descriptions and exported with both PyTorch exporters, like
-export_blocks.py (whose export and golden helpers this reuses), into Tests/Fixtures/blocks/ with
+export_blocks.py (whose BN randomization, export, case and manifest helpers this reuses), into Tests/Fixtures/blocks/ with
 their own manifest, manifest_sequential.json (export_blocks.py rewrites manifest.json and the
 directory; run it first, then this).
 
@@ -15,33 +15,18 @@ directory; run it first, then this).
 
 Regenerate: .venv-export/bin/python Samples/blocks/export_sequential_blocks.py (seed 20261201).
 """
-import json
 import pathlib
-import shutil
 import sys
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from export_blocks import OUT, export, golden  # noqa: E402
+from export_blocks import export, export_case, randomize_batchnorm, write_manifest  # noqa: E402
 
 SEED = 20261201
-
-
-def randomize(module):
-    for m in module.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            with torch.no_grad():
-                m.running_mean.uniform_(-0.3, 0.3)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.6, 1.4)
-                m.bias.uniform_(-0.2, 0.2)
-    return module.eval()
 
 
 class DBBBlock(nn.Module):
@@ -120,32 +105,12 @@ def main():
     torch.manual_seed(SEED)
     manifest = []
     for block_id, factory, shape, expect in BLOCKS:
-        module = randomize(factory())
+        module = randomize_batchnorm(factory(), (nn.BatchNorm1d, nn.BatchNorm2d))
         x = torch.from_numpy(np.random.default_rng(SEED).standard_normal(shape).astype(np.float32))
         for exporter in ("torchscript", "dynamo"):
-            name = f"{block_id}_{exporter}"
-            directory = OUT / name
-            if directory.exists():
-                shutil.rmtree(directory)
-            directory.mkdir(parents=True)
-            path = directory / "model.onnx"
-            export(module, x, path, exporter == "dynamo")
-            np.save(directory / "input.npy", x.numpy())
-            np.save(directory / "output.npy", golden(path, x.numpy()))
-            with torch.no_grad():
-                reference = module(x).numpy()
-            worst = float(np.abs(reference - np.load(directory / "output.npy")).max())
-            counts = {}
-            for node in onnx.load(str(path)).graph.node:
-                counts[node.op_type] = counts.get(node.op_type, 0) + 1
-            manifest.append({"id": name, "block": block_id, "file": f"{name}/model.onnx", "exporter": exporter,
-                             "input": f"{name}/input.npy", "output": f"{name}/output.npy", "input_shape": list(shape),
-                             "ops_before": counts, "expect_fused": expect, "torch_vs_ort_max_abs": worst})
-            print(f"{name:<28} {counts}  torch-vs-ORT {worst:.1e}")
-    (OUT / "manifest_sequential.json").write_text(json.dumps({
-        "script": "Samples/blocks/export_sequential_blocks.py", "seed": SEED,
-        "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__},
-        "blocks": manifest}, indent=1, sort_keys=True) + "\n")
+            manifest.append(export_case(module, x, block_id, exporter, expect,
+                                        lambda path: export(module, x, path, exporter == "dynamo")))
+    write_manifest("manifest_sequential.json", "Samples/blocks/export_sequential_blocks.py", SEED, manifest)
 
 
 if __name__ == "__main__":
