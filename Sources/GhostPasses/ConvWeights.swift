@@ -57,10 +57,16 @@ struct ConvWeights: Sendable {
             guard tensor.elementCount == weight.shape[0] else {
                 return .failure(Skip(.convBiasLength, "Conv bias has \(tensor.elementCount) values for \(weight.shape[0]) output channels"))
             }
-            bias = tensor.doubleValues()
+            if tensor.elementType == .float32 || tensor.elementType == .float64 {
+                let values = FloatingValues(tensor)
+                for channel in bias.indices { bias[channel] = values[channel] }
+            } else {
+                bias = tensor.doubleValues()
+            }
         }
         // A weight an earlier rewrite made and nothing has read yet: combine its terms.
-        if let recipe = weight.storage.recipe as? ConvWeights, recipe.shape == weight.shape, recipe.elementType == weight.elementType {
+        if let pending = weight.storage.recipe, let recipe = pending as? ConvWeights, recipe.shape == weight.shape,
+           recipe.elementType == weight.elementType {
             return .success(ConvWeights(terms: recipe.terms, bias: bias, shape: recipe.shape, elementType: recipe.elementType))
         }
         let term = Term(source: .tensor(weight), spatial: Array(weight.shape.dropFirst(2)), factor: nil)

@@ -51,7 +51,11 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
 
     func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> Conversion {
         let alignment = try BranchAlignment.check(site.sum, index: index)
-        let parameters = try site.batchNorms.map { bnIndex throws(Skip) in try BatchNormParameters.read(index.node(bnIndex), index: index).get() }
+        // The alignment read every BN leaf's parameters (and failed with the read's reason if one failed).
+        let parameters = try site.batchNorms.map { bnIndex throws(Skip) in
+            if let parameters = alignment.batchNorms[bnIndex] { return parameters }
+            return try BatchNormParameters.read(index.graph.nodes[bnIndex], index: index).get()
+        }
         let weightType = index.constant(index.node(site.sum.convIndices[0]).inputs[1])?.elementType ?? .float32
         return Conversion(alignment: alignment, parameters: parameters, weightType: weightType)
     }

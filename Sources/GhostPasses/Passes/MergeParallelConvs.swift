@@ -33,7 +33,12 @@ public struct MergeParallelConvs: RewriteRule {
     struct Site: RuleSite {
         let sum: BranchSum
         var anchor: Int { sum.root }
-        var claimed: [Int] { Array(Set(sum.convIndices)).sorted() + sum.tree }
+        /// The Conv branches (each once, in node order), then the tree.
+        var claimed: [Int] {
+            var nodes: [Int] = []
+            for conv in sum.convIndices.sorted() where nodes.last != conv { nodes.append(conv) }
+            return nodes + sum.tree
+        }
     }
 
     struct Merge {

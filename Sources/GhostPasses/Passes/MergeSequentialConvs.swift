@@ -38,11 +38,13 @@ public struct MergeSequentialConvs: RewriteRule {
     /// B (the anchor) reading A's output, which nothing else reads, both Conv or AveragePool, at
     /// least one a Conv.
     func match(_ index: GraphIndex) -> [NodeSite] {
-        index.graph.nodes.indices.compactMap { second in
-            let b = index.node(second)
+        // Nodes are read in place (no copy of each): this runs over every node of the graph.
+        let nodes = index.graph.nodes
+        return nodes.indices.compactMap { second in
             // A stage whose output also feeds something else (a residual Add) is no chain.
-            guard isStage(b), let (first, a) = index.producerNode(of: b.inputs.first ?? ""), isStage(a),
-                  a.isONNX("Conv") || b.isONNX("Conv"), index.consumers[a.outputs[0]] == [second] else { return nil }
+            guard isStage(nodes[second]), let first = index.producer[nodes[second].inputs.first ?? ""], isStage(nodes[first]),
+                  nodes[first].isONNX("Conv") || nodes[second].isONNX("Conv"),
+                  let readers = index.consumers[nodes[first].outputs[0]], readers.count == 1, readers[0] == second else { return nil }
             return NodeSite(anchor: second, others: [first])
         }
     }
