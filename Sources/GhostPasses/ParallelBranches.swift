@@ -78,10 +78,10 @@ struct BranchSum {
     static func find(in index: GraphIndex) -> [BranchSum] {
         let nodes = index.graph.nodes
         var sums: [BranchSum] = []
-        for rootIndex in nodes.indices where isTreeNode(nodes[rootIndex], index: index) {
+        for rootIndex in nodes.indices where isTreeNode(rootIndex, index: index) {
             // Roots only: a node whose sole reader is another tree node belongs to that tree.
-            if let output = nodes[rootIndex].outputs.first, !index.graphOutputs.contains(output),
-               let readers = index.consumers[output], readers.count == 1, isTreeNode(nodes[readers[0]], index: index) {
+            if let output = nodes[rootIndex].outputs.first, !index.isGraphOutput(output),
+               let readers = index.consumers[output], readers.count == 1, isTreeNode(readers[0], index: index) {
                 continue
             }
             sums.append(contentsOf: sites(rootedAt: rootIndex, index: index))
@@ -113,20 +113,20 @@ struct BranchSum {
         return sum.map { [$0] } ?? []
     }
 
-    private static func isAdd(_ node: Node) -> Bool {
-        node.isONNX("Add") && node.inputs.count == 2 && !node.inputs.contains("")
+    /// Two operands, neither omitted.
+    private static func isBinary(_ inputs: [String]) -> Bool {
+        inputs.count == 2 && !inputs.contains("")
     }
 
-    private static func isSub(_ node: Node) -> Bool {
-        node.isONNX("Sub") && node.inputs.count == 2 && !node.inputs.contains("")
-    }
-
-    /// For `Mul(v, c)` or `Mul(c, v)` with c a floating-point constant and v not one: the
-    /// position of v.
-    private static func scaleOperand(of node: Node, index: GraphIndex) -> Int? {
-        guard node.isONNX("Mul"), node.inputs.count == 2, !node.inputs.contains("") else { return nil }
-        let first = index.constant(node.inputs[0]).map(\.elementType.isFloatingPoint) == true
-        let second = index.constant(node.inputs[1]).map(\.elementType.isFloatingPoint) == true
+    /// For `Mul(v, c)` or `Mul(c, v)` (the node at `position`) with c a floating-point constant
+    /// and v not one: the position of v.
+    private static func scaleOperand(of position: Int, index: GraphIndex) -> Int? {
+        let nodes = index.graph.nodes
+        guard nodes[position].domain.isEmpty, nodes[position].opType == "Mul" else { return nil }
+        let inputs = nodes[position].inputs
+        guard isBinary(inputs) else { return nil }
+        let first = index.constant(inputs[0]).map(\.elementType.isFloatingPoint) == true
+        let second = index.constant(inputs[1]).map(\.elementType.isFloatingPoint) == true
         switch (first, second) {
         case (false, true): return 0
         case (true, false): return 1
@@ -134,8 +134,16 @@ struct BranchSum {
         }
     }
 
-    private static func isTreeNode(_ node: Node, index: GraphIndex) -> Bool {
-        isAdd(node) || isSub(node) || scaleOperand(of: node, index: index) != nil
+    /// A two-operand Add or Sub, or a Mul by a constant. Nodes are read field by field, by
+    /// position: passing a node copies it (its eight references), and this runs on every node.
+    private static func isTreeNode(_ position: Int, index: GraphIndex) -> Bool {
+        let nodes = index.graph.nodes
+        guard nodes[position].domain.isEmpty else { return false }
+        switch nodes[position].opType {
+        case "Add", "Sub": return isBinary(nodes[position].inputs)
+        case "Mul": return scaleOperand(of: position, index: index) != nil
+        default: return false
+        }
     }
 
     /// `index.constant(value) != nil` for a value whose producer is known: an initializer, or
@@ -149,13 +157,15 @@ struct BranchSum {
     /// Depth-first over the tree, so operands come out in source order and the root comes last.
     private static func collect(_ nodeIndex: Int, sign: Double, scales: [String], index: GraphIndex,
                                 tree: inout [Int], operands: inout [Operand]) {
-        let node = index.graph.nodes[nodeIndex]
-        if let position = scaleOperand(of: node, index: index) {
-            visit(node.inputs[position], sign: sign, scales: scales + [node.inputs[1 - position]], reader: nodeIndex,
+        let inputs = index.graph.nodes[nodeIndex].inputs
+        if let position = scaleOperand(of: nodeIndex, index: index) {
+            visit(inputs[position], sign: sign, scales: scales + [inputs[1 - position]], reader: nodeIndex,
                   index: index, tree: &tree, operands: &operands)
         } else {
-            visit(node.inputs[0], sign: sign, scales: scales, reader: nodeIndex, index: index, tree: &tree, operands: &operands)
-            visit(node.inputs[1], sign: isSub(node) ? -sign : sign, scales: scales, reader: nodeIndex,
+            // A tree node that is no Mul is an Add or a Sub (of the default domain).
+            let isSub = index.graph.nodes[nodeIndex].opType == "Sub"
+            visit(inputs[0], sign: sign, scales: scales, reader: nodeIndex, index: index, tree: &tree, operands: &operands)
+            visit(inputs[1], sign: isSub ? -sign : sign, scales: scales, reader: nodeIndex,
                   index: index, tree: &tree, operands: &operands)
         }
         tree.append(nodeIndex)
@@ -166,7 +176,7 @@ struct BranchSum {
     private static func visit(_ value: String, sign: Double, scales: [String], reader: Int, index: GraphIndex,
                               tree: inout [Int], operands: inout [Operand]) {
         let producer = index.producer[value]
-        if let producer, isTreeNode(index.graph.nodes[producer], index: index), !index.graphOutputs.contains(value),
+        if let producer, isTreeNode(producer, index: index), !index.isGraphOutput(value),
            let readers = index.consumers[value], readers.count == 1, readers[0] == reader {
             collect(producer, sign: sign, scales: scales, index: index, tree: &tree, operands: &operands)
         } else {
@@ -178,54 +188,62 @@ struct BranchSum {
     /// input is known.
     private static func classify(tree: [Int], operands: [Operand], index: GraphIndex) -> BranchSum? {
         // The branches' start: each operand votes for its producer's first input and for itself.
+        let constant = operands.map { isConstant($0.leaf.value, producer: $0.producer, index: index) }
         var occurrences = Tally()
-        for (position, operand) in operands.enumerated() where !isConstant(operand.leaf.value, producer: operand.producer, index: index) {
+        for (position, operand) in operands.enumerated() where !constant[position] {
             occurrences.add(operand.leaf.value, 1, first: position)
         }
         var votes = Tally()
         for entry in occurrences.entries {
             votes.add(entry.key, entry.count, first: 0)
-            if let producerIndex = operands[entry.first].producer {
-                let producer = index.graph.nodes[producerIndex]
-                if producer.isONNX("Conv") || producer.isONNX("BatchNormalization"), let start = producer.inputs.first {
-                    votes.add(start, entry.count, first: 0)
-                }
+            if let producer = operands[entry.first].producer, isBranchStart(producer, index: index),
+               let start = index.graph.nodes[producer].inputs.first {
+                votes.add(start, entry.count, first: 0)
             }
         }
         // The most votes; among equals, the least name (as a dictionary's `max` with this order).
         guard let winner = votes.entries.max(by: { ($0.count, $1.key) < ($1.count, $0.key) }), winner.count >= 2 else { return nil }
         let input = winner.key
         let inTree = Membership(tree)
-        let leaves = operands.map { operand in
-            Leaf(value: operand.leaf.value,
-                 branch: branch(of: operand.leaf.value, producer: operand.producer, input: input, tree: inTree, index: index),
-                 sign: operand.leaf.sign, scales: operand.leaf.scales)
+        let leaves = operands.indices.map { position in
+            let operand = operands[position]
+            return Leaf(value: operand.leaf.value,
+                        branch: branch(of: operand.leaf.value, producer: operand.producer, isConstant: constant[position],
+                                       input: input, tree: inTree, index: index),
+                        sign: operand.leaf.sign, scales: operand.leaf.scales)
         }
         return BranchSum(tree: tree, input: input, leaves: leaves)
     }
 
-    private static func branch(of operand: String, producer: Int?, input: String, tree: Membership, index: GraphIndex) -> Branch {
+    private static func branch(of operand: String, producer: Int?, isConstant: Bool, input: String, tree: Membership,
+                               index: GraphIndex) -> Branch {
         if operand == input { return .identity }
-        if isConstant(operand, producer: producer, index: index) { return .constant }
+        if isConstant { return .constant }
         guard let producerIndex = producer else {
             return .foreign(Skip(.branchNotOnInput, "operand '\(operand)' is not computed from '\(input)'", status: .notMatched))
         }
-        let producerNode = index.graph.nodes[producerIndex]
-        guard (producerNode.isONNX("Conv") || producerNode.isONNX("BatchNormalization")), producerNode.inputs.first == input else {
+        guard isBranchStart(producerIndex, index: index), index.graph.nodes[producerIndex].inputs.first == input else {
             let name = index.name(producerIndex)
             return .foreign(Skip(
-                .branchNotOnInput, "operand '\(operand)' comes from \(producerNode.opType) '\(name)', not a Conv or BatchNormalization on '\(input)'",
+                .branchNotOnInput,
+                "operand '\(operand)' comes from \(index.graph.nodes[producerIndex].opType) '\(name)', not a Conv or BatchNormalization on '\(input)'",
                 status: .notMatched, nodes: [name]))
         }
         let readers = index.consumers[operand] ?? []
-        guard !index.graphOutputs.contains(operand), readers.allSatisfy(tree.contains) else {
+        guard !index.isGraphOutput(operand), readers.allSatisfy(tree.contains) else {
             let name = index.name(producerIndex)
             let others = readers.filter { !tree.contains($0) }.map(index.name).joined(separator: ", ")
             return .foreign(others.isEmpty
                 ? Skip(.outputIsGraphOutput, "\(name) output '\(operand)' is also a graph output", nodes: [name])
                 : Skip(.outputShared, "\(name) output also feeds \(others)", nodes: [name]))
         }
-        return producerNode.isONNX("Conv") ? .conv(producerIndex) : .batchNorm(producerIndex)
+        return index.graph.nodes[producerIndex].opType == "Conv" ? .conv(producerIndex) : .batchNorm(producerIndex)
+    }
+
+    /// A Conv or BatchNormalization of the default domain: what a branch starts with.
+    private static func isBranchStart(_ position: Int, index: GraphIndex) -> Bool {
+        let nodes = index.graph.nodes
+        return nodes[position].domain.isEmpty && (nodes[position].opType == "Conv" || nodes[position].opType == "BatchNormalization")
     }
 }
 

@@ -73,7 +73,7 @@ public struct EliminateDeadNodes: SharingPass {
         var dead: [String] = []
         // Most weights have a live reader: that is asked first, the graph outputs only then.
         for entry in graph.initializers {
-            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }), !index.graphOutputs.contains(entry.name) {
+            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }), !index.isGraphOutput(entry.name) {
                 dead.append(entry.name)
             }
         }

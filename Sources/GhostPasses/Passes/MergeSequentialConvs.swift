@@ -144,10 +144,10 @@ public struct MergeSequentialConvs: RewriteRule {
         var value = output
         // A BatchNormalization first folds into the merged Conv, so it is looked through.
         if let readers = index.consumers[value], readers.count == 1, index.node(readers[0]).isONNX("BatchNormalization"),
-           !index.graphOutputs.contains(value) {
+           !index.isGraphOutput(value) {
             value = index.node(readers[0]).outputs[0]
         }
-        guard !index.graphOutputs.contains(value), let readers = index.consumers[value], readers.count == 1,
+        guard !index.isGraphOutput(value), let readers = index.consumers[value], readers.count == 1,
               index.node(readers[0]).isONNX("Add"), siblingBranchExists(on: input, besides: value, inTreeOf: readers[0], index: index) else {
             throw Skip(.sequentialMergeCostlier, "the merged kernel would hold \(merged.overflow ? "too many" : String(merged.partialValue)) weights, more than the \(separate) of the two stages, and no branch sum on the same input follows")
         }
@@ -157,7 +157,7 @@ public struct MergeSequentialConvs: RewriteRule {
     /// through a few per-channel or convolution steps (a sibling branch a merge can join).
     private func siblingBranchExists(on input: String, besides own: String, inTreeOf add: Int, index: GraphIndex) -> Bool {
         var root = add
-        while let output = index.node(root).outputs.first, !index.graphOutputs.contains(output),
+        while let output = index.node(root).outputs.first, !index.isGraphOutput(output),
               let readers = index.consumers[output], readers.count == 1, index.node(readers[0]).isONNX("Add") {
             root = readers[0]
         }
