@@ -20,10 +20,6 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// A branch sum with a BatchNormalization or identity branch, anchored on its first BN (or
     /// its root Add for a bare identity); it replaces the BNs and the Adds reading the input.
     struct Site: RuleSite {
@@ -44,7 +40,7 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
         BranchSum.find(in: index).compactMap { sum in
             guard sum.leaves.contains(where: \.branch.isIdentityLike) else { return nil }
             let batchNorms = sum.leaves.compactMap { if case .batchNorm(let i) = $0.branch { i } else { nil } }
-            let identityAdds = sum.tree.filter { index.node($0).inputs.contains(sum.input) }.sorted()
+            let identityAdds = sum.tree.filter { index.graph.nodes[$0].inputs.contains(sum.input) }.sorted()
             return Site(sum: sum, anchor: batchNorms.first ?? sum.root, batchNorms: batchNorms, identityAdds: identityAdds)
         }
     }

@@ -20,10 +20,6 @@ public struct FoldAffineIntoConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// A two-operand Mul/Add/Sub/Div (the anchor) with one operand produced by a Conv and the
     /// other a constant.
     struct Site: RuleSite {

@@ -22,10 +22,6 @@ public struct FoldAffineIntoLinear: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     func match(_ index: GraphIndex) -> [LinearFoldSite] {
         let nodes = index.graph.nodes
         return nodes.indices.compactMap { position in

@@ -20,10 +20,6 @@ public struct FoldBatchNormIntoConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// Every BatchNormalization whose input is a Conv's output (anchored on the BN; a BN on
     /// anything else is `batchnorm-to-depthwise-conv`'s to take).
     func match(_ index: GraphIndex) -> [NodeSite] {

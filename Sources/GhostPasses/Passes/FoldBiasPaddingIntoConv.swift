@@ -32,10 +32,6 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     struct Site: RuleSite {
         /// The Pad.
         let anchor: Int

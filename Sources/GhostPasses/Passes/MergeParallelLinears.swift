@@ -28,10 +28,6 @@ public struct MergeParallelLinears: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     struct Leaf {
         let value: String
         var factor: [(value: String, inverted: Bool)] = []

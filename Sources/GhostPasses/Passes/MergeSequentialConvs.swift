@@ -31,10 +31,6 @@ public struct MergeSequentialConvs: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// B (the anchor) reading A's output, which nothing else reads, both Conv or AveragePool, at
     /// least one a Conv.
     func match(_ index: GraphIndex) -> [NodeSite] {
