@@ -12,6 +12,9 @@ struct BranchAlignment {
     let convs: [Int: ConvGeometry]
     /// Channels of the sum (the Conv output channels).
     let channels: Int
+    /// The parameters of each BatchNormalization leaf, by node index (read once, for the
+    /// channel check and for `batchnorm-to-depthwise-conv`'s rewrite).
+    var batchNorms: [Int: BatchNormParameters] = [:]
 
     static func check(_ sum: BranchSum, index: GraphIndex) throws(Skip) -> BranchAlignment {
         do {
@@ -21,7 +24,7 @@ struct BranchAlignment {
                 case .foreign(let skip):
                     throw skip
                 case .conv(let convIndex):
-                    let node = index.node(convIndex)
+                    let node = index.graph.nodes[convIndex]
                     guard let weight = index.constant(node.inputs.count > 1 ? node.inputs[1] : "") else {
                         throw Skip(.convWeightNotConstant, "\(index.name(convIndex)) weight is not a constant")
                     }
@@ -47,15 +50,17 @@ struct BranchAlignment {
                     groups: reference.groups, outputChannels: channels, inputChannelsPerGroup: reference.inputChannelsPerGroup)
                 try compatible(identity, reference, name: "the identity branch")
             }
+            var batchNorms: [Int: BatchNormParameters] = [:]
             for leaf in sum.leaves {
                 if case .batchNorm(let bnIndex) = leaf.branch {
-                    let parameters = try BatchNormParameters.read(index.node(bnIndex), index: index).get()
+                    let parameters = try BatchNormParameters.read(index.graph.nodes[bnIndex], index: index).get()
                     guard parameters.channels == channels else {
                         throw Skip(.channelMismatch, "\(index.name(bnIndex)) has \(parameters.channels) channels, the Conv branches \(channels)")
                     }
+                    batchNorms[bnIndex] = parameters
                 }
             }
-            let alignment = BranchAlignment(reference: reference, convs: convs, channels: channels)
+            let alignment = BranchAlignment(reference: reference, convs: convs, channels: channels, batchNorms: batchNorms)
             for leaf in sum.leaves {
                 if case .constant = leaf.branch {
                     _ = try alignment.bias(of: leaf, index: index)
@@ -87,8 +92,9 @@ struct BranchAlignment {
                 throw Skip(.kernelNotCentrable, "\(name) kernel \(branch.kernel) cannot be centred in \(reference.kernel)")
             }
             let needed = difference / 2
-            guard reference.padBegin[axis] - branch.padBegin[axis] == needed,
-                  reference.padEnd[axis] - branch.padEnd[axis] == needed else {
+            let rank = reference.spatialRank
+            guard reference.pads[axis] - branch.pads[axis] == needed,
+                  reference.pads[axis + rank] - branch.pads[axis + rank] == needed else {
                 throw Skip(.padsNotCentred, "\(name) has pads \(branch.pads) but a \(branch.kernel) kernel centred in \(reference.kernel) under pads \(reference.pads) needs \(branch.kernel.indices.map { reference.padBegin[$0] - (reference.kernel[$0] - branch.kernel[$0]) / 2 }) at the start")
             }
         }

@@ -18,8 +18,8 @@ struct ConvGeometry: Equatable {
     var padEnd: [Int] { Array(pads[spatialRank...]) }
 
     /// Reads the geometry of `node` (a Conv) whose weight is `weight`. `inputShape` (NCHW…) is
-    /// needed only to resolve SAME auto-padding with strides above 1.
-    static func read(_ node: Node, weight: Tensor, inputShape: [Int]?) -> Result<ConvGeometry, Skip> {
+    /// needed only to resolve SAME auto-padding with strides above 1, so it is asked for only then.
+    static func read(_ node: Node, weight: Tensor, inputShape: @autoclosure () -> [Int]?) -> Result<ConvGeometry, Skip> {
         guard weight.rank >= 3 else { return .failure(Skip(.convWeightShape, "Conv weight has rank \(weight.rank), expected at least 3")) }
         let kernel = Array(weight.shape[2...])
         let rank = kernel.count
@@ -53,6 +53,7 @@ struct ConvGeometry: Equatable {
         case "VALID":
             geometry.pads = Array(repeating: 0, count: 2 * rank)
         case "SAME_UPPER", "SAME_LOWER":
+            let inputShape = geometry.strides.contains { $0 != 1 } ? inputShape() : nil
             for axis in 0..<rank {
                 let extent = (kernel[axis] - 1) * geometry.dilations[axis] + 1
                 let total: Int

@@ -57,10 +57,16 @@ struct ConvWeights: Sendable {
             guard tensor.elementCount == weight.shape[0] else {
                 return .failure(Skip(.convBiasLength, "Conv bias has \(tensor.elementCount) values for \(weight.shape[0]) output channels"))
             }
-            bias = tensor.doubleValues()
+            if tensor.elementType == .float32 || tensor.elementType == .float64 {
+                let values = FloatingValues(tensor)
+                for channel in bias.indices { bias[channel] = values[channel] }
+            } else {
+                bias = tensor.doubleValues()
+            }
         }
         // A weight an earlier rewrite made and nothing has read yet: combine its terms.
-        if let recipe = weight.storage.recipe as? ConvWeights, recipe.shape == weight.shape, recipe.elementType == weight.elementType {
+        if let pending = weight.storage.recipe, let recipe = pending as? ConvWeights, recipe.shape == weight.shape,
+           recipe.elementType == weight.elementType {
             return .success(ConvWeights(terms: recipe.terms, bias: bias, shape: recipe.shape, elementType: recipe.elementType))
         }
         let term = Term(source: .tensor(weight), spatial: Array(weight.shape.dropFirst(2)), factor: nil)
@@ -255,10 +261,12 @@ extension GraphEditor {
     mutating func foldIntoConv(
         convIndex: Int, followerIndex: Int, weights: ConvWeights, index: GraphIndex, pass: String
     ) throws(PassError) -> Rewrite {
-        let conv = index.node(convIndex), follower = index.node(followerIndex)
+        // Fields read in place: copying the two nodes would retain and release all their fields.
+        let nodes = index.graph.nodes
         let fused = try makeConv(
-            named: conv.name, input: conv.inputs[0], weights: weights, attributes: conv.attributes,
-            output: follower.outputs[0], fusedFrom: provenance(conv) + provenance(follower), pass: pass)
+            named: nodes[convIndex].name, input: nodes[convIndex].inputs[0], weights: weights, attributes: nodes[convIndex].attributes,
+            output: nodes[followerIndex].outputs[0], fusedFrom: provenance(of: convIndex, in: nodes) + provenance(of: followerIndex, in: nodes),
+            pass: pass)
         replace([convIndex, followerIndex], with: fused)
         return Rewrite(replaced: [convIndex, followerIndex], result: fused.name, in: index)
     }
@@ -267,4 +275,9 @@ extension GraphEditor {
 /// Provenance of a node: the source nodes it stands for (itself, if it is a source node).
 func provenance(_ node: Node) -> [String] {
     node.fusedFrom.isEmpty ? [node.name] : node.fusedFrom
+}
+
+/// `provenance(nodes[position])` without copying the node.
+func provenance(of position: Int, in nodes: [Node]) -> [String] {
+    nodes[position].fusedFrom.isEmpty ? [nodes[position].name] : nodes[position].fusedFrom
 }

@@ -62,7 +62,7 @@ struct LinearLayer {
             _ = try index.soleConsumer(of: node.inputs[1 - side], producedBy: index.name(matMul)).get()
             return try self.matMul(matMul, biasAdd: (position, side), index: index)
         }
-        if followBias, let output = node.outputs.first, !index.graphOutputs.contains(output), let readers = index.consumers[output],
+        if followBias, let output = node.outputs.first, !index.isGraphOutput(output), let readers = index.consumers[output],
            readers.count == 1, index.node(readers[0]).isONNX("Add"), let side = biasOperand(of: index.node(readers[0]), index: index) {
             return try matMul(position, biasAdd: (readers[0], side), index: index)
         }

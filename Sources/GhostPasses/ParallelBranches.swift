@@ -70,12 +70,18 @@ struct BranchSum {
     /// A tree whose leaves include a foreign operand (typically a residual shortcut added to a
     /// re-parameterizable block's output) is split: its sub-trees are tried in its place, and the
     /// whole tree is reported only when no sub-tree is a clean site.
+    ///
+    /// Three rules call this per sweep on every Add of the graph, so a tree costs a few lookups:
+    /// each operand's producer is looked up once (while collecting) and carried to the
+    /// classification, nodes are read in place (no copy of each), and a small tree's votes and
+    /// membership are arrays searched linearly (a RepVGG block has three operands, two Adds).
     static func find(in index: GraphIndex) -> [BranchSum] {
+        let nodes = index.graph.nodes
         var sums: [BranchSum] = []
-        for (rootIndex, node) in index.graph.nodes.enumerated() where isAdd(node) || isSub(node) || scaleOperand(of: node, index: index) != nil {
+        for rootIndex in nodes.indices where isTreeNode(rootIndex, index: index) {
             // Roots only: a node whose sole reader is another tree node belongs to that tree.
-            if let output = node.outputs.first, !index.graphOutputs.contains(output),
-               let readers = index.consumers[output], readers.count == 1, isTreeNode(index.node(readers[0]), index: index) {
+            if let output = nodes[rootIndex].outputs.first, !index.isGraphOutput(output),
+               let readers = index.consumers[output], readers.count == 1, isTreeNode(readers[0], index: index) {
                 continue
             }
             sums.append(contentsOf: sites(rootedAt: rootIndex, index: index))
@@ -83,17 +89,23 @@ struct BranchSum {
         return sums
     }
 
+    /// A leaf as collected, with its producer (nil for a graph input or an initializer).
+    private struct Operand {
+        let leaf: Leaf
+        let producer: Int?
+    }
+
     /// The clean sites in the tree rooted at `root`, or the tree itself (to report why it is
     /// not one) when it has none.
     private static func sites(rootedAt root: Int, index: GraphIndex) -> [BranchSum] {
         var tree: [Int] = []
-        var operands: [Leaf] = []
+        var operands: [Operand] = []
         collect(root, sign: 1, scales: [], index: index, tree: &tree, operands: &operands)
         let sum = classify(tree: tree, operands: operands, index: index)
         if let sum, !sum.leaves.contains(where: \.isForeign) { return [sum] }
-        let treeSet = Set(tree)
-        let children = index.node(root).inputs.compactMap { operand -> Int? in
-            guard let (producerIndex, _) = index.producerNode(of: operand), treeSet.contains(producerIndex) else { return nil }
+        let inTree = Membership(tree)
+        let children = index.graph.nodes[root].inputs.compactMap { operand -> Int? in
+            guard let producerIndex = index.producer[operand], inTree.contains(producerIndex) else { return nil }
             return producerIndex
         }
         let clean = children.flatMap { sites(rootedAt: $0, index: index) }.filter { !$0.leaves.contains(where: \.isForeign) }
@@ -101,93 +113,180 @@ struct BranchSum {
         return sum.map { [$0] } ?? []
     }
 
-    private static func isAdd(_ node: Node) -> Bool {
-        node.isONNX("Add") && node.inputs.count == 2 && !node.inputs.contains("")
+    /// Two operands, neither omitted.
+    private static func isBinary(_ inputs: [String]) -> Bool {
+        inputs.count == 2 && !inputs.contains("")
     }
 
-    private static func isSub(_ node: Node) -> Bool {
-        node.isONNX("Sub") && node.inputs.count == 2 && !node.inputs.contains("")
-    }
-
-    /// For `Mul(v, c)` or `Mul(c, v)` with c a floating-point constant and v not one: the
-    /// position of v.
-    private static func scaleOperand(of node: Node, index: GraphIndex) -> Int? {
-        guard node.isONNX("Mul"), node.inputs.count == 2, !node.inputs.contains("") else { return nil }
-        let constant = node.inputs.map { index.constant($0).map(\.elementType.isFloatingPoint) == true }
-        switch (constant[0], constant[1]) {
+    /// For `Mul(v, c)` or `Mul(c, v)` (the node at `position`) with c a floating-point constant
+    /// and v not one: the position of v.
+    private static func scaleOperand(of position: Int, index: GraphIndex) -> Int? {
+        let nodes = index.graph.nodes
+        guard nodes[position].domain.isEmpty, nodes[position].opType == "Mul" else { return nil }
+        let inputs = nodes[position].inputs
+        guard isBinary(inputs) else { return nil }
+        let first = index.constant(inputs[0]).map(\.elementType.isFloatingPoint) == true
+        let second = index.constant(inputs[1]).map(\.elementType.isFloatingPoint) == true
+        switch (first, second) {
         case (false, true): return 0
         case (true, false): return 1
         default: return nil
         }
     }
 
-    private static func isTreeNode(_ node: Node, index: GraphIndex) -> Bool {
-        isAdd(node) || isSub(node) || scaleOperand(of: node, index: index) != nil
+    /// A two-operand Add or Sub, or a Mul by a constant. Nodes are read field by field, by
+    /// position: passing a node copies it (its eight references), and this runs on every node.
+    private static func isTreeNode(_ position: Int, index: GraphIndex) -> Bool {
+        let nodes = index.graph.nodes
+        guard nodes[position].domain.isEmpty else { return false }
+        switch nodes[position].opType {
+        case "Add", "Sub": return isBinary(nodes[position].inputs)
+        case "Mul": return scaleOperand(of: position, index: index) != nil
+        default: return false
+        }
+    }
+
+    /// `index.constant(value) != nil` for a value whose producer is known: an initializer, or
+    /// the output of a Constant node holding a value (decided by `constant`, which is rare).
+    private static func isConstant(_ value: String, producer: Int?, index: GraphIndex) -> Bool {
+        if index.graph.initializers.contains(value) { return true }
+        guard let producer, index.graph.nodes[producer].isONNX("Constant") else { return false }
+        return index.constant(value) != nil
     }
 
     /// Depth-first over the tree, so operands come out in source order and the root comes last.
     private static func collect(_ nodeIndex: Int, sign: Double, scales: [String], index: GraphIndex,
-                                tree: inout [Int], operands: inout [Leaf]) {
-        let node = index.node(nodeIndex)
-        var parts: [(value: String, sign: Double, scales: [String])]
-        if let position = scaleOperand(of: node, index: index) {
-            parts = [(node.inputs[position], sign, scales + [node.inputs[1 - position]])]
+                                tree: inout [Int], operands: inout [Operand]) {
+        let inputs = index.graph.nodes[nodeIndex].inputs
+        if let position = scaleOperand(of: nodeIndex, index: index) {
+            visit(inputs[position], sign: sign, scales: scales + [inputs[1 - position]], reader: nodeIndex,
+                  index: index, tree: &tree, operands: &operands)
         } else {
-            parts = [(node.inputs[0], sign, scales), (node.inputs[1], isSub(node) ? -sign : sign, scales)]
-        }
-        for part in parts {
-            if let (producerIndex, producer) = index.producerNode(of: part.value), isTreeNode(producer, index: index),
-               !index.graphOutputs.contains(part.value), index.consumers[part.value] == [nodeIndex] {
-                collect(producerIndex, sign: part.sign, scales: part.scales, index: index, tree: &tree, operands: &operands)
-            } else {
-                operands.append(Leaf(value: part.value, branch: .identity, sign: part.sign, scales: part.scales))
-            }
+            // A tree node that is no Mul is an Add or a Sub (of the default domain).
+            let isSub = index.graph.nodes[nodeIndex].opType == "Sub"
+            visit(inputs[0], sign: sign, scales: scales, reader: nodeIndex, index: index, tree: &tree, operands: &operands)
+            visit(inputs[1], sign: isSub ? -sign : sign, scales: scales, reader: nodeIndex,
+                  index: index, tree: &tree, operands: &operands)
         }
         tree.append(nodeIndex)
     }
 
+    /// One operand of the tree node `reader`: a sub-tree when it is a tree node only `reader`
+    /// reads, else a leaf.
+    private static func visit(_ value: String, sign: Double, scales: [String], reader: Int, index: GraphIndex,
+                              tree: inout [Int], operands: inout [Operand]) {
+        let producer = index.producer[value]
+        if let producer, isTreeNode(producer, index: index), !index.isGraphOutput(value),
+           let readers = index.consumers[value], readers.count == 1, readers[0] == reader {
+            collect(producer, sign: sign, scales: scales, index: index, tree: &tree, operands: &operands)
+        } else {
+            operands.append(Operand(leaf: Leaf(value: value, branch: .identity, sign: sign, scales: scales), producer: producer))
+        }
+    }
+
     /// `operands` carry their coefficients; their branches are decided here, once the common
     /// input is known.
-    private static func classify(tree: [Int], operands: [Leaf], index: GraphIndex) -> BranchSum? {
+    private static func classify(tree: [Int], operands: [Operand], index: GraphIndex) -> BranchSum? {
         // The branches' start: each operand votes for its producer's first input and for itself.
-        var occurrences: [String: Int] = [:]
-        for operand in operands where index.constant(operand.value) == nil { occurrences[operand.value, default: 0] += 1 }
-        var votes: [String: Int] = [:]
-        for (operand, count) in occurrences {
-            votes[operand, default: 0] += count
-            if let (_, producer) = index.producerNode(of: operand),
-               producer.isONNX("Conv") || producer.isONNX("BatchNormalization"), let start = producer.inputs.first {
-                votes[start, default: 0] += count
+        let constant = operands.map { isConstant($0.leaf.value, producer: $0.producer, index: index) }
+        var occurrences = Tally()
+        for (position, operand) in operands.enumerated() where !constant[position] {
+            occurrences.add(operand.leaf.value, 1, first: position)
+        }
+        var votes = Tally()
+        for entry in occurrences.entries {
+            votes.add(entry.key, entry.count, first: 0)
+            if let producer = operands[entry.first].producer, isBranchStart(producer, index: index),
+               let start = index.graph.nodes[producer].inputs.first {
+                votes.add(start, entry.count, first: 0)
             }
         }
-        guard let (input, count) = votes.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), count >= 2 else { return nil }
-        let treeSet = Set(tree)
-        let leaves = operands.map { operand in
-            Leaf(value: operand.value, branch: branch(of: operand.value, input: input, tree: treeSet, index: index),
-                 sign: operand.sign, scales: operand.scales)
+        // The most votes; among equals, the least name (as a dictionary's `max` with this order).
+        guard let winner = votes.entries.max(by: { ($0.count, $1.key) < ($1.count, $0.key) }), winner.count >= 2 else { return nil }
+        let input = winner.key
+        let inTree = Membership(tree)
+        let leaves = operands.indices.map { position in
+            let operand = operands[position]
+            return Leaf(value: operand.leaf.value,
+                        branch: branch(of: operand.leaf.value, producer: operand.producer, isConstant: constant[position],
+                                       input: input, tree: inTree, index: index),
+                        sign: operand.leaf.sign, scales: operand.leaf.scales)
         }
         return BranchSum(tree: tree, input: input, leaves: leaves)
     }
 
-    private static func branch(of operand: String, input: String, tree: Set<Int>, index: GraphIndex) -> Branch {
+    private static func branch(of operand: String, producer: Int?, isConstant: Bool, input: String, tree: Membership,
+                               index: GraphIndex) -> Branch {
         if operand == input { return .identity }
-        if index.constant(operand) != nil { return .constant }
-        guard let (producerIndex, producer) = index.producerNode(of: operand) else {
+        if isConstant { return .constant }
+        guard let producerIndex = producer else {
             return .foreign(Skip(.branchNotOnInput, "operand '\(operand)' is not computed from '\(input)'", status: .notMatched))
         }
-        let name = index.name(producerIndex)
-        guard (producer.isONNX("Conv") || producer.isONNX("BatchNormalization")), producer.inputs.first == input else {
+        guard isBranchStart(producerIndex, index: index), index.graph.nodes[producerIndex].inputs.first == input else {
+            let name = index.name(producerIndex)
             return .foreign(Skip(
-                .branchNotOnInput, "operand '\(operand)' comes from \(producer.opType) '\(name)', not a Conv or BatchNormalization on '\(input)'",
+                .branchNotOnInput,
+                "operand '\(operand)' comes from \(index.graph.nodes[producerIndex].opType) '\(name)', not a Conv or BatchNormalization on '\(input)'",
                 status: .notMatched, nodes: [name]))
         }
         let readers = index.consumers[operand] ?? []
-        guard !index.graphOutputs.contains(operand), readers.allSatisfy(tree.contains) else {
+        guard !index.isGraphOutput(operand), readers.allSatisfy(tree.contains) else {
+            let name = index.name(producerIndex)
             let others = readers.filter { !tree.contains($0) }.map(index.name).joined(separator: ", ")
             return .foreign(others.isEmpty
                 ? Skip(.outputIsGraphOutput, "\(name) output '\(operand)' is also a graph output", nodes: [name])
                 : Skip(.outputShared, "\(name) output also feeds \(others)", nodes: [name]))
         }
-        return producer.isONNX("Conv") ? .conv(producerIndex) : .batchNorm(producerIndex)
+        return index.graph.nodes[producerIndex].opType == "Conv" ? .conv(producerIndex) : .batchNorm(producerIndex)
+    }
+
+    /// A Conv or BatchNormalization of the default domain: what a branch starts with.
+    private static func isBranchStart(_ position: Int, index: GraphIndex) -> Bool {
+        let nodes = index.graph.nodes
+        return nodes[position].domain.isEmpty && (nodes[position].opType == "Conv" || nodes[position].opType == "BatchNormalization")
+    }
+}
+
+/// Counts per name in first-seen order, with the position of the first occurrence: an array
+/// searched linearly while small (a block's sum has a handful of operands), with a dictionary of
+/// positions once it grows past 16 names (a wide Add tree stays linear).
+private struct Tally {
+    private(set) var entries: [(key: String, count: Int, first: Int)] = []
+    private var positions: [String: Int]?
+
+    mutating func add(_ key: String, _ count: Int, first: Int) {
+        if let found = position(of: key) {
+            entries[found].count += count
+            return
+        }
+        entries.append((key, count, first))
+        if positions != nil {
+            positions?[key] = entries.count - 1
+        } else if entries.count > 16 {
+            var table: [String: Int] = [:]
+            for (position, entry) in entries.enumerated() { table[entry.key] = position }
+            positions = table
+        }
+    }
+
+    private func position(of key: String) -> Int? {
+        if let positions { return positions[key] }
+        return entries.firstIndex { $0.key == key }
+    }
+}
+
+/// Whether a node is one of a tree's: a linear search of a small tree, a set for a large one.
+private struct Membership {
+    private let members: [Int]
+    private let set: Set<Int>?
+
+    init(_ members: [Int]) {
+        self.members = members
+        set = members.count > 16 ? Set(members) : nil
+    }
+
+    func contains(_ member: Int) -> Bool {
+        if let set { return set.contains(member) }
+        return members.contains(member)
     }
 }

@@ -20,10 +20,6 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// A branch sum with a BatchNormalization or identity branch, anchored on its first BN (or
     /// its root Add for a bare identity); it replaces the BNs and the Adds reading the input.
     struct Site: RuleSite {
@@ -44,14 +40,18 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
         BranchSum.find(in: index).compactMap { sum in
             guard sum.leaves.contains(where: \.branch.isIdentityLike) else { return nil }
             let batchNorms = sum.leaves.compactMap { if case .batchNorm(let i) = $0.branch { i } else { nil } }
-            let identityAdds = sum.tree.filter { index.node($0).inputs.contains(sum.input) }.sorted()
+            let identityAdds = sum.tree.filter { index.graph.nodes[$0].inputs.contains(sum.input) }.sorted()
             return Site(sum: sum, anchor: batchNorms.first ?? sum.root, batchNorms: batchNorms, identityAdds: identityAdds)
         }
     }
 
     func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> Conversion {
         let alignment = try BranchAlignment.check(site.sum, index: index)
-        let parameters = try site.batchNorms.map { bnIndex throws(Skip) in try BatchNormParameters.read(index.node(bnIndex), index: index).get() }
+        // The alignment read every BN leaf's parameters (and failed with the read's reason if one failed).
+        let parameters = try site.batchNorms.map { bnIndex throws(Skip) in
+            if let parameters = alignment.batchNorms[bnIndex] { return parameters }
+            return try BatchNormParameters.read(index.graph.nodes[bnIndex], index: index).get()
+        }
         let weightType = index.constant(index.node(site.sum.convIndices[0]).inputs[1])?.elementType ?? .float32
         return Conversion(alignment: alignment, parameters: parameters, weightType: weightType)
     }

@@ -71,8 +71,11 @@ public struct EliminateDeadNodes: SharingPass {
             }
         }
         var dead: [String] = []
-        for entry in graph.initializers where !index.graphOutputs.contains(entry.name) {
-            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }) { dead.append(entry.name) }
+        // Most weights have a live reader: that is asked first, the graph outputs only then.
+        for entry in graph.initializers {
+            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }), !index.isGraphOutput(entry.name) {
+                dead.append(entry.name)
+            }
         }
         return (live, count, dead)
     }

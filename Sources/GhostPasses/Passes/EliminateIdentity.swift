@@ -37,11 +37,11 @@ public struct EliminateIdentity: SharingPass {
         }
         for (position, node) in graph.nodes.enumerated() where isPassThrough(node, index: index) {
             let input = resolve(node.inputs[0]), output = node.outputs[0]
-            if !index.graphOutputs.contains(output) {
+            if !index.isGraphOutput(output) {
                 alias[output] = input
                 aliasesOf[input, default: []].append(output)
             } else if let (_, _) = index.producerNode(of: input), renamedOutputs[input] == nil,
-                      !index.graphOutputs.contains(input), readers(of: input, index: index, aliasesOf: aliasesOf) == [position] {
+                      !index.isGraphOutput(input), readers(of: input, index: index, aliasesOf: aliasesOf) == [position] {
                 renamedOutputs[input] = output
             } else {
                 log.skipped(node.displayName(index: position), Skip(
@@ -87,7 +87,7 @@ public struct EliminateIdentity: SharingPass {
             }
             if node.attribute("is_test")?.intValue == 0, index.graph.onnxOpsetVersion.map({ $0 < 7 }) == true { return false }
             let mask = node.outputs.dropFirst().first ?? ""
-            return mask.isEmpty || index.consumers[mask] == nil && !index.graphOutputs.contains(mask)
+            return mask.isEmpty || index.consumers[mask] == nil && !index.isGraphOutput(mask)
         default:
             return false
         }

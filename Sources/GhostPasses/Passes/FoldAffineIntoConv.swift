@@ -20,10 +20,6 @@ public struct FoldAffineIntoConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// A two-operand Mul/Add/Sub/Div (the anchor) with one operand produced by a Conv and the
     /// other a constant.
     struct Site: RuleSite {
@@ -34,12 +30,20 @@ public struct FoldAffineIntoConv: RewriteRule {
     }
 
     func match(_ index: GraphIndex) -> [Site] {
-        index.graph.nodes.indices.compactMap { opIndex in
-            let op = index.node(opIndex)
-            guard op.domain.isEmpty, anchorOperators.contains(op.opType), op.inputs.count == 2,
-                  let convSide = op.inputs.firstIndex(where: { index.producerNode(of: $0)?.node.isONNX("Conv") == true }),
-                  index.constant(op.inputs[1 - convSide]) != nil,
-                  let (convIndex, _) = index.producerNode(of: op.inputs[convSide]) else { return nil }
+        // Nodes are read in place (no copy of each), each operand's producer looked up once.
+        let nodes = index.graph.nodes
+        return nodes.indices.compactMap { opIndex in
+            guard nodes[opIndex].inputs.count == 2, nodes[opIndex].domain.isEmpty, anchorOperators.contains(nodes[opIndex].opType) else { return nil }
+            let inputs = nodes[opIndex].inputs
+            let convSide: Int, convIndex: Int
+            if let first = index.producer[inputs[0]], nodes[first].isONNX("Conv") {
+                (convSide, convIndex) = (0, first)
+            } else if let second = index.producer[inputs[1]], nodes[second].isONNX("Conv") {
+                (convSide, convIndex) = (1, second)
+            } else {
+                return nil
+            }
+            guard index.constant(inputs[1 - convSide]) != nil else { return nil }
             return Site(anchor: opIndex, conv: convIndex, convOnLeft: convSide == 0)
         }
     }

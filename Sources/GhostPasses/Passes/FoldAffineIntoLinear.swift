@@ -22,14 +22,13 @@ public struct FoldAffineIntoLinear: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     func match(_ index: GraphIndex) -> [LinearFoldSite] {
-        index.graph.nodes.indices.compactMap { position in
-            let op = index.node(position)
-            guard op.domain.isEmpty, anchorOperators.contains(op.opType), op.inputs.count == 2, let output = op.outputs.first,
+        let nodes = index.graph.nodes
+        return nodes.indices.compactMap { position in
+            // The operand count first: it rules out most nodes without hashing their op type.
+            guard nodes[position].inputs.count == 2, nodes[position].domain.isEmpty, anchorOperators.contains(nodes[position].opType) else { return nil }
+            let op = nodes[position]
+            guard let output = op.outputs.first,
                   let constantSide = (0..<2).first(where: { index.constant(op.inputs[$0]) != nil }),
                   index.constant(op.inputs[1 - constantSide]) == nil else { return nil }
             // Add(MatMul(x), c) is the layer's own bias.

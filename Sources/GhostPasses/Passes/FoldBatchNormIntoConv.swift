@@ -20,26 +20,23 @@ public struct FoldBatchNormIntoConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// Every BatchNormalization whose input is a Conv's output (anchored on the BN; a BN on
     /// anything else is `batchnorm-to-depthwise-conv`'s to take).
     func match(_ index: GraphIndex) -> [NodeSite] {
-        index.graph.nodes.indices.compactMap { bnIndex in
-            let bn = index.node(bnIndex)
-            guard bn.isONNX("BatchNormalization"), let (convIndex, conv) = index.producerNode(of: bn.inputs.first ?? ""),
-                  conv.isONNX("Conv") else { return nil }
+        // Nodes are read in place (no copy of each): this runs over every node of the graph.
+        let nodes = index.graph.nodes
+        return nodes.indices.compactMap { bnIndex in
+            guard nodes[bnIndex].isONNX("BatchNormalization"), let convIndex = index.producer[nodes[bnIndex].inputs.first ?? ""],
+                  nodes[convIndex].isONNX("Conv") else { return nil }
             return NodeSite(anchor: bnIndex, others: [convIndex])
         }
     }
 
     func check(_ site: NodeSite, _ index: GraphIndex) throws(Skip) -> ConvWeights {
-        let convIndex = site.others[0], bn = index.node(site.anchor)
-        _ = try index.soleConsumer(of: bn.inputs[0], producedBy: index.name(convIndex)).get()
-        let parameters = try BatchNormParameters.read(bn, index: index).get()
-        var weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+        let convIndex = site.others[0], nodes = index.graph.nodes
+        _ = try index.soleConsumer(of: nodes[site.anchor].inputs[0], producedBy: index.name(convIndex)).get()
+        let parameters = try BatchNormParameters.read(nodes[site.anchor], index: index).get()
+        var weights = try ConvWeights.read(nodes[convIndex], index: index).get()
         guard parameters.channels == weights.outputChannels else {
             throw Skip(.channelMismatch, "BatchNormalization has \(parameters.channels) channels, the Conv \(weights.outputChannels) outputs")
         }

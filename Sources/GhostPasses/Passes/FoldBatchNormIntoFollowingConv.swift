@@ -20,10 +20,6 @@ public struct FoldBatchNormIntoFollowingConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// A BatchNormalization (the anchor) whose output a Conv reads as its data input.
     func match(_ index: GraphIndex) -> [NodeSite] {
         index.graph.nodes.indices.compactMap { bnIndex in

@@ -25,10 +25,6 @@ public struct FoldBatchNormIntoLinear: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     func match(_ index: GraphIndex) -> [LinearFoldSite] {
         index.graph.nodes.indices.compactMap { position in
             let bn = index.node(position)

@@ -32,10 +32,6 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     struct Site: RuleSite {
         /// The Pad.
         let anchor: Int
@@ -67,7 +63,7 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
             guard conv.isONNX("Conv"), conv.inputs.count > 1, let weight = index.constant(conv.inputs[1]),
                   weight.rank >= 3, weight.shape.dropFirst(2).allSatisfy({ $0 == 1 }) else { continue }
             var chain: [Int] = [], value = pad.outputs[0]
-            while !index.graphOutputs.contains(value), let readers = index.consumers[value], readers.count == 1,
+            while !index.isGraphOutput(value), let readers = index.consumers[value], readers.count == 1,
                   isChainStep(index.node(readers[0]), reading: value) {
                 chain.append(readers[0])
                 value = index.node(readers[0]).outputs[0]
@@ -98,7 +94,7 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
         _ = try index.soleConsumer(of: stage.outputs[0], producedBy: index.name(site.stage)).get()
         // The walk stops at a value with a second reader; a border write after it means the
         // other reader sees a half-written (or unwritten) border.
-        if let readers = index.consumers[site.result], readers.count > 1 || index.graphOutputs.contains(site.result),
+        if let readers = index.consumers[site.result], readers.count > 1 || index.isGraphOutput(site.result),
            readers.contains(where: { isChainStep(index.node($0), reading: site.result) }) {
             throw Skip(.outputShared, "the padded value '\(site.result)' is read elsewhere while its border is being written",
                        nodes: readers.map(index.name))

@@ -55,7 +55,7 @@ public struct FoldConstants: SharingPass {
                     continue
                 }
             }
-            guard !index.graphOutputs.contains(output) else {
+            guard !index.isGraphOutput(output) else {
                 log.skipped(index.name(position), Skip(.outputIsGraphOutput, "its output '\(output)' is a graph output"))
                 continue
             }

@@ -29,7 +29,7 @@ public struct FoldShape: SweepPass {
                     "the dimensions it selects are not all known: \(vector.dims.map(describe).joined(separator: ", "))"))
                 continue
             }
-            guard !index.graphOutputs.contains(output) else {
+            guard !index.isGraphOutput(output) else {
                 log.skipped(index.name(position), Skip(.outputIsGraphOutput, "its output '\(output)' is a graph output"))
                 continue
             }

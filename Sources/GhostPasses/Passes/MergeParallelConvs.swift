@@ -26,14 +26,15 @@ public struct MergeParallelConvs: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     struct Site: RuleSite {
         let sum: BranchSum
         var anchor: Int { sum.root }
-        var claimed: [Int] { Array(Set(sum.convIndices)).sorted() + sum.tree }
+        /// The Conv branches (each once, in node order), then the tree.
+        var claimed: [Int] {
+            var nodes: [Int] = []
+            for conv in sum.convIndices.sorted() where nodes.last != conv { nodes.append(conv) }
+            return nodes + sum.tree
+        }
     }
 
     struct Merge {
@@ -89,10 +90,11 @@ public struct MergeParallelConvs: RewriteRule {
 
     func rewrite(_ site: Site, _ merge: Merge, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite] {
         let nodes = site.claimed
-        let first = index.node(site.sum.convIndices[0])
+        let graphNodes = index.graph.nodes
         let merged = try editor.makeConv(
-            named: first.name, input: site.sum.input, weights: merge.total, attributes: merge.alignment.reference.attributes,
-            output: index.node(site.sum.root).outputs[0], fusedFrom: nodes.flatMap { provenance(index.node($0)) }, pass: name)
+            named: graphNodes[site.sum.convIndices[0]].name, input: site.sum.input, weights: merge.total,
+            attributes: merge.alignment.reference.attributes, output: graphNodes[site.sum.root].outputs[0],
+            fusedFrom: nodes.flatMap { provenance(of: $0, in: graphNodes) }, pass: name)
         editor.replace(nodes, with: merged)
         return [Rewrite(replaced: nodes, result: merged.name, in: index)]
     }

@@ -28,10 +28,6 @@ public struct MergeParallelLinears: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     struct Leaf {
         let value: String
         var factor: [(value: String, inverted: Bool)] = []
@@ -60,7 +56,7 @@ public struct MergeParallelLinears: RewriteRule {
     func match(_ index: GraphIndex) -> [Site] {
         var sites: [Site] = []
         for (position, node) in index.graph.nodes.enumerated() where isTreeNode(node, index) {
-            if let output = node.outputs.first, !index.graphOutputs.contains(output),
+            if let output = node.outputs.first, !index.isGraphOutput(output),
                let readers = index.consumers[output], readers.count == 1, isTreeNode(index.node(readers[0]), index) {
                 continue  // an inner node of a larger tree
             }
@@ -108,7 +104,7 @@ public struct MergeParallelLinears: RewriteRule {
         }
         for part in parts {
             if let (producer, producerNode) = index.producerNode(of: part.value), isTreeNode(producerNode, index),
-               !index.graphOutputs.contains(part.value), index.consumers[part.value] == [nodeIndex] {
+               !index.isGraphOutput(part.value), index.consumers[part.value] == [nodeIndex] {
                 collect(producer, part, index, &tree, &leaves)
             } else {
                 leaves.append(part)
@@ -134,7 +130,7 @@ public struct MergeParallelLinears: RewriteRule {
             }
             let name = index.name(layerIndex)
             let readers = index.consumers[leaf.value] ?? []
-            guard !index.graphOutputs.contains(leaf.value), readers.allSatisfy(tree.contains) else {
+            guard !index.isGraphOutput(leaf.value), readers.allSatisfy(tree.contains) else {
                 throw Skip(.outputShared, "\(name) output also feeds another node or the graph outputs", nodes: [name])
             }
             // The layer itself, as the linear folds read it (alpha, beta, transB absorbed).

@@ -31,18 +31,16 @@ public struct MergeSequentialConvs: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// B (the anchor) reading A's output, which nothing else reads, both Conv or AveragePool, at
     /// least one a Conv.
     func match(_ index: GraphIndex) -> [NodeSite] {
-        index.graph.nodes.indices.compactMap { second in
-            let b = index.node(second)
+        // Nodes are read in place (no copy of each): this runs over every node of the graph.
+        let nodes = index.graph.nodes
+        return nodes.indices.compactMap { second in
             // A stage whose output also feeds something else (a residual Add) is no chain.
-            guard isStage(b), let (first, a) = index.producerNode(of: b.inputs.first ?? ""), isStage(a),
-                  a.isONNX("Conv") || b.isONNX("Conv"), index.consumers[a.outputs[0]] == [second] else { return nil }
+            guard isStage(nodes[second]), let first = index.producer[nodes[second].inputs.first ?? ""], isStage(nodes[first]),
+                  nodes[first].isONNX("Conv") || nodes[second].isONNX("Conv"),
+                  let readers = index.consumers[nodes[first].outputs[0]], readers.count == 1, readers[0] == second else { return nil }
             return NodeSite(anchor: second, others: [first])
         }
     }
@@ -142,10 +140,10 @@ public struct MergeSequentialConvs: RewriteRule {
         var value = output
         // A BatchNormalization first folds into the merged Conv, so it is looked through.
         if let readers = index.consumers[value], readers.count == 1, index.node(readers[0]).isONNX("BatchNormalization"),
-           !index.graphOutputs.contains(value) {
+           !index.isGraphOutput(value) {
             value = index.node(readers[0]).outputs[0]
         }
-        guard !index.graphOutputs.contains(value), let readers = index.consumers[value], readers.count == 1,
+        guard !index.isGraphOutput(value), let readers = index.consumers[value], readers.count == 1,
               index.node(readers[0]).isONNX("Add"), siblingBranchExists(on: input, besides: value, inTreeOf: readers[0], index: index) else {
             throw Skip(.sequentialMergeCostlier, "the merged kernel would hold \(merged.overflow ? "too many" : String(merged.partialValue)) weights, more than the \(separate) of the two stages, and no branch sum on the same input follows")
         }
@@ -155,7 +153,7 @@ public struct MergeSequentialConvs: RewriteRule {
     /// through a few per-channel or convolution steps (a sibling branch a merge can join).
     private func siblingBranchExists(on input: String, besides own: String, inTreeOf add: Int, index: GraphIndex) -> Bool {
         var root = add
-        while let output = index.node(root).outputs.first, !index.graphOutputs.contains(output),
+        while let output = index.node(root).outputs.first, !index.isGraphOutput(output),
               let readers = index.consumers[output], readers.count == 1, index.node(readers[0]).isONNX("Add") {
             root = readers[0]
         }

@@ -20,10 +20,6 @@ public struct PadKernelTo3x3: RewriteRule {
 
     public init() {}
 
-    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
-        try RuleDriver.run(self, on: &graph, log: &log)
-    }
-
     /// A branch sum whose Conv branches have more than one kernel size; anchored on its first
     /// smaller Conv, claiming every Conv branch (the smaller ones are replaced).
     struct Site: RuleSite {
@@ -35,8 +31,8 @@ public struct PadKernelTo3x3: RewriteRule {
     func match(_ index: GraphIndex) -> [Site] {
         BranchSum.find(in: index).compactMap { sum in
             let kernels = sum.convIndices.map { convIndex -> [Int] in
-                let node = index.node(convIndex)
-                return node.inputs.count > 1 ? Array((index.shape(of: node.inputs[1]) ?? []).dropFirst(2)) : []
+                let inputs = index.graph.nodes[convIndex].inputs
+                return inputs.count > 1 ? Array((index.shape(of: inputs[1]) ?? []).dropFirst(2)) : []
             }
             guard let largest = kernels.max(by: { $0.reduce(1, *) < $1.reduce(1, *) }),
                   let smaller = zip(sum.convIndices, kernels).first(where: { $0.1 != largest })?.0 else { return nil }

@@ -56,6 +56,12 @@ struct NodeSite: RuleSite {
 }
 
 extension RewriteRule {
+    /// One sweep with facts of its own (a rule run outside a pipeline): a rule file states only
+    /// its match, check and rewrite, as `SweepPass` does for the shape-fold sweeps.
+    public func run(on graph: inout Graph, log: inout PassLog) throws(PassError) {
+        try RuleDriver.run(self, on: &graph, log: &log)
+    }
+
     func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
         try RuleDriver.run(self, on: &graph, log: &log, facts: facts)
     }
