@@ -1,6 +1,9 @@
-// See gk_dilated_taps_* in ghost_kernels.h. The square 3×3, 5×5 and 7×7 windows keep each output's sum in a register
-// across all taps (one pass over the output row); other windows add one tap at a time into the
-// row, which gives every output the same chain of roundings in the same order.
+// See gk_dilated_taps_* in ghost_kernels.h. The square 3×3, 5×5 and 7×7 windows keep each
+// output's sum in a register across all taps (one pass over the output row); other windows add one
+// tap at a time into the row, which gives every output the same chain of roundings in the same
+// order. The square loops run two vectors of outputs at once: each sum is one chain of 9–49
+// dependent adds, so a second independent chain hides their latency (a 32-wide row is two
+// AVX2 iterations or one AVX-512 one, with no scalar tail).
 #include "ghost_kernels.h"
 
 #pragma clang fp contract(off)
@@ -11,6 +14,7 @@
     static inline __attribute__((always_inline)) void square##K##_##SUFFIX(                        \
         T *restrict dst, const T *first, ptrdiff_t rs, ptrdiff_t cs, const T *w, ptrdiff_t count, \
         ptrdiff_t s) {                                                                             \
+        _Pragma("clang loop interleave_count(2)")                                                  \
         for (ptrdiff_t i = 0; i < count; i++) {                                                    \
             const T *origin = first + i * s;                                                       \
             T sum = 0;                                                                             \
