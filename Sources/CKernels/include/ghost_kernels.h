@@ -33,4 +33,15 @@ void gk_row_taps_f32(float *dst, const float *row, const float *w, ptrdiff_t cou
 void gk_row_taps_f64(double *dst, const double *row, const double *w, ptrdiff_t count, ptrdiff_t taps,
                      ptrdiff_t stride);
 
+// dst[i] = (…((0 + w[0]·x_0) + w[1]·x_1) + …) + w[kh·kw−1]·x_{kh·kw−1}, the taps t = r·kw + c in
+// row-major order, where x_t = first[r·row_stride + c·column_step + i·stride]: one output row of
+// a kh×kw window whose kernel rows lie row_stride apart and columns column_step apart in the plane.
+// Each output is one chain of roundings from +0 in tap order, for every kernel size and stride.
+void gk_dilated_taps_f32(float *dst, const float *first, ptrdiff_t row_stride, ptrdiff_t column_step,
+                         const float *w, ptrdiff_t count, ptrdiff_t stride, ptrdiff_t kernel_height,
+                         ptrdiff_t kernel_width);
+void gk_dilated_taps_f64(double *dst, const double *first, ptrdiff_t row_stride, ptrdiff_t column_step,
+                         const double *w, ptrdiff_t count, ptrdiff_t stride, ptrdiff_t kernel_height,
+                         ptrdiff_t kernel_width);
+
 #endif

@@ -4,8 +4,10 @@
 /// The common kernels of mobile networks — 3×3 and 5×5 (or mixed 3/5), and the 7×7 of FastViT,
 /// undilated, column stride 1 or 2 — copy each input channel into a zero-padded scratch plane first. Every tap of every
 /// output then reads inside the plane, so a kernel row is one branch-free, constant-stride loop
-/// the compiler vectorizes (for square windows, all taps in one pass). Other geometries add one tap at
-/// a time over the output columns where that tap reads inside the image.
+/// the compiler vectorizes (for square windows, all taps in one pass). Other geometries (dilated
+/// windows above all) take `depthwiseDilated`'s padded plane, keeping the tap-by-tap order; only a
+/// plane far larger than the image (huge pads or strides) adds one tap at a time over the output
+/// columns where that tap reads inside the image.
 extension Convolution {
     /// Whether the padded path takes this geometry (3×3, 5×5 or mixed, or 7×7; undilated, column
     /// stride ≤ 2).
@@ -19,7 +21,7 @@ extension Convolution {
     /// Whether `depthwise` assigns every output element rather than adding into it (square 3×3,
     /// 5×5 and 7×7 windows on the padded path), so the output need not start at zero.
     static func depthwiseWritesEveryOutput(_ g: Geometry) -> Bool {
-        depthwiseIsPadded(g) && g.kernelHeight == g.kernelWidth
+        depthwiseIsPadded(g) ? g.kernelHeight == g.kernelWidth : dilatedPlane(g) != nil
     }
 
     @_specialize(where T == Float)
@@ -27,6 +29,8 @@ extension Convolution {
     static func depthwise<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry) {
         if depthwiseIsPadded(g) {
             depthwisePadded(x, w, &out, g)
+        } else if let plane = dilatedPlane(g) {
+            depthwiseDilated(x, w, &out, g, plane: plane)
         } else {
             depthwiseByTap(x, w, &out, g)
         }
