@@ -82,3 +82,16 @@ func matMulPackedPathPropagatesNaNAndInfinity(batchedB: Bool) throws {
     let empty = try runSingle("MatMul", inputs: [("a", try f32([], [0, 3])), ("b", try f32([1, 2, 3], [3, 1]))])
     #expect(empty.shape == [0, 1])
 }
+
+// At PackedWeights.parallelWork multiply-adds (here 256³ = 2²⁴) the product goes to OpenBLAS,
+// which may use threads: the same numbers within float32's rounding, another summation order.
+@Test func matMulFromTheParallelThresholdUpGoesThroughBLAS() throws {
+    let size = 256
+    #expect(!BatchedProduct.handles(work: size * size * size))
+    #expect(BatchedProduct.handles(work: size * size * size - 1) == gk_gemm_available())
+    var random = SeededRandom(seed: 5)
+    let a = random.values(size * size), b = random.values(size * size)
+    var expected = [Double](repeating: 0, count: size * size)
+    for i in 0..<size { for p in 0..<size { for j in 0..<size { expected[i * size + j] += a[i * size + p] * b[p * size + j] } } }
+    try expectBothPrecisions("MatMul", inputs: [("a", a, [size, size]), ("b", b, [size, size])], expected: expected, shape: [size, size])
+}
