@@ -181,8 +181,11 @@ GK_CLONES void gk_softmax_rows_f32(float *dst, const float *src, ptrdiff_t rows,
         float *y = dst + r * size;
         const float peak = lane_max_f32(x, size);
         for (ptrdiff_t i = 0; i < size; i++) y[i] = exp_f32(x[i] - peak);
-        const float sum = lane_sum_f32(y, size);
-        for (ptrdiff_t i = 0; i < size; i++) y[i] = y[i] / sum;
+        // Times 1 / Σe rather than divided by Σe, as ONNX Runtime's MLAS does: a division per
+        // element was a third of the row on AVX2 (a vector divide takes ~10 cycles there), and
+        // the product differs from the quotient by at most one rounding (y ≤ 1, Σe ≥ 1).
+        const float scale = 1.0f / lane_sum_f32(y, size);
+        for (ptrdiff_t i = 0; i < size; i++) y[i] = y[i] * scale;
     }
 }
 

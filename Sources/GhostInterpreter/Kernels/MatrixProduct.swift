@@ -103,22 +103,32 @@ enum MatrixProduct {
             }
             return result
         }
+        // B one matrix for every batch and A's batches laid out in order: one product of batches·m rows.
+        let fold = bStrides.allSatisfy { $0 == 0 } && aStrides == Broadcast.strides(of: batch, in: batch)
+        let (work, overflow) = (fold ? batches * m : m).multipliedReportingOverflow(by: n * k)
+        let packed = !overflow && BatchedProduct.handles(work: work)
         func run<T: InterpreterScalar>(_ av: [T], _ bv: [T]) -> [T] {
-            var out = [T](repeating: 0, count: batches * m * n)
-            guard !out.isEmpty, k > 0 else { return out }
-            av.withUnsafeBufferPointer { ap in
-                bv.withUnsafeBufferPointer { bp in
-                    out.withUnsafeMutableBufferPointer { op in
+            let count = batches * m * n
+            // Zeros only when there is nothing to add up; otherwise every element is written
+            // (the packed kernel overwrites C, and BLAS with beta = 0 stores without reading C).
+            guard count > 0, k > 0 else { return [T](repeating: 0, count: count) }
+            return [T](filling: count) { out in
+                av.withUnsafeBufferPointer { ap in
+                    bv.withUnsafeBufferPointer { bp in
+                        if packed {
+                            BatchedProduct.multiply(ap.baseAddress!, bp.baseAddress!, into: out.baseAddress!, batches: batches, m: m, n: n, k: k,
+                                                    fold: fold, aOffset: { offset($0, aStrides) }, bOffset: { offset($0, bStrides) })
+                            return
+                        }
                         for index in 0..<batches {
                             T.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
                                    a: ap.baseAddress! + offset(index, aStrides) * m * k, lda: k,
                                    b: bp.baseAddress! + offset(index, bStrides) * k * n, ldb: n,
-                                   beta: 0, c: op.baseAddress! + index * m * n, ldc: n)
+                                   beta: 0, c: out.baseAddress! + index * m * n, ldc: n)
                         }
                     }
                 }
             }
-            return out
         }
         switch (a.storage, b.storage) {
         case (.float(let av), .float(let bv)): return Buffer(shape: shape, storage: .float(run(av, bv)))

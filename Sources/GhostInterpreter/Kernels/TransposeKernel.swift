@@ -30,6 +30,13 @@ enum TransposeKernel {
                 for _ in 0..<outer {
                     if block == 1 {
                         for j in 0..<inner { (to + j).initialize(to: from[offset + j * step]) }
+                    } else if block <= 32 {
+                        // Short blocks (MobileViT's heads of 16–24) by a plain loop: a memmove call
+                        // per block cost more than the copy.
+                        for j in 0..<inner {
+                            let source = from + offset + j * step, target = to + j * block
+                            for e in 0..<block { (target + e).initialize(to: source[e]) }
+                        }
                     } else {
                         for j in 0..<inner { (to + j * block).initialize(from: from + offset + j * step, count: block) }
                     }

@@ -40,7 +40,7 @@ extension OperatorRegistry {
             MatrixProduct.gemm),
         OperatorDefinition(
             "MatMul",
-            "numpy semantics: batched with broadcast batch dimensions, 1-D operands promoted and the added axis removed",
+            "numpy semantics: batched with broadcast batch dimensions, 1-D operands promoted and the added axis removed. Products under 2²⁴ multiply-adds by the packed GEMM (each batch's A packed, B read in place; a B shared by all batches folds them into one product), larger ones by OpenBLAS",
             MatrixProduct.matMul),
     ])
 }
