@@ -400,8 +400,8 @@ static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, size_t pstride, int
 // Blocking over k and a packed copy of B, for the products that lose to reading B in place;
 // neither changes a sum (so no bit). Columns are taken in chunks of GK_N_CHUNK (a whole number of
 // either ISA's strips) and k in balanced blocks of at most GK_K_BLOCK; each (chunk, block) of B is
-// copied into a contiguous buffer (GK_N_CHUNK floats a row, 24 KB) that every panel then reads
-// from L1. A block after the first continues each element's chain from the value in C (loaded,
+// copied into a contiguous buffer (GK_N_CHUNK floats a row, 24 KB; twice that for an A over 2 MB)
+// that every panel then reads from L1 (or L2). A block after the first continues each element's chain from the value in C (loaded,
 // not added: acc starts as C), so an element is still the one k-ordered chain of FMAs from +0.
 //
 // When it pays (gemm_copies_b), measured per shape on Zen 3 (AVX2; docs/performance.md, "GEMM
@@ -428,6 +428,9 @@ static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, size_t pstride, int
 #define GK_DEEP_K 1024
 #endif
 #define GK_ALIAS_BYTES 4096
+#ifndef GK_WIDE_CHUNK_A_BYTES
+#define GK_WIDE_CHUNK_A_BYTES (2 << 20)
+#endif
 
 static int gemm_copies_b(int m, int k, int n, size_t ldb, size_t element) {
     if (n < 2 * GK_N_CHUNK) return 0;
@@ -447,9 +450,16 @@ static void gemm_blocked(gemm_fn kernel, const float *pa, int m, int k, const fl
     }
     const int k_blocks = (k + GK_K_BLOCK - 1) / GK_K_BLOCK;
     const int k_step = (k + k_blocks - 1) / k_blocks; // 960 = 8 · 120, not 7 · 128 + 64
-    _Alignas(64) float chunk[GK_K_BLOCK * GK_N_CHUNK];
-    for (int j = 0; j < n; j += GK_N_CHUNK) {
-        const int nc = n - j < GK_N_CHUNK ? n - j : GK_N_CHUNK;
+    // All of A is read once per chunk; when it is larger than L2, chunks twice as wide halve that
+    // traffic (the 48 KB chunk then comes from L2, which costs less): 256×8640×1024 and
+    // 256×2304×1024 took 0.88–0.94× the time, while 960×160×1024 and 160×960×1024 (A 0.6 MB)
+    // lost 3–12% with them.
+    const int width = (size_t)m * (size_t)k * sizeof(float) >= GK_WIDE_CHUNK_A_BYTES
+                          ? 2 * GK_N_CHUNK
+                          : GK_N_CHUNK;
+    _Alignas(64) float chunk[GK_K_BLOCK * 2 * GK_N_CHUNK];
+    for (int j = 0; j < n; j += width) {
+        const int nc = n - j < width ? n - j : width;
         for (int k0 = 0; k0 < k; k0 += k_step) {
             const int kb = k - k0 < k_step ? k - k0 : k_step;
             for (int kk = 0; kk < kb; kk++)

@@ -30,12 +30,13 @@ private func deepProduct(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, ldb
 }
 
 /// Shapes copied because k > 1024 (1100 = 9 blocks of 123 less the last, DeepLab's 960·9 cut to
-/// keep the test short; 1030) or because B's rows are 4 KB or 8 KB apart with ≥ 64 rows (257 = 3
-/// blocks, 129 = 2 blocks of 65, a shallow 40), with chunk tails (n not a multiple of 48: 101,
-/// 197, 150) and partial panels (m not a multiple of 8); and shapes read in place (k ≤ 1024 with
-/// no 4 KB stride, fewer than 64 rows, or fewer than 96 columns), whose bits must be the same.
+/// keep the test short; 1030; 66×8000, whose A of 2 MB takes chunks of 96 columns) or because
+/// B's rows are 4 KB or 8 KB apart with ≥ 64 rows (257 = 3 blocks, 129 = 2 blocks of 65, a
+/// shallow 40), with chunk tails (n not a multiple of 48 or 96: 101, 197, 150) and partial panels
+/// (m not a multiple of 8); and shapes read in place (k ≤ 1024 with no 4 KB stride, fewer than 64
+/// rows, or fewer than 96 columns), whose bits must be the same.
 private let deepShapes: [(m: Int, k: Int, n: Int, ldb: Int?)] = [
-    (13, 1100, 101, nil), (9, 1030, 150, nil), (70, 257, 101, 1024), (65, 129, 96, 2048), (64, 40, 197, 1024),
+    (13, 1100, 101, nil), (9, 1030, 150, nil), (66, 8000, 101, nil), (70, 257, 101, 1024), (65, 129, 96, 2048), (64, 40, 197, 1024),
     (40, 129, 150, nil), (9, 1100, 48, nil), (63, 257, 101, 1024), (3, 200, 1, nil), (96, 40, 197, nil), (64, 960, 97, nil),
 ]
 
