@@ -44,10 +44,11 @@ static double now(void) {
 static int n_fail = 0;
 
 // One correctness case: B and C allocated exactly (ending at their last valid element), with row
-// padding filled with sentinels / NaN to detect reads and writes outside the valid region.
+// padding filled with sentinels / NaN to detect reads and writes outside the valid region. A
+// negative padb gives B the row stride -padb (≥ n) instead of n + padb.
 static void check_case(int m, int k, int n, int padb, int padc, int isa_count) {
     const int lda = k + (int)(rnd32() % 3);
-    const int ldb = n + padb, ldc = n + padc;
+    const int ldb = padb < 0 ? -padb : n + padb, ldc = n + padc;
     float *a = malloc(sizeof(float) * ((size_t)m * lda));
     for (size_t i = 0; i < (size_t)m * lda; i++) a[i] = rndf();
     const size_t bcount = k > 0 ? (size_t)(k - 1) * ldb + n : 0;
@@ -120,6 +121,7 @@ static const int shapes[][3] = {
     // The segmenters at 512² (MobileNetV3's last stage at 32²): 1×1s over 960 channels, LR-ASPP's
     // 128-channel head, DeepLabV3's dilated 3×3 ASPP branches (K = 960·9) and its 3×3 head.
     {160, 960, 1024}, {960, 160, 1024}, {128, 960, 1024}, {256, 8640, 1024}, {256, 2304, 1024},
+    {256, 960, 1024}, {64, 16, 65536}, {72, 24, 16384},
 };
 static const int n_shapes = (int)(sizeof(shapes) / sizeof(shapes[0]));
 
@@ -149,9 +151,17 @@ static int run_tests(void) {
         check_case(rndi(1, 100), rndi(1, 200), rndi(1, 400), rndi(0, 3), rndi(0, 3), isa_count);
         cases++;
     }
-    // Deep k (blocked over k, B copied in chunks): balanced blocks, chunk tails, partial panels.
-    for (int t = 0; t < 60; t++) {
-        check_case(rndi(1, 40), rndi(129, 700), rndi(1, 150), rndi(0, 3), rndi(0, 3), isa_count);
+    // Deep k (k > 1024: blocked over k, B copied in chunks): balanced blocks, chunk tails,
+    // partial panels; and k ≤ 1024 read in place.
+    for (int t = 0; t < 40; t++) {
+        check_case(rndi(1, 40), rndi(129, 1300), rndi(1, 150), rndi(0, 3), rndi(0, 3), isa_count);
+        cases++;
+    }
+    // B's rows 4 or 8 KB apart (copied when m ≥ 64 and n ≥ 96, read in place otherwise).
+    for (int t = 0; t < 30; t++) {
+        const int n = rndi(60, 250);
+        check_case(rndi(40, 100), rndi(1, 400), n, rndi(0, 1) ? -1024 : -2048,
+                   rndi(0, 3), isa_count);
         cases++;
     }
     // Real shapes.

@@ -274,12 +274,14 @@ static GK_AVX512 void dgemm_avx512(const double *pa, int m, int k, size_t pstrid
 // PF: prefetch the next 12 columns, as in drow_tile512.
 GK_INLINE GK_AVX2 void drow_tile256(const double *restrict pa, const double *restrict b,
                                     size_t ldb, double *restrict c, size_t ldc, int k,
-                                    const int NV, const int PF, int rows, int accumulate) {
+                                    const int NV, const int PF, int rows, const int ACC) {
     __m256d acc[4][3];
-    for (int r = 0; r < 4; r++)
+    for (int r = 0; r < 4; r++) {
+        // Rows past m have no C: they load the last valid row instead (never stored back).
+        const size_t row = (size_t)(r < rows ? r : rows - 1);
         for (int v = 0; v < NV; v++)
-            acc[r][v] = accumulate && r < rows ? _mm256_loadu_pd(c + (size_t)r * ldc + 4 * v)
-                                               : _mm256_setzero_pd();
+            acc[r][v] = ACC ? _mm256_loadu_pd(c + row * ldc + 4 * v) : _mm256_setzero_pd();
+    }
     for (int kk = 0; kk < k; kk++) {
         const double *br = b + (size_t)kk * ldb;
         __m256d bv[3];
@@ -304,45 +306,57 @@ GK_INLINE GK_AVX2 void drow_tile256(const double *restrict pa, const double *res
     }
 }
 
-#define DROW256_FN(NAME, NV, PF)                                                                   \
-    GK_NOINLINE GK_AVX2 void NAME(const double *pa, const double *b, size_t ldb, double *c,        \
-                                  size_t ldc, int k, int rows, int accumulate) {                   \
-        drow_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows, accumulate);                             \
+// ACC (start from C, for a k block after the first) is a compile-time constant: as a run-time
+// flag it kept the 12 accumulators in memory around the loop (gemm.c's row_tile256 has the same).
+#define DROW256_FN(NAME, NV, PF, ACC)                                                              \
+    GK_NOINLINE GK_AVX2 void NAME##_##ACC(const double *pa, const double *b, size_t ldb,           \
+                                          double *c, size_t ldc, int k, int rows) {                \
+        drow_tile256(pa, b, ldb, c, ldc, k, NV, PF, rows, ACC);                                    \
     }
-DROW256_FN(drow256_3_pf, 3, 1) DROW256_FN(drow256_3, 3, 0) DROW256_FN(drow256_2, 2, 0)
-DROW256_FN(drow256_1, 1, 0)
+#define DROW256_FNS(ACC)                                                                           \
+    DROW256_FN(drow256_3_pf, 3, 1, ACC) DROW256_FN(drow256_3, 3, 0, ACC)                           \
+    DROW256_FN(drow256_2, 2, 0, ACC) DROW256_FN(drow256_1, 1, 0, ACC)
+DROW256_FNS(0)
+DROW256_FNS(1)
+#undef DROW256_FNS
 #undef DROW256_FN
 
-typedef void (*drow256_fn)(const double *, const double *, size_t, double *, size_t, int, int, int);
+typedef void (*drow256_fn)(const double *, const double *, size_t, double *, size_t, int, int);
+// [ACC][nv], with [ACC][0] the 3-vector kernel with the prefetch.
+static const drow256_fn drow256_table[2][4] = {
+    {drow256_3_pf_0, drow256_1_0, drow256_2_0, drow256_3_0},
+    {drow256_3_pf_1, drow256_1_1, drow256_2_1, drow256_3_1},
+};
 
 // Columns j ..< j + 4·nv of every panel (two 4-row halves per panel; the second is skipped when
 // it has no valid rows), with `fn`, or `last` on the last panel.
 static GK_AVX2 void drow256_cols(drow256_fn fn, drow256_fn last, const double *pa, int m, int k,
-                                 size_t pstride, int accumulate, const double *b, size_t ldb, int j,
-                                 double *c, size_t ldc) {
+                                 size_t pstride, const double *b, size_t ldb, int j, double *c,
+                                 size_t ldc) {
     const int panels = (m + GK_MR - 1) / GK_MR;
     for (int p = 0; p < panels; p++) {
         const double *panel = pa + (size_t)p * pstride;
         double *cp = c + (size_t)p * GK_MR * ldc + j;
         const int rows = m - p * GK_MR;
         const drow256_fn f = p == panels - 1 ? last : fn;
-        f(panel, b + j, ldb, cp, ldc, k, rows, accumulate);
-        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4, accumulate);
+        f(panel, b + j, ldb, cp, ldc, k, rows);
+        if (rows > 4) f(panel + 4, b + j, ldb, cp + 4 * ldc, ldc, k, rows - 4);
     }
 }
 
 static GK_AVX2 void dgemm_avx2(const double *pa, int m, int k, size_t pstride, int accumulate,
                                const double *b, size_t ldb, int n, double *c, size_t ldc) {
+    const drow256_fn *table = drow256_table[accumulate != 0];
     int j = 0;
     for (; j + 12 <= n; j += 12) {
-        const drow256_fn last = j + 12 < n ? drow256_3_pf : drow256_3;
-        drow256_cols(k <= GK_PF_ALL_PANELS_K ? last : drow256_3, last, pa, m, k, pstride, accumulate,
-                     b, ldb, j, c, ldc);
+        const drow256_fn last = j + 12 < n ? table[0] : table[3];
+        drow256_cols(k <= GK_PF_ALL_PANELS_K ? last : table[3], last, pa, m, k, pstride, b, ldb, j,
+                     c, ldc);
     }
     const int nv = (n - j) / 4;
     if (nv > 0) {
-        const drow256_fn fn = nv == 2 ? drow256_2 : drow256_1;
-        drow256_cols(fn, fn, pa, m, k, pstride, accumulate, b, ldb, j, c, ldc);
+        const drow256_fn fn = table[nv];
+        drow256_cols(fn, fn, pa, m, k, pstride, b, ldb, j, c, ldc);
         j += 4 * nv;
     }
     if (j < n) dcol_block(pa, m, k, pstride, accumulate, b, ldb, j, n, c, ldc);

@@ -6,15 +6,15 @@ import Foundation
 import Testing
 
 // The deep products of the segmentation heads: the float32 GEMM blocked over k with B copied in
-// chunks (k > 128, or many rows and columns), and convolutions whose dilation puts whole kernel
+// chunks (k > 1024, or ≥ 64 rows over B rows 4 KB apart), and convolutions whose dilation puts whole kernel
 // taps in the padding (DeepLabV3's ASPP), which leave those taps out.
 
 /// C = packed(A)·B by the float32 kernel, B and C in row strides wider than the matrices (B's
-/// padding is NaN, which must never be read).
-private func deepProduct(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> [Float] {
+/// padding is NaN, which must never be read); B's row stride `ldb` (default n + 5).
+private func deepProduct(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, ldb: Int? = nil) -> [Float] {
     var packed = [Float](repeating: .nan, count: gk_gemm_packed_count(Int32(m), Int32(k)))
     a.withUnsafeBufferPointer { ap in packed.withUnsafeMutableBufferPointer { Float.packA(ap.baseAddress!, lda: k, m: m, k: k, into: $0.baseAddress!) } }
-    let (ldb, ldc) = (n + 5, n + 3)
+    let (ldb, ldc) = (ldb ?? n + 5, n + 3)
     var paddedB = [Float](repeating: .nan, count: k * ldb)
     for row in 0..<k { for column in 0..<n { paddedB[row * ldb + column] = b[row * n + column] } }
     var c = [Float](repeating: -777, count: m * ldc)
@@ -29,19 +29,23 @@ private func deepProduct(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int) -> 
     return (0..<(m * n)).map { c[($0 / n) * ldc + $0 % n] }
 }
 
-/// Shapes with k past one block (129 = 2 blocks of 65, 300, 8640 = DeepLab's 960·9 cut to keep
-/// the test short as 1100), chunk tails (n not a multiple of 48: 101, 23, 1), partial panels (m
-/// not a multiple of 8), and a shallow one copied because it has many rows and columns (96×40×197).
-private let deepShapes: [(m: Int, k: Int, n: Int)] = [
-    (13, 300, 101), (40, 129, 150), (9, 1100, 48), (70, 257, 23), (3, 200, 1), (96, 40, 197), (64, 960, 97),
+/// Shapes copied because k > 1024 (1100 = 9 blocks of 123 less the last, DeepLab's 960·9 cut to
+/// keep the test short; 1030; 66×8000, whose A of 2 MB takes chunks of 96 columns) or because
+/// B's rows are 4 KB or 8 KB apart with ≥ 64 rows (257 = 3 blocks, 129 = 2 blocks of 65, a
+/// shallow 40), with chunk tails (n not a multiple of 48 or 96: 101, 197, 150) and partial panels
+/// (m not a multiple of 8); and shapes read in place (k ≤ 1024 with no 4 KB stride, fewer than 64
+/// rows, or fewer than 96 columns), whose bits must be the same.
+private let deepShapes: [(m: Int, k: Int, n: Int, ldb: Int?)] = [
+    (13, 1100, 101, nil), (9, 1030, 150, nil), (66, 8000, 101, nil), (70, 257, 101, 1024), (65, 129, 96, 2048), (64, 40, 197, 1024),
+    (40, 129, 150, nil), (9, 1100, 48, nil), (63, 257, 101, 1024), (3, 200, 1, nil), (96, 40, 197, nil), (64, 960, 97, nil),
 ]
 
 @Test(.enabled(if: gk_gemm_best_isa() >= 1, "no packed kernel on this CPU (needs AVX2+FMA): the interpreter uses BLAS"))
 func deepPackedGEMMKeepsTheKOrderedChainAcrossBlocks() throws {
     var random = SeededRandom(seed: 1313)
-    for (m, k, n) in deepShapes {
+    for (m, k, n, ldb) in deepShapes {
         let a = random.values(m * k).map(Float.init), b = random.values(k * n).map(Float.init)
-        let c = deepProduct(a, b, m: m, k: k, n: n)
+        let c = deepProduct(a, b, m: m, k: k, n: n, ldb: ldb)
         try #require(c.count == m * n, "\(m)×\(k)×\(n) wrote past the rows' ends")
         var mismatches = 0
         for i in 0..<m {
@@ -55,22 +59,25 @@ func deepPackedGEMMKeepsTheKOrderedChainAcrossBlocks() throws {
     }
 }
 
-/// NaN and ±∞ in a late block (past the first 128 terms) still reach exactly their elements.
+/// NaN and ±∞ in a late block (past the first blocks of 123 terms) still reach exactly their
+/// elements, in whole strips and in the column kernel's tail (n = 101 = 4·24 + 5).
 @Test(.enabled(if: gk_gemm_best_isa() >= 1, "no packed kernel on this CPU (needs AVX2+FMA): the interpreter uses BLAS"))
 func deepPackedGEMMCarriesNaNAndInfinityAcrossBlocks() throws {
-    let (m, k, n) = (10, 400, 53)
+    let (m, k, n) = (10, 1100, 101)
     var random = SeededRandom(seed: 1314)
     var a = random.values(m * k).map(Float.init), b = random.values(k * n).map(Float.init)
     a[3 * k + 350] = .infinity   // row 3, a term in the third block
     b[350 * n + 50] = 0          // meets it in column 50: ∞·0
     a[7 * k + 200] = .nan        // row 7, second block
-    b[390 * n + 2] = -.infinity  // column 2, last block
+    b[1090 * n + 2] = -.infinity // column 2, last block
+    b[1090 * n + 99] = .nan      // column 99 (the tail), last block
     let c = deepProduct(a, b, m: m, k: k, n: n)
     try #require(c.count == m * n)
     #expect(c[3 * n + 50].isNaN && c[3 * n + 10].isInfinite)  // ±∞ by the sign of b[350][10]
     #expect((0..<n).allSatisfy { c[7 * n + $0].isNaN })
     #expect(c[0 * n + 2].isInfinite && c[5 * n + 2].isInfinite)
     #expect(c[0 * n + 3].isFinite)
+    #expect((0..<m).allSatisfy { c[$0 * n + 99].isNaN } && c[0 * n + 98].isFinite)
 }
 
 /// The taps that read some input: with dilation 36 over a 32² map padded by 36 (DeepLabV3's
