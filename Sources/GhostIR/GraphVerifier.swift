@@ -27,18 +27,12 @@ public enum GraphVerifier {
     /// rule failed (a well-formed graph listed out of order fails it too).
     private static func isWellFormedInOrder(_ graph: Graph, steps: inout Int, lookups: inout Int) -> Bool {
         let initializers = graph.initializers
-        // Most names asked about are not weights (every node output, every activation that was
-        // not recent): the filter says so from a bitset in the cache.
-        let weights = initializers.nameFilter()
-        func isWeight(_ name: String, hash: Int) -> Bool {
-            weights.mayContain(hash) && initializers.contains(name, hash: hash)
-        }
         // Graph inputs and the outputs of the nodes swept so far; initializers are looked up in
         // their own table rather than copied in here. A name is hashed once for both tables.
         var defined = DefinedNames(expected: graph.inputs.count + graph.nodes.count + graph.nodes.count / 4)
         for input in graph.inputs {
             let hash = NameSlots.hash(input.name)
-            if isWeight(input.name, hash: hash) { continue }
+            if initializers.contains(input.name, hash: hash) { continue }
             guard defined.insert(input.name, hash: hash) else { return false }
         }
         // Most inputs are found without hashing (at 200k nodes the hash tables outgrow the
@@ -73,23 +67,23 @@ public enum GraphVerifier {
                 let hash = NameSlots.hash(input)
                 if activationsFirst {
                     if defined.contains(input, hash: hash) { continue }
-                    guard isWeight(input, hash: hash) else { return false }
+                    guard initializers.contains(input, hash: hash) else { return false }
                     activationsFirst = false
                 } else {
-                    if isWeight(input, hash: hash) { continue }
+                    if initializers.contains(input, hash: hash) { continue }
                     guard defined.contains(input, hash: hash) else { return false }
                     activationsFirst = true
                 }
             }
             for output in node.outputs where !output.isEmpty {
                 let hash = NameSlots.hash(output)
-                guard !isWeight(output, hash: hash), defined.insert(output, hash: hash) else { return false }
+                guard !initializers.contains(output, hash: hash), defined.insert(output, hash: hash) else { return false }
                 recent.add(output)
             }
         }
         for output in graph.outputs {
             let hash = NameSlots.hash(output.name)
-            guard defined.contains(output.name, hash: hash) || isWeight(output.name, hash: hash) else { return false }
+            guard defined.contains(output.name, hash: hash) || initializers.contains(output.name, hash: hash) else { return false }
         }
         return true
     }

@@ -42,11 +42,6 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
         }
     }
 
-    /// A filter that rules out most names the table does not hold without probing it.
-    func nameFilter() -> NameFilter {
-        NameFilter(hashes: livePositions.lazy.map(\.hash), count: live)
-    }
-
     /// Every live (position, hash), for rebuilding the index.
     private var livePositions: some Sequence<(position: Int, hash: Int)> {
         zip(entries.indices, hashes).lazy.filter { [entries] in entries[$0.0] != nil }.map { (position: $0.0, hash: $0.1) }

@@ -139,38 +139,3 @@ struct NameSlots: @unchecked Sendable {
         storage.used += 1
     }
 }
-
-/// A Bloom filter of names' hashes (two bits per name, 16 bits of filter per name): "surely
-/// absent" for ~98% of the names a table does not hold, from a bitset small enough to stay in
-/// the cache, where asking the table itself is a cache miss. `GraphVerifier` asks it before the
-/// initializer table for every node output (which must not be a weight) and every activation.
-struct NameFilter {
-    private var bits: [UInt64]
-    private let mask: Int
-
-    init(hashes: some Sequence<Int>, count: Int) {
-        var size = 64
-        while size < count * 16, size < Int.max / 4 { size *= 2 }
-        bits = [UInt64](repeating: 0, count: size / 64)
-        mask = size - 1
-        for hash in hashes { add(hash) }
-    }
-
-    private func positions(_ hash: Int) -> (Int, Int) {
-        let mixed = UInt64(truncatingIfNeeded: hash)
-        return (Int(truncatingIfNeeded: mixed) & mask, Int(truncatingIfNeeded: mixed >> 32 | mixed << 32) & mask)
-    }
-
-    private mutating func add(_ hash: Int) {
-        let (first, second) = positions(hash)
-        bits[first >> 6] |= 1 << UInt64(first & 63)
-        bits[second >> 6] |= 1 << UInt64(second & 63)
-    }
-
-    /// False only when no name with this hash was added.
-    @inline(__always)
-    func mayContain(_ hash: Int) -> Bool {
-        let (first, second) = positions(hash)
-        return bits[first >> 6] & (1 << UInt64(first & 63)) != 0 && bits[second >> 6] & (1 << UInt64(second & 63)) != 0
-    }
-}
