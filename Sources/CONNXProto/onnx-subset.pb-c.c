@@ -469,6 +469,96 @@ void   onnx__model_proto__free_unpacked
   assert(message->base.descriptor == &onnx__model_proto__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   onnx__lazy_graph_proto__init
+                     (Onnx__LazyGraphProto         *message)
+{
+  static const Onnx__LazyGraphProto init_value = ONNX__LAZY_GRAPH_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__lazy_graph_proto__get_packed_size
+                     (const Onnx__LazyGraphProto *message)
+{
+  assert(message->base.descriptor == &onnx__lazy_graph_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__lazy_graph_proto__pack
+                     (const Onnx__LazyGraphProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__lazy_graph_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__lazy_graph_proto__pack_to_buffer
+                     (const Onnx__LazyGraphProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__lazy_graph_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__LazyGraphProto *
+       onnx__lazy_graph_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__LazyGraphProto *)
+     protobuf_c_message_unpack (&onnx__lazy_graph_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__lazy_graph_proto__free_unpacked
+                     (Onnx__LazyGraphProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__lazy_graph_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   onnx__lazy_model_proto__init
+                     (Onnx__LazyModelProto         *message)
+{
+  static const Onnx__LazyModelProto init_value = ONNX__LAZY_MODEL_PROTO__INIT;
+  *message = init_value;
+}
+size_t onnx__lazy_model_proto__get_packed_size
+                     (const Onnx__LazyModelProto *message)
+{
+  assert(message->base.descriptor == &onnx__lazy_model_proto__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t onnx__lazy_model_proto__pack
+                     (const Onnx__LazyModelProto *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &onnx__lazy_model_proto__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t onnx__lazy_model_proto__pack_to_buffer
+                     (const Onnx__LazyModelProto *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &onnx__lazy_model_proto__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Onnx__LazyModelProto *
+       onnx__lazy_model_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Onnx__LazyModelProto *)
+     protobuf_c_message_unpack (&onnx__lazy_model_proto__descriptor,
+                                allocator, len, data);
+}
+void   onnx__lazy_model_proto__free_unpacked
+                     (Onnx__LazyModelProto *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &onnx__lazy_model_proto__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor onnx__string_string_entry_proto__field_descriptors[2] =
 {
   {
@@ -1753,5 +1843,266 @@ const ProtobufCMessageDescriptor onnx__model_proto__descriptor =
   onnx__model_proto__field_indices_by_name,
   2,  onnx__model_proto__number_ranges,
   (ProtobufCMessageInit) onnx__model_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__lazy_graph_proto__field_descriptors[7] =
+{
+  {
+    "node",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Onnx__LazyGraphProto, n_node),
+    offsetof(Onnx__LazyGraphProto, node),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyGraphProto, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "initializer",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Onnx__LazyGraphProto, n_initializer),
+    offsetof(Onnx__LazyGraphProto, initializer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "doc_string",
+    10,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyGraphProto, doc_string),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "input",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__LazyGraphProto, n_input),
+    offsetof(Onnx__LazyGraphProto, input),
+    &onnx__value_info_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "output",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__LazyGraphProto, n_output),
+    offsetof(Onnx__LazyGraphProto, output),
+    &onnx__value_info_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value_info",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__LazyGraphProto, n_value_info),
+    offsetof(Onnx__LazyGraphProto, value_info),
+    &onnx__value_info_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__lazy_graph_proto__field_indices_by_name[] = {
+  3,   /* field[3] = doc_string */
+  2,   /* field[2] = initializer */
+  4,   /* field[4] = input */
+  1,   /* field[1] = name */
+  0,   /* field[0] = node */
+  5,   /* field[5] = output */
+  6,   /* field[6] = value_info */
+};
+static const ProtobufCIntRange onnx__lazy_graph_proto__number_ranges[3 + 1] =
+{
+  { 1, 0 },
+  { 5, 2 },
+  { 10, 3 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor onnx__lazy_graph_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.LazyGraphProto",
+  "LazyGraphProto",
+  "Onnx__LazyGraphProto",
+  "onnx",
+  sizeof(Onnx__LazyGraphProto),
+  7,
+  onnx__lazy_graph_proto__field_descriptors,
+  onnx__lazy_graph_proto__field_indices_by_name,
+  3,  onnx__lazy_graph_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__lazy_graph_proto__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor onnx__lazy_model_proto__field_descriptors[9] =
+{
+  {
+    "ir_version",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__LazyModelProto, has_ir_version),
+    offsetof(Onnx__LazyModelProto, ir_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "producer_name",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyModelProto, producer_name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "producer_version",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyModelProto, producer_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "domain",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyModelProto, domain),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model_version",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Onnx__LazyModelProto, has_model_version),
+    offsetof(Onnx__LazyModelProto, model_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "doc_string",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyModelProto, doc_string),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "graph",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Onnx__LazyModelProto, graph),
+    &onnx__lazy_graph_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "opset_import",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__LazyModelProto, n_opset_import),
+    offsetof(Onnx__LazyModelProto, opset_import),
+    &onnx__operator_set_id_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata_props",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Onnx__LazyModelProto, n_metadata_props),
+    offsetof(Onnx__LazyModelProto, metadata_props),
+    &onnx__string_string_entry_proto__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned onnx__lazy_model_proto__field_indices_by_name[] = {
+  5,   /* field[5] = doc_string */
+  3,   /* field[3] = domain */
+  6,   /* field[6] = graph */
+  0,   /* field[0] = ir_version */
+  8,   /* field[8] = metadata_props */
+  4,   /* field[4] = model_version */
+  7,   /* field[7] = opset_import */
+  1,   /* field[1] = producer_name */
+  2,   /* field[2] = producer_version */
+};
+static const ProtobufCIntRange onnx__lazy_model_proto__number_ranges[2 + 1] =
+{
+  { 1, 0 },
+  { 14, 8 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor onnx__lazy_model_proto__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "onnx.LazyModelProto",
+  "LazyModelProto",
+  "Onnx__LazyModelProto",
+  "onnx",
+  sizeof(Onnx__LazyModelProto),
+  9,
+  onnx__lazy_model_proto__field_descriptors,
+  onnx__lazy_model_proto__field_indices_by_name,
+  2,  onnx__lazy_model_proto__number_ranges,
+  (ProtobufCMessageInit) onnx__lazy_model_proto__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

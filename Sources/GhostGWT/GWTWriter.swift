@@ -31,27 +31,29 @@ public enum GWTWriter {
         let metadataOffset = GWTLayout.aligned(tableOffset + 3 * GWTLayout.sectionEntrySize)
         let graphOffset = GWTLayout.aligned(metadataOffset + metadataJSON.count)
         let dataLength = layout.length
-        // Sections are appended through a buffer that coalesces small tensors into large writes.
+        // Sections are appended through buffers that a queue writes to the file while the
+        // JSON is made; small tensors are gathered into them, large ones written in place.
         do {
             let file = try PendingFile(destination: path)
-            var output = CoalescingWriter(file: file)
-            try output.append(zeros: metadataOffset)
-            try output.append(metadataJSON)
-            try output.append(zeros: graphOffset - output.position)
+            let output = QueuedFileWriter(file: file)
+            output.append(zeros: metadataOffset)
+            metadataJSON.withUnsafeBytes { output.append($0) }
+            output.append(zeros: graphOffset - output.position)
             var graphCRC = StreamingCRC32()
-            try GraphSectionWriter(graph: graph, layout: layout).write { (piece: UnsafeRawBufferPointer) throws(FileOutputError) in
+            GraphSectionWriter(graph: graph, layout: layout).write { (piece: UnsafeRawBufferPointer) in
                 graphCRC.update(piece)
-                try output.append(piece)
+                output.append(piece)
             }
             let graphLength = output.position - graphOffset
             let dataOffset = GWTLayout.aligned(output.position)
             let fileLength = dataOffset + dataLength
-            try output.append(zeros: dataOffset - output.position)
+            output.append(zeros: dataOffset - output.position)
             for (tensor, offset) in zip(layout.tensors, layout.offsets) {
-                try output.append(zeros: dataOffset + offset - output.position)
-                try output.append(tensor.storage.bytes)
+                output.append(zeros: dataOffset + offset - output.position)
+                // The graph, which holds every tensor, outlives the writes (`finish` waits).
+                output.append(stable: tensor.storage.bytes)
             }
-            try output.flush()
+            try output.finish()
             let dataCRC = (try? dataChecksum.value()) ?? 0
 
             var table = LittleEndianWriter()
@@ -82,62 +84,6 @@ public enum GWTWriter {
         } catch {
             throw .output(error)
         }
-    }
-}
-
-/// Appends to a pending file through a 1 MiB buffer: small pieces are gathered into large
-/// writes, pieces larger than the buffer go straight to the file.
-private struct CoalescingWriter {
-    let file: PendingFile
-    private(set) var position = 0
-    private var buffer: [UInt8] = []
-    private static let capacity = 1 << 20
-    private static let zeros = [UInt8](repeating: 0, count: 4096)
-
-    init(file: PendingFile) {
-        self.file = file
-        buffer.reserveCapacity(Self.capacity)
-    }
-
-    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(FileOutputError) {
-        position += bytes.count
-        if buffer.count + bytes.count <= Self.capacity {
-            buffer.append(contentsOf: bytes)
-            return
-        }
-        try flush()
-        if bytes.count >= Self.capacity {
-            try file.write(bytes)
-        } else {
-            buffer.append(contentsOf: bytes)
-        }
-    }
-
-    mutating func append(_ bytes: [UInt8]) throws(FileOutputError) {
-        let result: Result<Void, FileOutputError> = bytes.withUnsafeBytes { buffer in
-            do throws(FileOutputError) { try append(buffer) } catch { return .failure(error) }
-            return .success(())
-        }
-        try result.get()
-    }
-
-    mutating func append(zeros count: Int) throws(FileOutputError) {
-        var remaining = count
-        while remaining > 0 {
-            let piece = min(remaining, Self.zeros.count)
-            let result: Result<Void, FileOutputError> = Self.zeros.withUnsafeBytes { zeros in
-                do throws(FileOutputError) { try append(UnsafeRawBufferPointer(rebasing: zeros[0..<piece])) } catch { return .failure(error) }
-                return .success(())
-            }
-            try result.get()
-            remaining -= piece
-        }
-    }
-
-    mutating func flush() throws(FileOutputError) {
-        guard !buffer.isEmpty else { return }
-        try file.write(buffer)
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

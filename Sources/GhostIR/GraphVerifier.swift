@@ -28,11 +28,12 @@ public enum GraphVerifier {
     private static func isWellFormedInOrder(_ graph: Graph, steps: inout Int, lookups: inout Int) -> Bool {
         let initializers = graph.initializers
         // Graph inputs and the outputs of the nodes swept so far; initializers are looked up in
-        // their own table rather than copied in here.
-        var defined = Set<String>()
-        defined.reserveCapacity(graph.inputs.count + graph.nodes.count + graph.nodes.count / 4)
-        for input in graph.inputs where !initializers.contains(input.name) {
-            guard defined.insert(input.name).inserted else { return false }
+        // their own table rather than copied in here. A name is hashed once for both tables.
+        var defined = DefinedNames(expected: graph.inputs.count + graph.nodes.count + graph.nodes.count / 4)
+        for input in graph.inputs {
+            let hash = NameSlots.hash(input.name)
+            if initializers.contains(input.name, hash: hash) { continue }
+            guard defined.insert(input.name, hash: hash) else { return false }
         }
         // Most inputs are found without hashing (at 200k nodes the hash tables outgrow the
         // caches, and each lookup is a cache miss): an activation is usually the output of one
@@ -54,23 +55,67 @@ public enum GraphVerifier {
             }
             return false
         }
+        // Which table found the last looked-up input: weights outnumber activations among the
+        // inputs, so the initializers are asked first, but a node whose inputs are activations
+        // that are not recent (a Concat of 100k branches) would miss there on every one.
+        var activationsFirst = false
         for node in graph.nodes {
             steps += node.inputs.count + node.outputs.count
             for input in node.inputs where !input.isEmpty {
                 if recent.contains(input) || isNextWeight(input) { continue }
                 lookups += 1
-                // Weights outnumber activations among the inputs: look in the table first.
-                guard initializers.contains(input) || defined.contains(input) else { return false }
+                let hash = NameSlots.hash(input)
+                if activationsFirst {
+                    if defined.contains(input, hash: hash) { continue }
+                    guard initializers.contains(input, hash: hash) else { return false }
+                    activationsFirst = false
+                } else {
+                    if initializers.contains(input, hash: hash) { continue }
+                    guard defined.contains(input, hash: hash) else { return false }
+                    activationsFirst = true
+                }
             }
             for output in node.outputs where !output.isEmpty {
-                guard !initializers.contains(output), defined.insert(output).inserted else { return false }
+                let hash = NameSlots.hash(output)
+                guard !initializers.contains(output, hash: hash), defined.insert(output, hash: hash) else { return false }
                 recent.add(output)
             }
         }
         for output in graph.outputs {
-            guard defined.contains(output.name) || initializers.contains(output.name) else { return false }
+            let hash = NameSlots.hash(output.name)
+            guard defined.contains(output.name, hash: hash) || initializers.contains(output.name, hash: hash) else { return false }
         }
         return true
+    }
+
+    /// The names defined so far in a sweep (graph inputs, node outputs), each hashed once by the
+    /// caller: a `NameSlots` index over an array of the names.
+    private struct DefinedNames {
+        private var names: [String] = []
+        private var hashes: [Int] = []
+        private var index: NameSlots
+
+        init(expected: Int) {
+            names.reserveCapacity(expected)
+            hashes.reserveCapacity(expected)
+            index = NameSlots(minimumCount: expected)
+        }
+
+        func contains(_ name: String, hash: Int) -> Bool {
+            names.withUnsafeBufferPointer { names in index.position(hash: hash) { names[$0] == name } != nil }
+        }
+
+        /// Adds `name`; false when it was there already.
+        mutating func insert(_ name: String, hash: Int) -> Bool {
+            guard !contains(name, hash: hash) else { return false }
+            if index.isFull {
+                index.rebuild(count: 0, from: zip(hashes.indices, hashes).lazy.map { (position: $0.0, hash: $0.1) }, headroom: true)
+            }
+            index.insert(position: names.count, hash: hash)
+            names.append(name)
+            hashes.append(hash)
+            return true
+        }
     }
 
     /// The last few node outputs of a sweep, compared by equality before any hashing.

@@ -11,19 +11,26 @@ struct TensorDecoder {
     /// Keeps the unpacked message alive for tensors that view it.
     let owner: AnyObject
     let externalData: ExternalDataResolver
+    /// Whether the messages decoded live in a `ScratchArena` (emptied before the next one): then
+    /// nothing may view them, and bytes are viewed in the message's encoding (which `owner`
+    /// keeps) or copied.
+    var scratchMessages = false
 
     func decode(_ proto: UnsafeMutablePointer<Onnx__TensorProto>, fallbackName: String) throws(ONNXLoadError) -> Tensor {
         try decode(proto, name: proto.pointee.name.map { String(cString: $0) } ?? fallbackName)
     }
 
     /// `name` is the tensor's name as messages should give it (the caller has decoded it).
-    func decode(_ proto: UnsafeMutablePointer<Onnx__TensorProto>, name: String) throws(ONNXLoadError) -> Tensor {
+    /// With `shapes`, a shape equal to a recent one shares its array. `encoding` is the
+    /// message's encoded bytes, kept alive by `owner`, when the message is in a scratch arena.
+    func decode(_ proto: UnsafeMutablePointer<Onnx__TensorProto>, name: String, shapes: ShapeCache? = nil,
+                encoding: UnsafeRawBufferPointer? = nil) throws(ONNXLoadError) -> Tensor {
         let tensorProto = proto.pointee
         let code = tensorProto.has_data_type != 0 ? tensorProto.data_type : 0
         guard let declaredType = ElementType(rawValue: code) else {
             throw .unknownElementType(file: file, tensor: name, code: code)
         }
-        let shape = try checkedShape(tensorProto.dims, tensorProto.n_dims, tensor: name)
+        let shape = try checkedShape(tensorProto.dims, tensorProto.n_dims, tensor: name, shapes: shapes)
         let count = try elementCount(shape, tensor: name, tensorProto)
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: declaredType.byteSize)
         guard !overflow else { throw .sizeOverflow(file: file, tensor: name, dims: scalars(tensorProto.dims, tensorProto.n_dims)) }
@@ -38,16 +45,32 @@ struct TensorDecoder {
                 throw .rawDataSizeMismatch(file: file, tensor: name, expected: byteCount, actual: tensorProto.raw_data.len)
             }
             bytes = UnsafeRawBufferPointer(start: tensorProto.raw_data.data, count: byteCount)
-            viewOwner = owner
+            if !scratchMessages {
+                viewOwner = owner
+            } else if let inEncoding = rawData(in: encoding, byteCount: byteCount) {
+                // The same bytes where the file's encoding has them (protobuf-c copied them
+                // out of there into the scratch): view those, which stay.
+                return try makeTensor(type: declaredType, shape: shape, bytes: inEncoding, owner: owner, name: name)
+            } else {
+                return try makeTensor(type: declaredType, shape: shape, bytes: bytes, owner: nil, name: name)
+            }
         } else {
             return try decodeTypedFields(tensorProto, type: declaredType, shape: shape, count: count, name: name)
         }
         return try makeTensor(type: declaredType, shape: shape, bytes: bytes, owner: viewOwner, name: name)
     }
 
-    /// The dims as sizes, read straight from the message (no intermediate array).
-    private func checkedShape(_ dims: UnsafeMutablePointer<Int64>?, _ count: Int, tensor: String) throws(ONNXLoadError) -> [Int] {
+    /// The dims as sizes, read straight from the message (no intermediate array), or a recent
+    /// equal shape's array from `shapes`.
+    private func checkedShape(_ dims: UnsafeMutablePointer<Int64>?, _ count: Int, tensor: String, shapes: ShapeCache?) throws(ONNXLoadError) -> [Int] {
         guard let dims, count > 0 else { return [] }
+        if let shapes {
+            let dimensions = UnsafeBufferPointer(start: dims, count: count)
+            if let shared = shapes.shape(equalTo: dimensions) { return shared }
+            let shape = try checkedShape(dims, count, tensor: tensor, shapes: nil)
+            shapes.remember(shape)
+            return shape
+        }
         var shape: [Int] = []
         shape.reserveCapacity(count)
         for index in 0..<count {
@@ -66,14 +89,24 @@ struct TensorDecoder {
         }
     }
 
-    /// Tensors stored as little-endian bytes of `type` (raw or external): viewed in place, or
-    /// widened when half precision.
-    private func makeTensor(type: ElementType, shape: [Int], bytes: UnsafeRawBufferPointer, owner: AnyObject, name: String) throws(ONNXLoadError) -> Tensor {
+    /// The `raw_data` payload (field 9) inside a TensorProto's encoding, when it is there with
+    /// exactly `byteCount` bytes (protobuf-c keeps the last occurrence, and so does the search).
+    private func rawData(in encoding: UnsafeRawBufferPointer?, byteCount: Int) -> UnsafeRawBufferPointer? {
+        guard let encoding, let base = encoding.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var offset = 0, length = 0
+        guard ghost_onnx_find_bytes_field(base, encoding.count, 9, &offset, &length) == 1, length == byteCount,
+              offset <= encoding.count - length else { return nil }
+        return UnsafeRawBufferPointer(rebasing: encoding[offset..<offset + length])
+    }
+
+    /// Tensors stored as little-endian bytes of `type` (raw or external): viewed in place (or,
+    /// without an owner, copied), or widened when half precision.
+    private func makeTensor(type: ElementType, shape: [Int], bytes: UnsafeRawBufferPointer, owner: AnyObject?, name: String) throws(ONNXLoadError) -> Tensor {
         let storage: TensorStorage
         switch type {
         case .float16: storage = HalfPrecision.widen(bytes, from: .float16)
         case .bfloat16: storage = HalfPrecision.widen(bytes, from: .bfloat16)
-        default: storage = TensorStorage(viewing: bytes, owner: owner)
+        default: storage = owner.map { TensorStorage(viewing: bytes, owner: $0) } ?? TensorStorage(copying: bytes)
         }
         return try tensor(type.isStorable ? type : .float32, shape, storage, name)
     }
@@ -87,7 +120,8 @@ struct TensorDecoder {
             }
         }
         func view<T>(_ pointer: UnsafeMutablePointer<T>?) -> TensorStorage {
-            TensorStorage(viewing: UnsafeRawBufferPointer(start: pointer, count: count * MemoryLayout<T>.stride), owner: owner)
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: count * MemoryLayout<T>.stride)
+            return scratchMessages ? TensorStorage(copying: bytes) : TensorStorage(viewing: bytes, owner: owner)
         }
         let storage: TensorStorage
         switch type {
@@ -130,6 +164,37 @@ struct TensorDecoder {
         } catch {
             // Sizes were checked above; reaching this means the checks and Tensor disagree.
             throw .rawDataSizeMismatch(file: file, tensor: name, expected: storage.bytes.count, actual: storage.bytes.count)
+        }
+    }
+}
+
+/// The last few distinct shapes the initializers had. A 200k-node export has 400k weights in a
+/// handful of shapes: sharing their arrays saves 400k allocations (and their fresh pages) on
+/// load, and as many releases later. Used by one thread (the initializer loop).
+final class ShapeCache {
+    private var recent: [[Int]] = []
+    private var next = 0
+    private static let size = 8
+
+    /// A remembered shape with exactly these (non-negative) dims.
+    func shape(equalTo dims: UnsafeBufferPointer<Int64>) -> [Int]? {
+        for shape in recent where shape.count == dims.count {
+            var same = true
+            for (size, dim) in zip(shape, dims) where Int64(size) != dim {
+                same = false
+                break
+            }
+            if same { return shape }
+        }
+        return nil
+    }
+
+    func remember(_ shape: [Int]) {
+        if recent.count < Self.size {
+            recent.append(shape)
+        } else {
+            recent[next] = shape
+            next = (next + 1) % Self.size
         }
     }
 }

@@ -96,3 +96,33 @@ private func verify(_ graph: Graph) -> (defects: [GraphValidationError], counter
     graph.initializers["w7"] = nil
     #expect(verify(graph).defects == [.undefinedInput(node: "mul7", value: "w7")])
 }
+
+/// `branches` × (Mul of x by a weight) read by one Concat: its inputs are activations that are
+/// neither recent nor weights, the case where the sweep asks the value set first.
+private func wideConcat(branches: Int, extraInputs: [String] = []) throws -> Graph {
+    var nodes: [Node] = []
+    var initializers = InitializerTable()
+    for branch in 0..<branches {
+        initializers["w\(branch)"] = try Tensor(float32: [Float(branch)], shape: [1])
+        nodes.append(Node(name: "mul\(branch)", opType: "Mul", inputs: ["x", "w\(branch)"], outputs: ["m\(branch)"]))
+    }
+    let inputs = (0..<branches).map { "m\($0)" } + extraInputs
+    nodes.append(Node(name: "concat", opType: "Concat", inputs: inputs, outputs: ["y"]))
+    return Graph(inputs: [Value(name: "x", elementType: .float32, shape: [.fixed(1)])],
+                 outputs: [Value(name: "y")], initializers: initializers, nodes: nodes)
+}
+
+@Test func aWideConcatOfActivationsIsWellFormed() throws {
+    let (defects, counter) = verify(try wideConcat(branches: 500))
+    #expect(defects.isEmpty)
+    #expect(counter.detailedVerifications == 0)
+}
+
+@Test func aWideConcatStillFindsAnUndefinedInputAndAWeightAfterActivations() throws {
+    // After many activations, a weight must still count as defined and a misspelled name not.
+    let (weightDefects, _) = verify(try wideConcat(branches: 300, extraInputs: ["w7", "m3"]))
+    #expect(weightDefects.isEmpty)
+    let (defects, counter) = verify(try wideConcat(branches: 300, extraInputs: ["w7", "m-typo", "m4"]))
+    #expect(defects == [.undefinedInput(node: "concat", value: "m-typo")])
+    #expect(counter.detailedVerifications == 1)
+}

@@ -27,6 +27,8 @@ typedef struct Onnx__AttributeProto Onnx__AttributeProto;
 typedef struct Onnx__NodeProto Onnx__NodeProto;
 typedef struct Onnx__GraphProto Onnx__GraphProto;
 typedef struct Onnx__ModelProto Onnx__ModelProto;
+typedef struct Onnx__LazyGraphProto Onnx__LazyGraphProto;
+typedef struct Onnx__LazyModelProto Onnx__LazyModelProto;
 
 
 /* --- enums --- */
@@ -315,6 +317,57 @@ struct  Onnx__ModelProto
     , 0, 0, 0,NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0,NULL }
 
 
+/*
+ * The loader's first pass: ModelProto and GraphProto as above (same field numbers, so the same
+ * files parse), except that the graph's nodes and initializers are left encoded (`bytes`, the
+ * same length-delimited wire type). Each is then unpacked on its own into a small arena that is
+ * reused from one to the next, so a 200k-node graph never holds 400k unpacked TensorProtos and
+ * 200k NodeProtos at once (~250 MB of messages for a 40 MB file), and the nodes can be unpacked
+ * on another core while the initializers are.
+ */
+struct  Onnx__LazyGraphProto
+{
+  ProtobufCMessage base;
+  size_t n_node;
+  ProtobufCBinaryData *node;
+  char *name;
+  size_t n_initializer;
+  ProtobufCBinaryData *initializer;
+  char *doc_string;
+  size_t n_input;
+  Onnx__ValueInfoProto **input;
+  size_t n_output;
+  Onnx__ValueInfoProto **output;
+  size_t n_value_info;
+  Onnx__ValueInfoProto **value_info;
+};
+#define ONNX__LAZY_GRAPH_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__lazy_graph_proto__descriptor) \
+    , 0,NULL, NULL, 0,NULL, NULL, 0,NULL, 0,NULL, 0,NULL }
+
+
+struct  Onnx__LazyModelProto
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean has_ir_version;
+  int64_t ir_version;
+  size_t n_opset_import;
+  Onnx__OperatorSetIdProto **opset_import;
+  char *producer_name;
+  char *producer_version;
+  char *domain;
+  protobuf_c_boolean has_model_version;
+  int64_t model_version;
+  char *doc_string;
+  Onnx__LazyGraphProto *graph;
+  size_t n_metadata_props;
+  Onnx__StringStringEntryProto **metadata_props;
+};
+#define ONNX__LAZY_MODEL_PROTO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&onnx__lazy_model_proto__descriptor) \
+    , 0, 0, 0,NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0,NULL }
+
+
 /* Onnx__StringStringEntryProto methods */
 void   onnx__string_string_entry_proto__init
                      (Onnx__StringStringEntryProto         *message);
@@ -511,6 +564,44 @@ Onnx__ModelProto *
 void   onnx__model_proto__free_unpacked
                      (Onnx__ModelProto *message,
                       ProtobufCAllocator *allocator);
+/* Onnx__LazyGraphProto methods */
+void   onnx__lazy_graph_proto__init
+                     (Onnx__LazyGraphProto         *message);
+size_t onnx__lazy_graph_proto__get_packed_size
+                     (const Onnx__LazyGraphProto   *message);
+size_t onnx__lazy_graph_proto__pack
+                     (const Onnx__LazyGraphProto   *message,
+                      uint8_t             *out);
+size_t onnx__lazy_graph_proto__pack_to_buffer
+                     (const Onnx__LazyGraphProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__LazyGraphProto *
+       onnx__lazy_graph_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__lazy_graph_proto__free_unpacked
+                     (Onnx__LazyGraphProto *message,
+                      ProtobufCAllocator *allocator);
+/* Onnx__LazyModelProto methods */
+void   onnx__lazy_model_proto__init
+                     (Onnx__LazyModelProto         *message);
+size_t onnx__lazy_model_proto__get_packed_size
+                     (const Onnx__LazyModelProto   *message);
+size_t onnx__lazy_model_proto__pack
+                     (const Onnx__LazyModelProto   *message,
+                      uint8_t             *out);
+size_t onnx__lazy_model_proto__pack_to_buffer
+                     (const Onnx__LazyModelProto   *message,
+                      ProtobufCBuffer     *buffer);
+Onnx__LazyModelProto *
+       onnx__lazy_model_proto__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   onnx__lazy_model_proto__free_unpacked
+                     (Onnx__LazyModelProto *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Onnx__StringStringEntryProto_Closure)
@@ -549,6 +640,12 @@ typedef void (*Onnx__GraphProto_Closure)
 typedef void (*Onnx__ModelProto_Closure)
                  (const Onnx__ModelProto *message,
                   void *closure_data);
+typedef void (*Onnx__LazyGraphProto_Closure)
+                 (const Onnx__LazyGraphProto *message,
+                  void *closure_data);
+typedef void (*Onnx__LazyModelProto_Closure)
+                 (const Onnx__LazyModelProto *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -569,6 +666,8 @@ extern const ProtobufCEnumDescriptor    onnx__attribute_proto__attribute_type__d
 extern const ProtobufCMessageDescriptor onnx__node_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__graph_proto__descriptor;
 extern const ProtobufCMessageDescriptor onnx__model_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__lazy_graph_proto__descriptor;
+extern const ProtobufCMessageDescriptor onnx__lazy_model_proto__descriptor;
 
 PROTOBUF_C__END_DECLS
 
