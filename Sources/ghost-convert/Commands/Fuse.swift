@@ -89,5 +89,6 @@ struct Fuse: ParsableCommand {
         if let reportFile { try ReportJSON.write(summary, into: reportFile) }
         timer.mark("report")
         timer.report()
+        ExitWithoutRelease.keep(loaded, result, summary)
     }
 }
