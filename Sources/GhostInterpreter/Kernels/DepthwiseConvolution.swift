@@ -42,14 +42,9 @@ extension Convolution {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
         let (kh, kw) = (g.kernelHeight, g.kernelWidth)
         let (sy, sx) = (g.strides[0], g.strides[1])
-        let multiplier = g.outputChannels / g.groups
         // The plane holds the rows and columns the outputs read: the image plus its padding,
         // cut where the last window ends (a window never reaches past the padded extent).
         let planeHeight = (oh - 1) * sy + kh, planeWidth = (ow - 1) * sx + kw
-        var plane = [T](repeating: 0, count: planeHeight * planeWidth)
-        let (top, left) = (g.pads[0], g.pads[1])
-        // Image rows and columns that land in the plane.
-        let rows = max(0, min(g.height, planeHeight - top)), columns = max(0, min(g.width, planeWidth - left))
         // Square windows with equal strides on short rows compute the plane as one long row
         // (`wide`): a row of a 7- or 14-wide output is too short for vector loops, a plane is
         // not. Output (oy, ox) reads plane element (oy·s + ky)·planeWidth + ox·s + kx, which is
@@ -57,60 +52,77 @@ extension Convolution {
         // a longer count. The columns past each row's end are computed and dropped (for stride
         // 2 about half the row, so only rows under 16 outputs go this way).
         let flat = kh == kw && sy == sx && (sx == 1 || ow < 16)
-        let wideCount = (oh - 1) * planeWidth + ow
-        // Every element of it is written by the window loop before it is read.
-        let widePointer: UnsafeMutablePointer<T>? = flat ? .allocate(capacity: wideCount) : nil
+        forEachPaddedPlane(x, w, &out, g, planeHeight: planeHeight, planeWidth: planeWidth, wide: flat) { output, kernel, padded, wide in
+            if let wide {
+                // Output (oy, ox) is wide[oy·planeWidth + ox]: the whole plane is one row of the
+                // same loop, then the valid columns move out.
+                let wideCount = (oh - 1) * planeWidth + ow
+                let rows = (padded, padded + planeWidth, padded + 2 * planeWidth)
+                switch kh {
+                case 3: T.nineTaps(wide, rows, kernel, wideCount, stride: sx)
+                case 5: T.taps5x5(wide, padded, rowStride: planeWidth, kernel, wideCount, stride: sx)
+                default: T.taps7x7(wide, padded, rowStride: planeWidth, kernel, wideCount, stride: sx)
+                }
+                for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * planeWidth, count: ow) }
+                return
+            }
+            for oy in 0..<oh {
+                let target = output + oy * ow
+                let first = padded + oy * sy * planeWidth
+                if kh == 3, kw == 3 {
+                    T.nineTaps(target, (first, first + planeWidth, first + 2 * planeWidth), kernel, ow, stride: sx)
+                } else if kh == 5, kw == 5 {
+                    T.taps5x5(target, first, rowStride: planeWidth, kernel, ow, stride: sx)
+                } else if kh == 7, kw == 7 {
+                    T.taps7x7(target, first, rowStride: planeWidth, kernel, ow, stride: sx)
+                } else {
+                    for ky in 0..<kh {
+                        T.rowTaps(target, first + ky * planeWidth, kernel + ky * kw, ow, taps: kw, stride: sx)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The loop both padded paths share: for each (batch, output channel), `body(output, kernel,
+    /// plane, wide)` with `plane` holding that output's input channel inside its zero padding
+    /// (pads top and left, cut to planeHeight × planeWidth; loaded once per input channel, so the
+    /// `multiplier` outputs of a channel reuse it) and `wide` a scratch row of
+    /// (outputHeight − 1)·planeWidth + outputWidth elements when asked for. Every element of the
+    /// scratch row is written by the window loop before it is read.
+    @inline(__always)
+    static func forEachPaddedPlane<T: InterpreterScalar>(
+        _ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry, planeHeight: Int, planeWidth: Int, wide: Bool,
+        _ body: (_ output: UnsafeMutablePointer<T>, _ kernel: UnsafePointer<T>, _ plane: UnsafePointer<T>,
+                 _ wide: UnsafeMutablePointer<T>?) -> Void
+    ) {
+        let (oh, ow) = (g.outputHeight, g.outputWidth)
+        let kernelSize = g.kernelHeight * g.kernelWidth
+        let multiplier = g.outputChannels / g.groups
+        var plane = [T](repeating: 0, count: planeHeight * planeWidth)
+        let (top, left) = (g.pads[0], g.pads[1])
+        // Image rows and columns that land in the plane.
+        let rows = max(0, min(g.height, planeHeight - top)), columns = max(0, min(g.width, planeWidth - left))
+        let widePointer: UnsafeMutablePointer<T>? = wide ? .allocate(capacity: (oh - 1) * planeWidth + ow) : nil
         defer { widePointer?.deallocate() }
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in
                     plane.withUnsafeMutableBufferPointer { pp in
-                        let padded = pp.baseAddress!
+                        guard let padded = pp.baseAddress, let xs = xp.baseAddress, let ws = wp.baseAddress,
+                              let outs = op.baseAddress else { return }
                         var loaded = -1  // the input channel now in the plane
                         for n in 0..<g.batch {
                             for o in 0..<g.outputChannels {
                                 let channel = n * g.inputChannels + o / multiplier
                                 if channel != loaded {
-                                    let image = xp.baseAddress! + channel * g.height * g.width
+                                    let image = xs + channel * g.height * g.width
                                     for r in 0..<rows {
                                         (padded + (top + r) * planeWidth + left).update(from: image + r * g.width, count: columns)
                                     }
                                     loaded = channel
                                 }
-                                let output = op.baseAddress! + (n * g.outputChannels + o) * oh * ow
-                                let kernel = wp.baseAddress! + o * kh * kw
-                                if let wide = widePointer {
-                                    // Output (oy, ox) is wide[oy·planeWidth + ox]: the whole plane
-                                    // is one row of the same loop, then the valid columns move out.
-                                    let rows = (UnsafePointer(padded), UnsafePointer(padded + planeWidth), UnsafePointer(padded + 2 * planeWidth))
-                                    switch kh {
-                                    case 3: T.nineTaps(wide, rows, UnsafePointer(kernel), wideCount, stride: sx)
-                                    case 5: T.taps5x5(wide, UnsafePointer(padded), rowStride: planeWidth, UnsafePointer(kernel), wideCount, stride: sx)
-                                    default: T.taps7x7(wide, UnsafePointer(padded), rowStride: planeWidth, UnsafePointer(kernel), wideCount, stride: sx)
-                                    }
-                                    for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * planeWidth, count: ow) }
-                                    continue
-                                }
-                                for oy in 0..<oh {
-                                    let target = output + oy * ow
-                                    let first = padded + oy * sy * planeWidth
-                                    if kh == 3, kw == 3 {
-                                        let rows = (UnsafePointer(first), UnsafePointer(first + planeWidth), UnsafePointer(first + 2 * planeWidth))
-                                        T.nineTaps(target, rows, UnsafePointer(kernel), ow, stride: sx)
-                                        continue
-                                    }
-                                    if kh == 5, kw == 5 {
-                                        T.taps5x5(target, UnsafePointer(first), rowStride: planeWidth, UnsafePointer(kernel), ow, stride: sx)
-                                        continue
-                                    }
-                                    if kh == 7, kw == 7 {
-                                        T.taps7x7(target, UnsafePointer(first), rowStride: planeWidth, UnsafePointer(kernel), ow, stride: sx)
-                                        continue
-                                    }
-                                    for ky in 0..<kh {
-                                        T.rowTaps(target, UnsafePointer(first + ky * planeWidth), UnsafePointer(kernel + ky * kw), ow, taps: kw, stride: sx)
-                                    }
-                                }
+                                body(outs + (n * g.outputChannels + o) * oh * ow, ws + o * kernelSize, UnsafePointer(padded), widePointer)
                             }
                         }
                     }

@@ -38,51 +38,19 @@ extension Convolution {
     static func depthwiseDilated<T: InterpreterScalar>(_ x: [T], _ w: [T], _ out: inout [T], _ g: Geometry,
                                                        plane extent: (height: Int, width: Int)) {
         let (oh, ow) = (g.outputHeight, g.outputWidth)
-        let (kh, kw) = (g.kernelHeight, g.kernelWidth)
         let (sy, sx) = (g.strides[0], g.strides[1])
-        let multiplier = g.outputChannels / g.groups
         let (planeHeight, planeWidth) = extent
-        var plane = [T](repeating: 0, count: planeHeight * planeWidth)
-        let (top, left) = (g.pads[0], g.pads[1])
-        let rows = max(0, min(g.height, planeHeight - top)), columns = max(0, min(g.width, planeWidth - left))
         // Short rows with equal strides ≤ 2: the plane as one long row, as in `depthwisePadded`
         // (output (oy, ox) is wide index oy·planeWidth + ox, read at that index times the stride).
         let flat = sy == sx && sx <= 2 && ow < 16 && oh > 1
-        let wideCount = (oh - 1) * planeWidth + ow
-        // Every element of it is written by the window loop before it is read.
-        let widePointer: UnsafeMutablePointer<T>? = flat ? .allocate(capacity: wideCount) : nil
-        defer { widePointer?.deallocate() }
-        x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
-                    plane.withUnsafeMutableBufferPointer { pp in
-                        let padded = pp.baseAddress!
-                        var loaded = -1  // the input channel now in the plane
-                        for n in 0..<g.batch {
-                            for o in 0..<g.outputChannels {
-                                let channel = n * g.inputChannels + o / multiplier
-                                if channel != loaded {
-                                    let image = xp.baseAddress! + channel * g.height * g.width
-                                    for r in 0..<rows {
-                                        (padded + (top + r) * planeWidth + left).update(from: image + r * g.width, count: columns)
-                                    }
-                                    loaded = channel
-                                }
-                                let output = op.baseAddress! + (n * g.outputChannels + o) * oh * ow
-                                let kernel = UnsafePointer(wp.baseAddress! + o * kh * kw)
-                                if let wide = widePointer {
-                                    dilatedTaps(wide, UnsafePointer(padded), planeWidth: planeWidth, kernel, wideCount, g)
-                                    for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * planeWidth, count: ow) }
-                                    continue
-                                }
-                                for oy in 0..<oh {
-                                    dilatedTaps(output + oy * ow, UnsafePointer(padded + oy * sy * planeWidth), planeWidth: planeWidth,
-                                                kernel, ow, g)
-                                }
-                            }
-                        }
-                    }
-                }
+        forEachPaddedPlane(x, w, &out, g, planeHeight: planeHeight, planeWidth: planeWidth, wide: flat) { output, kernel, padded, wide in
+            if let wide {
+                dilatedTaps(wide, padded, planeWidth: planeWidth, kernel, (oh - 1) * planeWidth + ow, g)
+                for oy in 0..<oh { (output + oy * ow).update(from: wide + oy * planeWidth, count: ow) }
+                return
+            }
+            for oy in 0..<oh {
+                dilatedTaps(output + oy * ow, padded + oy * sy * planeWidth, planeWidth: planeWidth, kernel, ow, g)
             }
         }
     }
