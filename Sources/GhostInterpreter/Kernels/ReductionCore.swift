@@ -211,16 +211,7 @@ extension Reduction {
                         for j in 0..<length { (row + j).initialize(to: s[offset + j * step]) }
                     }
                     written += length
-                    // Advance the outer axes' odometer.
-                    var axis = last - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        offset += strides[axis]
-                        if index[axis] < shape[axis] { break }
-                        offset -= strides[axis] * shape[axis]
-                        index[axis] = 0
-                        axis -= 1
-                    }
+                    ShapeOperators.advance(&index, &offset, shape: shape, strides: strides, axes: last)
                 }
             }
         }

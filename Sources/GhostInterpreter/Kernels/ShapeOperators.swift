@@ -82,17 +82,25 @@ enum ShapeOperators {
         var offset = start
         for _ in 0..<count {
             result.append(offset)
-            var axis = shape.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                offset += strides[axis]
-                if index[axis] < shape[axis] { break }
-                offset -= strides[axis] * shape[axis]
-                index[axis] = 0
-                axis -= 1
-            }
+            advance(&index, &offset, shape: shape, strides: strides, axes: shape.count)
         }
         return result
+    }
+
+    /// One step of a C-order odometer over the first `axes` axes of `shape` (the last of them
+    /// fastest), carrying `offset` into a source whose axis d is `strides[d]` elements apart.
+    /// After the last position the index is all zeros and the offset back where it started.
+    @inline(__always)
+    static func advance(_ index: inout [Int], _ offset: inout Int, shape: [Int], strides: [Int], axes: Int) {
+        var axis = axes - 1
+        while axis >= 0 {
+            index[axis] += 1
+            offset += strides[axis]
+            if index[axis] < shape[axis] { break }
+            offset -= strides[axis] * shape[axis]
+            index[axis] = 0
+            axis -= 1
+        }
     }
 
     /// Axes from the attribute (before opset 13) or the optional second input (13 on).

@@ -42,15 +42,7 @@ enum TransposeKernel {
                     }
                     to += inner * block
                     // The odometer over the axes before the inner one.
-                    var axis = axes - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        offset += strides[axis]
-                        if index[axis] < shape[axis] { break }
-                        offset -= strides[axis] * shape[axis]
-                        index[axis] = 0
-                        axis -= 1
-                    }
+                    ShapeOperators.advance(&index, &offset, shape: shape, strides: strides, axes: axes)
                 }
             }
         }
