@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import Foundation
 
 /// A convolution's weights in the layout of CKernels' packed GEMM (ghost_gemm.h), in the run's
 /// precision (float32 or float64), made once when the interpreter is created: one packed matrix
@@ -95,6 +96,26 @@ final class PackedWeights: @unchecked Sendable {
         }
         return result
     }
+
+    /// `keeping(columns:as:)` for the taps `taps` (ky·kw + kx, ascending) of every input channel
+    /// of a kernel with `perChannel` taps, made once per tap set and kept: a convolution cut into
+    /// `TapRegions` multiplies by the same few sets on every run (DeepLabV3's ASPP: nine).
+    func keeping<T: InterpreterScalar>(taps: [Int], perChannel: Int, as type: T.Type) -> PackedWeights? {
+        guard perChannel >= 1, columns % perChannel == 0 else { return nil }
+        reducedLock.lock()
+        defer { reducedLock.unlock() }
+        if let known = reduced[taps] { return known.holds(T.self) ? known : nil }
+        let kept = TapRegions.columns(channels: columns / perChannel, perChannel: perChannel, taps: taps)
+        guard let made = keeping(columns: kept, as: T.self) else { return nil }
+        if reduced.count < Self.maximumReducedSets { reduced[taps] = made }
+        return made
+    }
+
+    /// Tap sets kept per weight (memory: each is a copy of part of the weights); a geometry with
+    /// more distinct sets gathers the others on every run.
+    static let maximumReducedSets = 16
+    private let reducedLock = NSLock()
+    private var reduced: [[Int]: PackedWeights] = [:]
 
     deinit { storage.deallocate() }
 
