@@ -412,11 +412,12 @@ static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, size_t pstride, int
 //   enough panels to reuse each copied element: at m < 64 the copy costs more than it saves
 //   (80×184, 40×120 over 32² and 64² lost 15–20%).
 // - k > GK_DEEP_K, whatever ldb: a 24-column strip of more than ~1000 rows no longer stays in L1
-//   between panels (256×1600×1000: 0.45×).
+//   between panels (256×1600×1000: 0.45×). That holds from one chunk of columns on: the 64-column
+//   regions of DeepLabV3's dilated 3×3s (TapRegions; 256×8640×64, 256×3840×64) took 0.64–0.8×.
 // - Nothing else: on the seed nets' shapes (k ≤ 960, n = 1 … 12544, no 4 KB stride) the copy
 //   cost 0–20% and won nowhere beyond noise, so they read B in place as before the blocking.
-//   Narrow products (n < 2·GK_N_CHUNK: the classifiers and squeeze-excitation layers at n = 1,
-//   7² maps) have nothing to reuse a copy for.
+//   Narrow products (n < 2·GK_N_CHUNK with k ≤ GK_DEEP_K: the classifiers and squeeze-excitation
+//   layers at n = 1, 7² maps) have nothing to reuse a copy for.
 #ifndef GK_K_BLOCK
 #define GK_K_BLOCK 128
 #endif
@@ -433,8 +434,8 @@ static GK_AVX2 void gemm_avx2(const float *pa, int m, int k, size_t pstride, int
 #endif
 
 static int gemm_copies_b(int m, int k, int n, size_t ldb, size_t element) {
+    if (k > GK_DEEP_K && n >= GK_N_CHUNK) return 1;
     if (n < 2 * GK_N_CHUNK) return 0;
-    if (k > GK_DEEP_K) return 1;
     return m >= GK_PACK_B_MIN_M && (ldb * element) % GK_ALIAS_BYTES == 0;
 }
 
@@ -462,10 +463,16 @@ static void gemm_blocked(gemm_fn kernel, const float *pa, int m, int k, const fl
         const int nc = n - j < width ? n - j : width;
         for (int k0 = 0; k0 < k; k0 += k_step) {
             const int kb = k - k0 < k_step ? k - k0 : k_step;
-            for (int kk = 0; kk < kb; kk++)
-                memcpy(chunk + (size_t)kk * nc, b + (size_t)(k0 + kk) * ldb + j,
-                       (size_t)nc * sizeof(float));
-            kernel(pa + (size_t)k0 * GK_MR, m, kb, pstride, k0 > 0, chunk, (size_t)nc, nc, c + j,
+            // B no wider than one chunk (ldb = n = nc: DeepLabV3's regions) is already laid out
+            // as the chunk would be.
+            const float *block = b + (size_t)k0 * ldb + j;
+            if (ldb != (size_t)nc) {
+                for (int kk = 0; kk < kb; kk++)
+                    memcpy(chunk + (size_t)kk * nc, block + (size_t)kk * ldb,
+                           (size_t)nc * sizeof(float));
+                block = chunk;
+            }
+            kernel(pa + (size_t)k0 * GK_MR, m, kb, pstride, k0 > 0, block, (size_t)nc, nc, c + j,
                    ldc);
         }
     }

@@ -34,10 +34,13 @@ private func deepProduct(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, ldb
 /// B's rows are 4 KB or 8 KB apart with ≥ 64 rows (257 = 3 blocks, 129 = 2 blocks of 65, a
 /// shallow 40), with chunk tails (n not a multiple of 48 or 96: 101, 197, 150) and partial panels
 /// (m not a multiple of 8); and shapes read in place (k ≤ 1024 with no 4 KB stride, fewer than 64
-/// rows, or fewer than 96 columns), whose bits must be the same.
+/// rows, or fewer than 96 columns at k ≤ 1024), whose bits must be the same.
 private let deepShapes: [(m: Int, k: Int, n: Int, ldb: Int?)] = [
     (13, 1100, 101, nil), (9, 1030, 150, nil), (66, 8000, 101, nil), (70, 257, 101, 1024), (65, 129, 96, 2048), (64, 40, 197, 1024),
     (40, 129, 150, nil), (9, 1100, 48, nil), (63, 257, 101, 1024), (3, 200, 1, nil), (96, 40, 197, nil), (64, 960, 97, nil),
+    // One chunk wide with k > 1024 (TapRegions' 64-column regions), copied at ldb > n and read as
+    // the chunk itself at ldb = n; a 96-column chunk of an A over 2 MB at ldb = n.
+    (21, 1100, 60, nil), (21, 1100, 60, 60), (9, 1030, 47, nil), (66, 8000, 96, 96),
 ]
 
 @Test(.enabled(if: gk_gemm_best_isa() >= 1, "no packed kernel on this CPU (needs AVX2+FMA): the interpreter uses BLAS"))

@@ -45,6 +45,17 @@ void gk_gemm_pack_a_f64(const double *a, int lda, int m, int k, double *packed);
 void gk_gemm_packed_f64(const double *packed, int m, int k, const double *b, int ldb, int n,
                         double *c, int ldc);
 
+// im2col of one rectangle of a convolution's output (im2col.c): for each of `channels` input planes
+// (`plane` elements apart) and each of `taps` taps, `rows` rows of `cols` elements, row r element j
+// read from channel + offsets[t] + r·row_step + j·stride_x, written one after the other to col
+// (channels·taps·rows·cols elements). Every index must be inside x: the caller keeps only taps
+// that read the image for the whole rectangle.
+void gk_region_gather_f32(const float *x, size_t plane, size_t row_step, int stride_x, int channels,
+                          const ptrdiff_t *offsets, int taps, int rows, int cols, float *col);
+void gk_region_gather_f64(const double *x, size_t plane, size_t row_step, int stride_x,
+                          int channels, const ptrdiff_t *offsets, int taps, int rows, int cols,
+                          double *col);
+
 // For tests: restricts the kernel choice (of both precisions). isa = 2 asks for AVX-512, 1 for AVX2, 0 for the best
 // this CPU has; a request the CPU cannot meet falls back to the best lower one. Returns the choice
 // now in effect (2, 1, or 0 for none). Takes effect for calls that start afterwards.

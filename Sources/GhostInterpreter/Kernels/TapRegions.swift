@@ -1,3 +1,5 @@
+import CKernels
+
 /// A convolution's output plane cut into rectangles inside which every kernel tap either reads
 /// the image for every position or reads only padding for every position, for running the
 /// padded border of a dilated convolution without the taps that fall in the padding.
@@ -77,29 +79,32 @@ struct TapRegions {
     }
 
     /// im2col of one region: col[(c, tap)][(oy − oy0)·w + (ox − ox0)] = x[c][oy·s − p + ky·d][ox·s − p + kx·d],
-    /// every index in bounds by the regions' construction.
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
+    /// every index in bounds by the regions' construction (CKernels' `gk_region_gather_*`).
     static func gather<T: InterpreterScalar>(_ x: UnsafePointer<T>, _ col: UnsafeMutablePointer<T>, _ g: Convolution.Geometry,
                                              channels: Int, region: Region) {
         let (rows, columns) = (region.rows, region.columns)
-        let width = columns.end - columns.start
-        let (strideY, strideX) = (g.strides[0], g.strides[1])
-        var target = col
-        for c in 0..<channels {
-            let channel = x + c * g.height * g.width
-            for tap in region.taps {
-                let (ky, kx) = tap.quotientAndRemainder(dividingBy: g.kernelWidth)
-                let firstColumn = columns.start * strideX - g.pads[1] + kx * g.dilations[1]
-                for oy in rows.start..<rows.end {
-                    let iy = oy * strideY - g.pads[0] + ky * g.dilations[0]
-                    let source = channel + iy * g.width + firstColumn
-                    if strideX == 1 {
-                        target.update(from: source, count: width)
-                    } else {
-                        for ox in 0..<width { target[ox] = source[ox * strideX] }
+        let offsets = region.taps.map { tap in
+            let (ky, kx) = tap.quotientAndRemainder(dividingBy: g.kernelWidth)
+            let iy = rows.start * g.strides[0] - g.pads[0] + ky * g.dilations[0]
+            let ix = columns.start * g.strides[1] - g.pads[1] + kx * g.dilations[1]
+            return iy * g.width + ix
+        }
+        let plane = g.height * g.width, rowStep = g.strides[0] * g.width
+        let (height, width) = (Int32(rows.end - rows.start), Int32(columns.end - columns.start))
+        offsets.withUnsafeBufferPointer { o in
+            if T.self == Float.self {
+                x.withMemoryRebound(to: Float.self, capacity: 1) { xf in
+                    col.withMemoryRebound(to: Float.self, capacity: 1) { cf in
+                        gk_region_gather_f32(xf, plane, rowStep, Int32(g.strides[1]), Int32(channels), o.baseAddress!,
+                                             Int32(region.taps.count), height, width, cf)
                     }
-                    target += width
+                }
+            } else {
+                x.withMemoryRebound(to: Double.self, capacity: 1) { xd in
+                    col.withMemoryRebound(to: Double.self, capacity: 1) { cd in
+                        gk_region_gather_f64(xd, plane, rowStep, Int32(g.strides[1]), Int32(channels), o.baseAddress!,
+                                             Int32(region.taps.count), height, width, cd)
+                    }
                 }
             }
         }
