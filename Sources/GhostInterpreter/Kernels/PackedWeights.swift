@@ -102,6 +102,7 @@ final class PackedWeights: @unchecked Sendable {
     /// `TapRegions` multiplies by the same few sets on every run (DeepLabV3's ASPP: nine).
     func keeping<T: InterpreterScalar>(taps: [Int], perChannel: Int, as type: T.Type) -> PackedWeights? {
         guard perChannel >= 1, columns % perChannel == 0 else { return nil }
+        if taps == Array(0..<perChannel) { return holds(T.self) ? self : nil }  // every tap: these weights
         reducedLock.lock()
         defer { reducedLock.unlock() }
         if let known = reduced[taps] { return known.holds(T.self) ? known : nil }
