@@ -168,17 +168,17 @@ enum Convolution {
         var k = fullK  // the rows of col: fewer when taps are left out
         let outPerGroup = g.outputChannels / g.groups
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strides == [1, 1] && g.pads == [0, 0, 0, 0]
-        // A tap that reads only padding for every output (DeepLabV3's dilation-36 3×3 over a 32²
-        // map keeps only its centre) adds exact zeros to every sum when the weights are finite:
-        // im2col leaves its rows out and the product uses the weights of the other taps.
         // With finite weights a dilated kernel's border runs region by region without the taps
-        // over padding (same bits, less work).
+        // over padding (same bits, less work: TapRegions).
         if let full = packed, full.finite, !pointwise, let regions = TapRegions(g) {
             let done = x.withUnsafeBufferPointer { xp in
                 out.withUnsafeMutableBufferPointer { op in byRegions(xp.baseAddress!, op.baseAddress!, g, packed: full, regions: regions) }
             }
             if done { return }
         }
+        // Otherwise (regions would keep most of the work), a tap that reads only padding for every
+        // output adds exact zeros to every sum when the weights are finite: im2col leaves its rows
+        // out and the product uses the weights of the other taps.
         let live = liveTaps(g)
         var packed = packed
         var taps: [Bool]? = nil
