@@ -151,8 +151,11 @@ enum AttentionChain {
     static func run<T: InterpreterScalar>(_ plan: Plan, _ q: [T], _ k: [T], _ v: [T]) -> [T] {
         let (m, d, n, e) = (plan.m, plan.d, plan.n, plan.e)
         let rows = plan.blockRows
-        let scores = UnsafeMutablePointer<T>.allocate(capacity: rows * n)
+        // Softmax reads S and writes P in two buffers: the C row loop, like the node's, is
+        // vectorized only where source and destination do not overlap.
+        let scores = UnsafeMutablePointer<T>.allocate(capacity: 2 * rows * n)
         defer { scores.deallocate() }
+        let probabilities = scores + rows * n
         let capacity = max(packedCount(rows, d), packedCount(rows, n))
         let packed = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<T>.stride, alignment: 64)
             .bindMemory(to: T.self, capacity: capacity)
@@ -170,8 +173,8 @@ enum AttentionChain {
                                 let count = min(rows, m - first)
                                 T.packA(a + first * d, lda: d, m: count, k: d, into: packed)
                                 T.packedProduct(packed, m: count, k: d, b, ldb: n, n: n, into: scores, ldc: n)
-                                T.softmaxRows(scores, scores, rows: count, size: n)
-                                T.packA(scores, lda: n, m: count, k: n, into: packed)
+                                T.softmaxRows(probabilities, scores, rows: count, size: n)
+                                T.packA(probabilities, lda: n, m: count, k: n, into: packed)
                                 T.packedProduct(packed, m: count, k: n, c, ldb: e, n: e, into: out.baseAddress! + (index * m + first) * e, ldc: e)
                                 first += count
                             }
