@@ -31,7 +31,8 @@ void gk_gelu_chain_f32(float *dst, const float *src, ptrdiff_t count, float divi
 // Softmax of each of `rows` contiguous rows of `size`: m = the row's maximum, e = exp(x − m),
 // y = e · (1 / Σe) in float32 (as ONNX Runtime), y = e / Σe in float64 (the sum in eight
 // interleaved partial sums, lane j taking elements j, j+8, …, then added in order). float32 uses
-// the exp above, float64 libm's exp. A NaN or +inf in a row, or a
+// the e^x of the Sigmoid and SiLU loops (ghost_activation.h's gk_exp_f32: FMAs, within the same
+// accuracy as the exp above), float64 libm's exp. A NaN or +inf in a row, or a
 // row of −inf, makes the whole row NaN (as ONNX Runtime).
 void gk_softmax_rows_f32(float *dst, const float *src, ptrdiff_t rows, ptrdiff_t size);
 void gk_softmax_rows_f64(double *dst, const double *src, ptrdiff_t rows, ptrdiff_t size);
