@@ -1,3 +1,4 @@
+import CKernels
 import GhostIR
 
 /// Attention as exporters write it, MatMul(Q, K) → S, Softmax(S) over the last axis → P,
@@ -151,6 +152,8 @@ enum AttentionChain {
     static func run<T: InterpreterScalar>(_ plan: Plan, _ q: [T], _ k: [T], _ v: [T]) -> [T] {
         let (m, d, n, e) = (plan.m, plan.d, plan.n, plan.e)
         let rows = plan.blockRows
+        // A head at most 24 wide: P·V by the narrow kernel (ghost_attention.h), in float32.
+        let narrow = T.self == Float.self && e <= 24 && narrowAvailable
         // Softmax reads S and writes P in two buffers: the C row loop, like the node's, is
         // vectorized only where source and destination do not overlap.
         let scores = UnsafeMutablePointer<T>.allocate(capacity: 2 * rows * n)
@@ -174,8 +177,20 @@ enum AttentionChain {
                                 T.packA(a + first * d, lda: d, m: count, k: d, into: packed)
                                 T.packedProduct(packed, m: count, k: d, b, ldb: n, n: n, into: scores, ldc: n)
                                 T.softmaxRows(probabilities, scores, rows: count, size: n)
-                                T.packA(probabilities, lda: n, m: count, k: n, into: packed)
-                                T.packedProduct(packed, m: count, k: n, c, ldb: e, n: e, into: out.baseAddress! + (index * m + first) * e, ldc: e)
+                                let o = out.baseAddress! + (index * m + first) * e
+                                if narrow {
+                                    // Float here (`narrow` says so): the same FMA chains, P read in place.
+                                    probabilities.withMemoryRebound(to: Float.self, capacity: count * n) { p in
+                                        c.withMemoryRebound(to: Float.self, capacity: n * e) { v in
+                                            o.withMemoryRebound(to: Float.self, capacity: count * e) { y in
+                                                gk_attention_narrow_f32(p, n, count, n, v, e, e, y, e)
+                                            }
+                                        }
+                                    }
+                                } else {
+                                    T.packA(probabilities, lda: n, m: count, k: n, into: packed)
+                                    T.packedProduct(packed, m: count, k: n, c, ldb: e, n: e, into: o, ldc: e)
+                                }
                                 first += count
                             }
                         }
@@ -184,6 +199,8 @@ enum AttentionChain {
             }
         }
     }
+
+    private static let narrowAvailable = gk_attention_narrow_available()
 
     /// gk_gemm_packed_count: rows rounded up to panels of 8, times k.
     private static func packedCount(_ m: Int, _ k: Int) -> Int { (m + 7) / 8 * 8 * k }

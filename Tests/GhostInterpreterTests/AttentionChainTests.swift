@@ -88,12 +88,16 @@ private func bothWays(_ example: AttentionCase, _ feeds: [String: Tensor], preci
 }
 
 // Odd sizes, several row blocks (n = 600: 24 rows a block, so 50 rows are 24 + 24 + 2), K and V
-// broadcast over batch axes, the MobileViT stage-2 shape, and one head.
+// broadcast over batch axes, MobileViT's three stage shapes (heads 16, 20, 24 wide: the narrow P·V
+// kernel), a head too wide for it (40: the packed GEMM), and one head.
 @Test(arguments: [
     ([2, 3, 13, 5], [2, 3, 5, 37], [2, 3, 37, 7]),
     ([2, 50, 3], [2, 3, 600], [2, 600, 9]),
     ([2, 3, 11, 4], [3, 4, 19], [19, 6]),
     ([1, 4, 256, 16], [1, 4, 16, 256], [1, 4, 256, 16]),
+    ([2, 4, 64, 20], [2, 4, 20, 64], [2, 4, 64, 20]),
+    ([2, 4, 16, 24], [2, 4, 24, 16], [2, 4, 16, 24]),
+    ([2, 21, 4], [2, 4, 30], [2, 30, 40]),
     ([9, 2], [2, 9], [9, 1]),
 ])
 func attentionChainIsBitIdenticalToItsThreeNodes(q: [Int], k: [Int], v: [Int]) throws {
@@ -170,4 +174,34 @@ func attentionChainIsBitIdenticalToItsThreeNodes(q: [Int], k: [Int], v: [Int]) t
     let badAxis = AttentionCase(q: [2, 7, 3], k: [2, 3, 9], v: [2, 9, 4], axis: 5)
     let feeds2 = try badAxis.feeds(seed: 2)
     #expect(throws: InterpreterError.self) { try Interpreter(graph: badAxis.graph(), precision: .float32).run(feeds2) }
+}
+
+// The narrow P·V kernel on its own: every element the k-ordered FMA chain from +0 (what the
+// packed GEMM computes), for each tile shape (12 × 8, 6 × 16, 4 × 24 and their masked widths),
+// rows that leave single-row tails, row strides wider than k, and a NaN and an infinity.
+@Test(arguments: [1, 5, 8, 13, 16, 20, 24])
+func narrowAttentionProductIsTheFMAChainOfEachElement(width: Int) throws {
+    guard gk_attention_narrow_available() else { return }
+    let (rows, k, ldp, ldo) = (29, 37, 41, width + 3)
+    var random = SeededRandom(seed: UInt64(width))
+    var p = random.values(rows * ldp).map { Float($0) }
+    let v = random.values(k * width).map { Float($0) }
+    p[3 * ldp + 4] = .nan
+    p[17 * ldp + 36] = .infinity
+    var out = [Float](repeating: 42, count: rows * ldo)
+    gk_attention_narrow_f32(p, ldp, rows, k, v, width, width, &out, ldo)
+    for r in 0..<rows {
+        for c in 0..<ldo {
+            guard c < width else {
+                #expect(out[r * ldo + c] == 42, "column \(c) past the width was written")
+                continue
+            }
+            var acc: Float = 0
+            for j in 0..<k { acc = acc.addingProduct(p[r * ldp + j], v[j * width + c]) }
+            let value = out[r * ldo + c]
+            #expect(acc.isNaN ? value.isNaN : value.bitPattern == acc.bitPattern, "row \(r) column \(c): \(value) vs \(acc)")
+        }
+    }
+    #expect(out[3 * ldo].isNaN)
+    #expect(out[17 * ldo].isInfinite || out[17 * ldo].isNaN)
 }
