@@ -9,39 +9,14 @@
 #pragma clang fp contract(off)
 
 #include "clones.h"
+#include "exp_fma.h"
 
 // Bounds that let NaN through, as ONNX Runtime's std::min/std::max with x first do (see the header).
 #define GK_AT_MOST(x, high) ((high) < (x) ? (high) : (x))
 #define GK_AT_LEAST(x, low) ((x) < (low) ? (low) : (x))
 
-// 2^k for k in [-126, 127], from its exponent bits.
-static inline float gk_power_of_two_f32(int32_t k) {
-    int32_t bits = (k + 127) << 23;
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
-// See the header. Branch-free (selects only), so loops over it vectorize; Cephes' expf
-// coefficients (a minimax fit of (e^r − 1 − r) / r² on |r| ≤ ln2/2).
-static inline float gk_exp_inline_f32(float x) {
-    // NaN fails both comparisons and becomes −104 here: a finite value for the integer steps.
-    float c = x >= -104.0f ? x : -104.0f;
-    c = c <= 89.0f ? c : 89.0f;
-    // round(c·log2 e) by the 1.5·2^23 shift (|c·log2 e| < 2^22, round to nearest even).
-    float n = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = (c - n * 0.693359375f) - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float e = (p * (r * r) + r) + 1.0f;
-    int32_t k = (int32_t)n, half = k >> 1;
-    float y = (e * gk_power_of_two_f32(half)) * gk_power_of_two_f32(k - half);
-    return x != x ? x : y;
-}
+// See exp_fma.h.
+static inline float gk_exp_inline_f32(float x) { return gk_exp_fma_f32(x); }
 
 float gk_exp_f32(float x) { return gk_exp_inline_f32(x); }
 
@@ -113,7 +88,7 @@ static inline double gk_exp_inline_f64(double x) { return exp(x); }
     }
 
 #define GK_EPILOGUE(T, SUFFIX)                                                                     \
-    GK_CLONES void gk_epilogue_##SUFFIX(T *dst, const T *src, ptrdiff_t count, bool has_bias,      \
+    GK_CLONES_FMA void gk_epilogue_##SUFFIX(T *dst, const T *src, ptrdiff_t count, bool has_bias,      \
                                         T bias, bool has_affine, T scale, T shift, int activation, \
                                         double p0, double p1) {                                    \
         const T a = (T)p0, b = (T)p1;                                                              \

@@ -101,7 +101,8 @@ struct ExecutionPlan: Sendable {
         let allConstants = constants.merging(folded) { first, _ in first }
         let fused = Self.fusingConvEpilogues(remaining, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
         let gelus = GeluChain.fusing(fused, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
-        fusedSteps = Self.withReleases(SiLUFusion.fusing(gelus.steps, graphOutputs: graphOutputs), constants: allConstants,
+        let attention = AttentionChain.fusing(gelus.steps, constants: allConstants, graphOutputs: graphOutputs, opset: opset, precision: precision)
+        fusedSteps = Self.withReleases(SiLUFusion.fusing(attention, graphOutputs: graphOutputs), constants: allConstants,
                                        graphOutputs: graphOutputs)
         nodesFusedIntoGelus = gelus.fused
         nodesComputedAhead = steps.count - remaining.count

@@ -38,9 +38,10 @@ enum {
     GK_ACT_SILU = 7,
 };
 
-// e^x in float32: n = round(x·log2 e), r = x − n·ln 2 (ln 2 in two parts), e^r by a degree-7
-// polynomial on |r| ≤ ln2/2, times 2^⌊n/2⌋·2^(n−⌊n/2⌋) (two normal powers, so results that are
-// subnormal or overflow round as the product does). x is clamped to [−104, 89] first (e^x is 0
+// e^x in float32: n = round(x·log2 e), r = x − n·ln 2 (ln 2 in two parts, fused multiply-adds),
+// e^r by a degree-7 polynomial on |r| ≤ ln2/2 (FMAs in Estrin's order, see activation.c), times
+// 2^⌊n/2⌋·2^(n−⌊n/2⌋) (two normal powers, so results that are subnormal or overflow round as the
+// product does). x is clamped to [−104, 89] first (e^x is 0
 // or +inf in float32 beyond it, as the product then gives); NaN in, NaN out.
 float gk_exp_f32(float x);
 
