@@ -63,6 +63,15 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
         return true
     }
 
+    /// Appends `tensor` under `name`, which the caller has proved is not in the table (a pass's
+    /// editor hands out only names no value, initializer or node uses): the insertion's probe for
+    /// an existing entry is skipped, so a new weight costs one hash and one slot write.
+    public mutating func appendNew(_ tensor: Tensor, named name: String) {
+        let hash = NameSlots.hash(name)
+        assert(position(of: name, hash: hash) == nil, "appendNew(named: \(name)): the name is taken")
+        append(Entry(name: name, tensor: tensor), hash: hash)
+    }
+
     private mutating func append(_ entry: Entry, hash: Int) {
         // Rebuilt in a statement of its own: the positions sequence holds the entries array,
         // which must be released again before the append below (or it would copy the array).

@@ -17,8 +17,8 @@ struct GraphEditor {
     private var removedCount = 0
     private var placed: [Int: [Node]] = [:]
     /// Initializers added or set, in call order (applied in that order, as the table keeps
-    /// insertion order), and their names.
-    private var initializers: [(name: String, tensor: Tensor)] = []
+    /// insertion order), whether the name is one `unusedName` proved free, and their names.
+    private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
     private var initializerNames = Set<String>()
     /// Node outputs made initializers (`setInitializer`): a removed node may read one.
     private var setNames = Set<String>()
@@ -61,14 +61,14 @@ struct GraphEditor {
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
         let name = unusedName(preferredName)
         initializerNames.insert(name)
-        initializers.append((name, tensor))
+        initializers.append((name, tensor, true))
         return name
     }
 
     /// Makes `name` (a node output whose producer this edit removes) an initializer holding
     /// `tensor`, so its readers keep their input names.
     mutating func setInitializer(_ name: String, _ tensor: Tensor) {
-        initializers.append((name, tensor))
+        initializers.append((name, tensor, false))
         initializerNames.insert(name)
         setNames.insert(name)
     }
@@ -101,18 +101,29 @@ struct GraphEditor {
         if removedCount > 0 {
             // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
             // node): few, as replacements mostly read the new weights they come with.
+            // A name this edit added is no weight of the graph (it was proved unused), so the
+            // new weights and biases placed nodes read cost one lookup in the edit's own set.
             var placedReads = Set<String>()
             for nodes in placed.values {
                 for node in nodes {
-                    for input in node.inputs where !input.isEmpty && isInitializer(input) { placedReads.insert(input) }
+                    for input in node.inputs where !input.isEmpty {
+                        if initializerNames.contains(input), !setNames.contains(input) { continue }
+                        if isInitializer(input) { placedReads.insert(input) }
+                    }
                 }
             }
             // A value many removed nodes read (one input feeding 100k folded branches) is decided
             // once: scanning its readers for each of them would be quadratic.
             var decided = Set<String>()
-            for (position, node) in index.graph.nodes.enumerated() where removed[position] {
-                for input in node.inputs where !input.isEmpty && isInitializer(input) {
-                    let readers = index.consumers[input] ?? []
+            let nodes = index.graph.nodes
+            for position in nodes.indices where removed[position] {
+                for input in nodes[position].inputs where !input.isEmpty {
+                    // One lookup answers both questions: a node output is no weight of a graph
+                    // the verifier accepted (a name defined twice is a defect), unless this edit
+                    // made it one; and its readers are the ones asked about below.
+                    let (produced, found) = index.producerAndReaders(of: input)
+                    if produced ? !setNames.contains(input) : !index.graph.initializers.contains(input) { continue }
+                    let readers = found ?? []
                     if readers.count > 8, !decided.insert(input).inserted { continue }
                     guard !readers.contains(where: { !removed[$0] }), !index.graphOutputs.contains(input),
                           !placedReads.contains(input) else { continue }
@@ -134,7 +145,7 @@ struct GraphEdits {
     /// Per node position, whether it goes (empty: none goes).
     let removed: [Bool]
     let placed: [Int: [Node]]
-    let initializers: [(name: String, tensor: Tensor)]
+    let initializers: [(name: String, tensor: Tensor, isNew: Bool)]
     /// Initializers no remaining node reads.
     let orphans: [String]
 
@@ -152,7 +163,13 @@ struct GraphEdits {
             }
             graph.nodes = nodes
         }
-        for entry in initializers { graph.initializers[entry.name] = entry.tensor }
+        for entry in initializers {
+            if entry.isNew {
+                graph.initializers.appendNew(entry.tensor, named: entry.name)
+            } else {
+                graph.initializers[entry.name] = entry.tensor
+            }
+        }
         guard !orphans.isEmpty else { return }
         // Files of IR version < 4 list every initializer as a graph input: an input that names
         // an initializer before the removal and none after was an orphan (one sweep, no set).
