@@ -153,15 +153,20 @@ struct GraphEdits {
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
     func apply(to graph: inout Graph) {
         if !removed.isEmpty {
-            let old = graph.nodes
-            graph.nodes = []
-            var nodes: [Node] = []
-            nodes.reserveCapacity(old.count + placed.count)
-            for (position, node) in old.enumerated() {
-                if !removed[position] { nodes.append(node) }
-                if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
+            let placements = placed.keys.sorted()
+            if fitsInPlace(placements) {
+                compactInPlace(&graph.nodes, placements)
+            } else {
+                let old = graph.nodes
+                graph.nodes = []
+                var nodes: [Node] = []
+                nodes.reserveCapacity(old.count + placed.count)
+                for (position, node) in old.enumerated() {
+                    if !removed[position] { nodes.append(node) }
+                    if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
+                }
+                graph.nodes = nodes
             }
-            graph.nodes = nodes
         }
         for entry in initializers {
             if entry.isNew {
@@ -171,6 +176,49 @@ struct GraphEdits {
             }
         }
         guard !orphans.isEmpty else { return }
+        dropOrphans(from: &graph)
+    }
+
+    /// Whether the replacements never outrun the removals: up to every position where nodes are
+    /// placed, at least as many nodes were removed as are placed, so the new list can be written
+    /// over the old one front to back (every rewrite replaces at least as many nodes as it
+    /// places, so this fails only for a pass that inserts nodes).
+    private func fitsInPlace(_ placements: [Int]) -> Bool {
+        var removedSoFar = 0, placedSoFar = 0, position = 0
+        for target in placements {
+            while position <= target {
+                if removed[position] { removedSoFar += 1 }
+                position += 1
+            }
+            placedSoFar += placed[target]?.count ?? 0
+            if placedSoFar > removedSoFar { return false }
+        }
+        return true
+    }
+
+    /// The node list with the removed nodes gone and the placed ones in their positions, made by
+    /// moving the kept nodes forward within the list: a kept node is swapped (moved, not copied)
+    /// and a replacement overwrites a removed node, so no kept node is retained or released —
+    /// on a 200k-node graph, the copy and release of every node per rewriting pass.
+    private func compactInPlace(_ nodes: inout [Node], _ placements: [Int]) {
+        var write = 0, nextPlacement = 0
+        for read in nodes.indices {
+            if !removed[read] {
+                if write != read { nodes.swapAt(write, read) }
+                write += 1
+            }
+            guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
+            nextPlacement += 1
+            // Slots write...read hold removed nodes (fitsInPlace): overwriting releases them.
+            for replacement in placed[read] ?? [] {
+                nodes[write] = replacement
+                write += 1
+            }
+        }
+        nodes.removeLast(nodes.count - write)
+    }
+
+    private func dropOrphans(from graph: inout Graph) {
         // Files of IR version < 4 list every initializer as a graph input: an input that names
         // an initializer before the removal and none after was an orphan (one sweep, no set).
         let listedWeights = graph.inputs.map { graph.initializers.contains($0.name) }
