@@ -106,18 +106,20 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
         }
     }
 
+    /// Moves the live entries to the front, in order, within the arrays (an entry is swapped,
+    /// not copied, so none is retained or released), and drops the gaps left at the end.
     private mutating func compact() {
-        var kept: [Entry?] = []
-        var keptHashes: [Int] = []
-        kept.reserveCapacity(live)
-        keptHashes.reserveCapacity(live)
-        for (entry, hash) in zip(entries, hashes) where entry != nil {
-            kept.append(entry)
-            keptHashes.append(hash)
+        var write = 0
+        for read in entries.indices where entries[read] != nil {
+            if write != read {
+                entries.swapAt(write, read)
+                hashes.swapAt(write, read)
+            }
+            write += 1
         }
-        entries = kept
-        hashes = keptHashes
-        index.rebuild(count: live, from: zip(kept.indices, keptHashes).lazy.map { (position: $0.0, hash: $0.1) })
+        entries.removeLast(entries.count - write)
+        hashes.removeLast(hashes.count - write)
+        index.rebuild(count: live, from: zip(hashes.indices, hashes).lazy.map { (position: $0.0, hash: $0.1) })
     }
 
     public struct Iterator: IteratorProtocol {

@@ -19,11 +19,12 @@ struct GraphEditor {
     /// Initializers added or set, in call order (applied in that order, as the table keeps
     /// insertion order), whether the name is one `unusedName` proved free, and their names.
     private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
-    private var initializerNames = Set<String>()
+    /// Every name this edit handed out or set: new initializers, new values and nodes
+    /// (`uniqueName`), and node outputs made initializers. One set, so a candidate name costs one
+    /// lookup here before the index's.
+    private var editNames = Set<String>()
     /// Node outputs made initializers (`setInitializer`): a removed node may read one.
     private var setNames = Set<String>()
-    /// Other names `uniqueName` handed out (new values and nodes).
-    private var handedOut = Set<String>()
 
     init(_ index: GraphIndex) {
         self.index = index
@@ -60,7 +61,7 @@ struct GraphEditor {
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
         let name = unusedName(preferredName)
-        initializerNames.insert(name)
+        editNames.insert(name)
         initializers.append((name, tensor, true))
         return name
     }
@@ -69,21 +70,21 @@ struct GraphEditor {
     /// `tensor`, so its readers keep their input names.
     mutating func setInitializer(_ name: String, _ tensor: Tensor) {
         initializers.append((name, tensor, false))
-        initializerNames.insert(name)
+        editNames.insert(name)
         setNames.insert(name)
     }
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
         let name = unusedName(base)
-        handedOut.insert(name)
+        editNames.insert(name)
         return name
     }
 
     private func unusedName(_ base: String) -> String {
         var candidate = base
         var suffix = 0
-        while handedOut.contains(candidate) || initializerNames.contains(candidate) || index.isNameTaken(candidate) {
+        while editNames.contains(candidate) || index.isNameTaken(candidate) {
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
@@ -101,13 +102,13 @@ struct GraphEditor {
         if removedCount > 0 {
             // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
             // node): few, as replacements mostly read the new weights they come with.
-            // A name this edit added is no weight of the graph (it was proved unused), so the
-            // new weights and biases placed nodes read cost one lookup in the edit's own set.
+            // A name this edit handed out is no weight of the graph (it was proved unused), so
+            // the new weights and biases placed nodes read cost one lookup in the edit's own set.
             var placedReads = Set<String>()
             for nodes in placed.values {
                 for node in nodes {
                     for input in node.inputs where !input.isEmpty {
-                        if initializerNames.contains(input), !setNames.contains(input) { continue }
+                        if editNames.contains(input), !setNames.contains(input) { continue }
                         if isInitializer(input) { placedReads.insert(input) }
                     }
                 }
