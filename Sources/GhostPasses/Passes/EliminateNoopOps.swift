@@ -20,17 +20,6 @@ public struct EliminateNoopOps: SweepPass {
 
     var sweptOperators: Set<String> { Self.candidates }
 
-    /// A graph whose only candidates are Concats of several inputs (a wide merge of branches)
-    /// has nothing to rewrite or report: a Concat is a no-op only with one present input, and
-    /// no Concat logs a skip.
-    func mayRewrite(_ graph: Graph, _ census: OperatorCensus) -> Bool {
-        if Self.candidates.contains(where: { $0 != "Concat" && census.contains($0) }) { return true }
-        return graph.nodes.contains { node in
-            node.isONNX("Concat") && node.inputs.first.map { !$0.isEmpty } == true && node.outputs.first.map { !$0.isEmpty } == true
-                && node.inputs.lazy.filter { !$0.isEmpty }.count == 1
-        }
-    }
-
     func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {
         let shapes = LazyStaticShapes(index)
         var editor = GraphEditor(index)

@@ -24,31 +24,9 @@ public struct FoldConstants: SharingPass {
     func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
         let census = facts.census(of: graph)
         guard census.contains("Constant") || census.containsAny(ConstantEvaluator.operators) else { return }
-        // Without Constant nodes, a value is constant only as an initializer or a folded output,
-        // so a graph where no evaluable node reads only those folds nothing and logs nothing:
-        // it costs a lookup per evaluable node instead of an index build (the Concat of 100k
-        // branches, an Add per RepVGG block, once the batch norms are folded).
-        if !census.contains("Constant"), !Self.mayFold(graph) { return }
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph)
-    }
-
-    /// Whether some node the evaluator computes has every present input an initializer or the
-    /// output of an earlier such node: the sweep's candidates when no Constant node exists.
-    private static func mayFold(_ graph: Graph) -> Bool {
-        var candidateOutputs = Set<String>()
-        for node in graph.nodes where node.domain.isEmpty && ConstantEvaluator.operators.contains(node.opType) {
-            guard node.outputs.count == 1, let output = node.outputs.first, !output.isEmpty else { continue }
-            var present = 0
-            let allConstant = node.inputs.allSatisfy { input in
-                if input.isEmpty { return true }
-                present += 1
-                return candidateOutputs.contains(input) || graph.initializers.contains(input)
-            }
-            if allConstant, present > 0 { candidateOutputs.insert(output) }
-        }
-        return !candidateOutputs.isEmpty
     }
 
     private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {

@@ -8,9 +8,6 @@ protocol SweepPass: SharingPass {
     var sweptOperators: Set<String> { get }
     /// The edits of one sweep, or nil when there is nothing to rewrite.
     func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits?
-    /// false only when the sweep would provably rewrite and log nothing, decided without an
-    /// index (which a large graph pays ~0.2–0.5 s to build); true by default.
-    func mayRewrite(_ graph: Graph, _ census: OperatorCensus) -> Bool
 }
 
 extension SweepPass {
@@ -18,11 +15,8 @@ extension SweepPass {
         try run(on: &graph, log: &log, facts: GraphFacts())
     }
 
-    func mayRewrite(_ graph: Graph, _ census: OperatorCensus) -> Bool { true }
-
     func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
-        let census = facts.census(of: graph)
-        guard census.containsAny(sweptOperators), mayRewrite(graph, census) else { return }
+        guard facts.census(of: graph).containsAny(sweptOperators) else { return }
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph)
