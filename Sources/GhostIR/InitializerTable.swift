@@ -63,6 +63,15 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
         return true
     }
 
+    /// Appends `tensor` under `name`, which the caller has proved is not in the table (a pass's
+    /// editor hands out only names no value, initializer or node uses): the insertion's probe for
+    /// an existing entry is skipped, so a new weight costs one hash and one slot write.
+    public mutating func appendNew(_ tensor: Tensor, named name: String) {
+        let hash = NameSlots.hash(name)
+        assert(position(of: name, hash: hash) == nil, "appendNew(named: \(name)): the name is taken")
+        append(Entry(name: name, tensor: tensor), hash: hash)
+    }
+
     private mutating func append(_ entry: Entry, hash: Int) {
         // Rebuilt in a statement of its own: the positions sequence holds the entries array,
         // which must be released again before the append below (or it would copy the array).
@@ -97,18 +106,20 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
         }
     }
 
+    /// Moves the live entries to the front, in order, within the arrays (an entry is swapped,
+    /// not copied, so none is retained or released), and drops the gaps left at the end.
     private mutating func compact() {
-        var kept: [Entry?] = []
-        var keptHashes: [Int] = []
-        kept.reserveCapacity(live)
-        keptHashes.reserveCapacity(live)
-        for (entry, hash) in zip(entries, hashes) where entry != nil {
-            kept.append(entry)
-            keptHashes.append(hash)
+        var write = 0
+        for read in entries.indices where entries[read] != nil {
+            if write != read {
+                entries.swapAt(write, read)
+                hashes.swapAt(write, read)
+            }
+            write += 1
         }
-        entries = kept
-        hashes = keptHashes
-        index.rebuild(count: live, from: zip(kept.indices, keptHashes).lazy.map { (position: $0.0, hash: $0.1) })
+        entries.removeLast(entries.count - write)
+        hashes.removeLast(hashes.count - write)
+        index.rebuild(count: live, from: zip(hashes.indices, hashes).lazy.map { (position: $0.0, hash: $0.1) })
     }
 
     public struct Iterator: IteratorProtocol {

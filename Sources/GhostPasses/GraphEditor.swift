@@ -17,13 +17,14 @@ struct GraphEditor {
     private var removedCount = 0
     private var placed: [Int: [Node]] = [:]
     /// Initializers added or set, in call order (applied in that order, as the table keeps
-    /// insertion order), and their names.
-    private var initializers: [(name: String, tensor: Tensor)] = []
-    private var initializerNames = Set<String>()
+    /// insertion order), whether the name is one `unusedName` proved free, and their names.
+    private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
+    /// Every name this edit handed out or set: new initializers, new values and nodes
+    /// (`uniqueName`), and node outputs made initializers. One set, so a candidate name costs one
+    /// lookup here before the index's.
+    private var editNames = Set<String>()
     /// Node outputs made initializers (`setInitializer`): a removed node may read one.
     private var setNames = Set<String>()
-    /// Other names `uniqueName` handed out (new values and nodes).
-    private var handedOut = Set<String>()
 
     init(_ index: GraphIndex) {
         self.index = index
@@ -60,30 +61,30 @@ struct GraphEditor {
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
         let name = unusedName(preferredName)
-        initializerNames.insert(name)
-        initializers.append((name, tensor))
+        editNames.insert(name)
+        initializers.append((name, tensor, true))
         return name
     }
 
     /// Makes `name` (a node output whose producer this edit removes) an initializer holding
     /// `tensor`, so its readers keep their input names.
     mutating func setInitializer(_ name: String, _ tensor: Tensor) {
-        initializers.append((name, tensor))
-        initializerNames.insert(name)
+        initializers.append((name, tensor, false))
+        editNames.insert(name)
         setNames.insert(name)
     }
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
         let name = unusedName(base)
-        handedOut.insert(name)
+        editNames.insert(name)
         return name
     }
 
     private func unusedName(_ base: String) -> String {
         var candidate = base
         var suffix = 0
-        while handedOut.contains(candidate) || initializerNames.contains(candidate) || index.isNameTaken(candidate) {
+        while editNames.contains(candidate) || index.isNameTaken(candidate) {
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
@@ -101,18 +102,29 @@ struct GraphEditor {
         if removedCount > 0 {
             // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
             // node): few, as replacements mostly read the new weights they come with.
+            // A name this edit handed out is no weight of the graph (it was proved unused), so
+            // the new weights and biases placed nodes read cost one lookup in the edit's own set.
             var placedReads = Set<String>()
             for nodes in placed.values {
                 for node in nodes {
-                    for input in node.inputs where !input.isEmpty && isInitializer(input) { placedReads.insert(input) }
+                    for input in node.inputs where !input.isEmpty {
+                        if editNames.contains(input), !setNames.contains(input) { continue }
+                        if isInitializer(input) { placedReads.insert(input) }
+                    }
                 }
             }
             // A value many removed nodes read (one input feeding 100k folded branches) is decided
             // once: scanning its readers for each of them would be quadratic.
             var decided = Set<String>()
-            for (position, node) in index.graph.nodes.enumerated() where removed[position] {
-                for input in node.inputs where !input.isEmpty && isInitializer(input) {
-                    let readers = index.consumers[input] ?? []
+            let nodes = index.graph.nodes
+            for position in nodes.indices where removed[position] {
+                for input in nodes[position].inputs where !input.isEmpty {
+                    // One lookup answers both questions: a node output is no weight of a graph
+                    // the verifier accepted (a name defined twice is a defect), unless this edit
+                    // made it one; and its readers are the ones asked about below.
+                    let (produced, found) = index.producerAndReaders(of: input)
+                    if produced ? !setNames.contains(input) : !index.graph.initializers.contains(input) { continue }
+                    let readers = found ?? []
                     if readers.count > 8, !decided.insert(input).inserted { continue }
                     guard !readers.contains(where: { !removed[$0] }), !index.graphOutputs.contains(input),
                           !placedReads.contains(input) else { continue }
@@ -134,7 +146,7 @@ struct GraphEdits {
     /// Per node position, whether it goes (empty: none goes).
     let removed: [Bool]
     let placed: [Int: [Node]]
-    let initializers: [(name: String, tensor: Tensor)]
+    let initializers: [(name: String, tensor: Tensor, isNew: Bool)]
     /// Initializers no remaining node reads.
     let orphans: [String]
 
@@ -142,18 +154,72 @@ struct GraphEdits {
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
     func apply(to graph: inout Graph) {
         if !removed.isEmpty {
-            let old = graph.nodes
-            graph.nodes = []
-            var nodes: [Node] = []
-            nodes.reserveCapacity(old.count + placed.count)
-            for (position, node) in old.enumerated() {
-                if !removed[position] { nodes.append(node) }
-                if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
+            let placements = placed.keys.sorted()
+            if fitsInPlace(placements) {
+                compactInPlace(&graph.nodes, placements)
+            } else {
+                let old = graph.nodes
+                graph.nodes = []
+                var nodes: [Node] = []
+                nodes.reserveCapacity(old.count + placed.count)
+                for (position, node) in old.enumerated() {
+                    if !removed[position] { nodes.append(node) }
+                    if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
+                }
+                graph.nodes = nodes
             }
-            graph.nodes = nodes
         }
-        for entry in initializers { graph.initializers[entry.name] = entry.tensor }
+        for entry in initializers {
+            if entry.isNew {
+                graph.initializers.appendNew(entry.tensor, named: entry.name)
+            } else {
+                graph.initializers[entry.name] = entry.tensor
+            }
+        }
         guard !orphans.isEmpty else { return }
+        dropOrphans(from: &graph)
+    }
+
+    /// Whether the replacements never outrun the removals: up to every position where nodes are
+    /// placed, at least as many nodes were removed as are placed, so the new list can be written
+    /// over the old one front to back (every rewrite replaces at least as many nodes as it
+    /// places, so this fails only for a pass that inserts nodes).
+    private func fitsInPlace(_ placements: [Int]) -> Bool {
+        var removedSoFar = 0, placedSoFar = 0, position = 0
+        for target in placements {
+            while position <= target {
+                if removed[position] { removedSoFar += 1 }
+                position += 1
+            }
+            placedSoFar += placed[target]?.count ?? 0
+            if placedSoFar > removedSoFar { return false }
+        }
+        return true
+    }
+
+    /// The node list with the removed nodes gone and the placed ones in their positions, made by
+    /// moving the kept nodes forward within the list: a kept node is swapped (moved, not copied)
+    /// and a replacement overwrites a removed node, so no kept node is retained or released —
+    /// on a 200k-node graph, the copy and release of every node per rewriting pass.
+    private func compactInPlace(_ nodes: inout [Node], _ placements: [Int]) {
+        var write = 0, nextPlacement = 0
+        for read in nodes.indices {
+            if !removed[read] {
+                if write != read { nodes.swapAt(write, read) }
+                write += 1
+            }
+            guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
+            nextPlacement += 1
+            // Slots write...read hold removed nodes (fitsInPlace): overwriting releases them.
+            for replacement in placed[read] ?? [] {
+                nodes[write] = replacement
+                write += 1
+            }
+        }
+        nodes.removeLast(nodes.count - write)
+    }
+
+    private func dropOrphans(from graph: inout Graph) {
         // Files of IR version < 4 list every initializer as a graph input: an input that names
         // an initializer before the removal and none after was an orphan (one sweep, no set).
         let listedWeights = graph.inputs.map { graph.initializers.contains($0.name) }

@@ -4,8 +4,10 @@ import GhostIR
 /// values are graph outputs, and which values are constants.
 struct GraphIndex {
     let graph: Graph
-    let producer: [String: Int]
-    let consumers: [String: [Int]]
+    /// `producer[name]`: the first node writing a value.
+    let producer: ProducerLookup
+    /// `consumers[name]`: the nodes reading a value, each once, ascending (nil when none does).
+    let consumers: ConsumerLookup
     let graphOutputs: Set<String>
     /// Declared values by name, made on the first `shape(of:)` (most passes never ask).
     private let declared = DeclaredValues()
@@ -15,13 +17,19 @@ struct GraphIndex {
 
     init(_ graph: Graph) {
         self.graph = graph
-        producer = graph.producerIndex()
-        consumers = graph.consumerIndex()
+        let values = ValueTable(graph.nodes)
+        producer = values.producerLookup
+        consumers = values.consumerLookup
         graphOutputs = Set(graph.outputs.map(\.name))
         GraphScanCounter.current?.recordIndexBuild()
     }
 
     func node(_ index: Int) -> Node { graph.nodes[index] }
+
+    /// Whether a node writes `value`, and the nodes reading it, for one hash.
+    func producerAndReaders(of value: String) -> (produced: Bool, readers: ValueReaders?) {
+        consumers.producerAndReaders(of: value)
+    }
 
     func name(_ index: Int) -> String { graph.nodes[index].displayName(index: index) }
 

@@ -73,6 +73,9 @@ public struct PassPipeline: Sendable {
             throw .brokeGraph(pass: "(input)", defect: error)
         }
         var reports = passes.map { PassReport(pass: $0.name) }
+        var spent = [Duration](repeating: .zero, count: passes.count)
+        var verifying = Duration.zero
+        let clock = ContinuousClock()
         var rounds = 0
         // Passes run since the graph last changed. A pass is a function of the graph, so one that
         // already ran on this very graph would find nothing again (and skip the same sites): on a
@@ -85,6 +88,7 @@ public struct PassPipeline: Sendable {
             var rewrotePass = false
             for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) {
                 var log = PassLog()
+                let started = clock.now
                 let before = Shape(graph)
                 if let sharing = pass as? any SharingPass {
                     try sharing.run(on: &graph, log: &log, facts: facts)
@@ -94,9 +98,12 @@ public struct PassPipeline: Sendable {
                     try pass.run(on: &graph, log: &log)
                 }
                 let changed = !log.rewrites.isEmpty || Shape(graph) != before
+                let ran = clock.now
+                spent[index] += ran - started
                 if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = GraphVerifier.defects(in: graph).first {
                     throw .brokeGraph(pass: pass.name, defect: defect)
                 }
+                verifying += clock.now - ran
                 reports[index].rewrites += log.rewrites
                 // Sites still skipped in the final round are the ones never rewritten.
                 reports[index].skipped = log.skipped
@@ -111,10 +118,15 @@ public struct PassPipeline: Sendable {
             if !rewrotePass { break }
         }
         // Housekeeping a pass does without a rewrite (dropping unread weights) is checked here.
+        let finalCheck = clock.now
         if verifyAfterEachPass, let defect = GraphVerifier.defects(in: graph).first {
             throw .brokeGraph(pass: passes.last?.name ?? "(pipeline)", defect: defect)
         }
-        return PipelineResult(graph: graph, reports: reports, rounds: rounds, missingPrerequisites: missingPrerequisites)
+        verifying += clock.now - finalCheck
+        var timings = zip(passes, spent).map { PassTiming(step: $0.name, duration: $1) }
+        timings.append(PassTiming(step: "(verify)", duration: verifying))
+        return PipelineResult(graph: graph, reports: reports, rounds: rounds, missingPrerequisites: missingPrerequisites,
+                              timings: timings)
     }
 }
 
@@ -158,4 +170,13 @@ public struct PipelineResult: Sendable {
     public let rounds: Int
     /// Prerequisites of running passes that were disabled.
     public var missingPrerequisites: [MissingPrerequisite] = []
+    /// Wall time of each pass over all rounds (in pipeline order), then of the `GraphVerifier`
+    /// runs after the rewriting passes and at the end, as `(verify)`: what `fuse --timings` details.
+    public var timings: [PassTiming] = []
+}
+
+/// Wall time spent in one step of a pipeline run.
+public struct PassTiming: Equatable, Sendable {
+    public let step: String
+    public let duration: Duration
 }

@@ -26,11 +26,13 @@ final class Progress {
     }
 }
 
-/// `--timings`: wall time of each step of a command, printed to stderr at the end.
+/// `--timings`: wall time of each step of a command, printed to stderr at the end, with an
+/// indented line per part of a step that has parts (the passes: one per pass, then `(verify)`).
 struct StepTimer {
     private let enabled: Bool
     private var last = ContinuousClock.now
     private var steps: [(String, Duration)] = []
+    private var parts: [String: [(String, Duration)]] = [:]
 
     init(enabled: Bool) { self.enabled = enabled }
 
@@ -42,10 +44,23 @@ struct StepTimer {
         last = now
     }
 
+    /// Records the parts of `step` (marked or to be marked), printed under it; parts that took
+    /// no time (a pass whose operators are absent, a census lookup) are left out.
+    mutating func detail(_ step: String, _ stepParts: [(String, Duration)]) {
+        guard enabled else { return }
+        parts[step] = stepParts.filter { $0.1 >= .microseconds(50) }
+    }
+
     func report() {
         guard enabled else { return }
         let total = steps.reduce(Duration.zero) { $0 + $1.1 }
-        var lines = steps.map { "  \($0.0.padding(toLength: 12, withPad: " ", startingAt: 0)) \(Self.milliseconds($0.1))" }
+        var lines: [String] = []
+        for (step, duration) in steps {
+            lines.append("  \(step.padding(toLength: 12, withPad: " ", startingAt: 0)) \(Self.milliseconds(duration))")
+            for (part, time) in parts[step] ?? [] {
+                lines.append("      \(part.padding(toLength: 34, withPad: " ", startingAt: 0)) \(Self.milliseconds(time))")
+            }
+        }
         lines.append("  \("total".padding(toLength: 12, withPad: " ", startingAt: 0)) \(Self.milliseconds(total))")
         FileHandle.standardError.write(Data(("timings:\n" + lines.joined(separator: "\n") + "\n").utf8))
     }

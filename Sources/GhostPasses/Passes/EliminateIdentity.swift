@@ -67,7 +67,7 @@ public struct EliminateIdentity: SharingPass {
 
     /// The nodes reading `value` directly or through an Identity already bypassed.
     private func readers(of value: String, index: GraphIndex, aliasesOf: [String: [String]]) -> [Int] {
-        var result = index.consumers[value] ?? []
+        var result = Array(index.consumers[value] ?? [])
         for removedOutput in aliasesOf[value] ?? [] {
             result.append(contentsOf: index.consumers[removedOutput] ?? [])
         }

@@ -42,7 +42,7 @@ struct Fuse: ParsableCommand {
     @Flag(help: "No progress line, even on a terminal.")
     var quiet = false
 
-    @Flag(help: "Print how long loading, the passes and writing took (stderr).")
+    @Flag(help: "Print how long loading, the passes (each pass, and the verifier after them) and writing took (stderr).")
     var timings = false
 
     func validate() throws {
@@ -71,6 +71,7 @@ struct Fuse: ParsableCommand {
         let pipeline = try PassPipeline.default.disabling(disabledPasses)
         let result = try pipeline.run(loaded.graph)
         timer.mark("passes")
+        timer.detail("passes", result.timings.map { ($0.step, $0.duration) })
         progress.update("writing \(output)")
         let summary = FuseReport(input: input, output: output, before: loaded.graph, result: result)
         let metadata = GWTMetadata(
