@@ -21,14 +21,7 @@ enum AttentionChain {
     /// graph output or read outside the chain is never skipped.
     static func fusing(_ steps: [ExecutionPlan.Step], constants: [Int: Buffer], graphOutputs: Set<Int>,
                        opset: Int64, precision: Precision) -> [ExecutionPlan.Step] {
-        var readers: [Int: [Int]] = [:]
-        for (position, step) in steps.enumerated() {
-            for input in Set(step.inputs) where input >= 0 { readers[input, default: []].append(position) }
-        }
-        func soleReader(of value: Int) -> Int? {
-            guard value >= 0, !graphOutputs.contains(value), let list = readers[value], list.count == 1 else { return nil }
-            return list[0]
-        }
+        let readers = StepReaders(steps, graphOutputs: graphOutputs)
         func single(_ position: Int, _ opType: String, arity: Int) -> Int? {
             let step = steps[position]
             guard step.operation.opType == opType, step.inputs.count == arity, step.inputs.allSatisfy({ $0 >= 0 }),
@@ -38,9 +31,9 @@ enum AttentionChain {
         var chains: [Int: (first: Int, softmax: Int, axis: Int)] = [:]
         var absorbed = Set<Int>()
         for position in steps.indices {
-            guard let scores = single(position, "MatMul", arity: 2), let softmax = soleReader(of: scores), softmax > position,
+            guard let scores = single(position, "MatMul", arity: 2), let softmax = readers.soleReader(of: scores), softmax > position,
                   steps[softmax].inputs == [scores], let probabilities = single(softmax, "Softmax", arity: 1),
-                  let second = soleReader(of: probabilities), second > softmax, steps[second].inputs.first == probabilities,
+                  let second = readers.soleReader(of: probabilities), second > softmax, steps[second].inputs.first == probabilities,
                   steps[second].inputs.last != probabilities, single(second, "MatMul", arity: 2) != nil,
                   !absorbed.contains(second) else { continue }
             let context = NodeContext(source: steps[softmax].source, inputs: [], opset: opset, precision: precision)
@@ -131,14 +124,7 @@ enum AttentionChain {
             self.batch = batch
         }
 
-        func offset(_ flat: Int, _ strides: [Int]) -> Int {
-            var remainder = flat, result = 0
-            for axis in stride(from: batch.count - 1, through: 0, by: -1) {
-                result += (remainder % batch[axis]) * strides[axis]
-                remainder /= batch[axis]
-            }
-            return result
-        }
+        func offset(_ flat: Int, _ strides: [Int]) -> Int { Broadcast.offset(flat, in: batch, strides: strides) }
 
         /// Rows per block: a block of S (R × n) of about 64 KB, whole panels of 8 rows.
         var blockRows: Int {

@@ -159,15 +159,7 @@ struct ExecutionPlan: Sendable {
     private static func fusingConvEpilogues(
         _ steps: [Step], constants: [Int: Buffer], graphOutputs: Set<Int>, opset: Int64, precision: Precision
     ) -> [Step] {
-        var readers: [Int: [Int]] = [:]
-        for (position, step) in steps.enumerated() {
-            for input in Set(step.inputs) where input >= 0 { readers[input, default: []].append(position) }
-        }
-        /// The step that alone reads `value`, if `value` is not a graph output.
-        func soleReader(of value: Int) -> Int? {
-            guard !graphOutputs.contains(value), let list = readers[value], list.count == 1 else { return nil }
-            return list[0]
-        }
+        let readers = StepReaders(steps, graphOutputs: graphOutputs)
         /// SiLU as exported (`Mul(x, Sigmoid(x))`, either operand order): the Sigmoid and Mul steps
         /// when they are the only readers of `value` and the Sigmoid's output feeds only the Mul.
         func siluPair(reading value: Int) -> (sigmoid: Int, product: Int)? {
@@ -175,7 +167,7 @@ struct ExecutionPlan: Sendable {
             for (sigmoid, product) in [(list[0], list[1]), (list[1], list[0])] {
                 let s = steps[sigmoid], p = steps[product]
                 guard s.node.opType == "Sigmoid", s.inputs == [value], s.outputs.count == 1, s.outputs[0] >= 0,
-                      soleReader(of: s.outputs[0]) == product,
+                      readers.soleReader(of: s.outputs[0]) == product,
                       p.node.opType == "Mul", p.inputs.count == 2, Set(p.inputs) == [value, s.outputs[0]],
                       p.outputs.count == 1, p.outputs[0] >= 0 else { continue }
                 return (sigmoid, product)
@@ -193,14 +185,14 @@ struct ExecutionPlan: Sendable {
             var epilogue = ConvEpilogue()
             var output = step.outputs[0]
             var taken: [Int] = []
-            if let next = soleReader(of: output), steps[next].operation.role == .batchNormalization, steps[next].inputs.first == output,
+            if let next = readers.soleReader(of: output), steps[next].operation.role == .batchNormalization, steps[next].inputs.first == output,
                let coefficients = steps[next].prepared?.batchNorm,
                steps[next].outputs.dropFirst().allSatisfy({ $0 < 0 || (readers[$0] == nil && !graphOutputs.contains($0)) }) {
                 epilogue.batchNorm = coefficients
                 output = steps[next].outputs[0]
                 taken.append(next)
             }
-            if output >= 0, let next = soleReader(of: output), steps[next].inputs.first == output, steps[next].outputs.count == 1,
+            if output >= 0, let next = readers.soleReader(of: output), steps[next].inputs.first == output, steps[next].outputs.count == 1,
                steps[next].inputs.dropFirst().allSatisfy({ $0 < 0 || constants[$0] != nil }), let activation = steps[next].operation.activation {
                 let candidate = steps[next]
                 let context = NodeContext(source: candidate.source, inputs: candidate.inputs.map { constants[$0] },

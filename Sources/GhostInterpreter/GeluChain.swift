@@ -21,14 +21,7 @@ enum GeluChain {
     /// anything outside the chain, or a graph output, is never skipped.
     static func fusing(_ steps: [ExecutionPlan.Step], constants: [Int: Buffer], graphOutputs: Set<Int>,
                        opset: Int64, precision: Precision) -> (steps: [ExecutionPlan.Step], fused: Int) {
-        var readers: [Int: [Int]] = [:]
-        for (position, step) in steps.enumerated() {
-            for input in Set(step.inputs) where input >= 0 { readers[input, default: []].append(position) }
-        }
-        func soleReader(of value: Int) -> Int? {
-            guard value >= 0, !graphOutputs.contains(value), let list = readers[value], list.count == 1 else { return nil }
-            return list[0]
-        }
+        let readers = StepReaders(steps, graphOutputs: graphOutputs)
         func scalar(_ slot: Int) -> Buffer? {
             guard slot >= 0, let buffer = constants[slot], buffer.shape.isEmpty, buffer.count == 1 else { return nil }
             switch buffer.storage {
@@ -54,12 +47,12 @@ enum GeluChain {
             guard let quotient = output(of: position, "Div", arity: 2), constants[div.inputs[0]] == nil, div.inputs[0] >= 0,
                   let divisor = scalar(div.inputs[1]) else { return nil }
             let x = div.inputs[0]
-            guard let erf = soleReader(of: quotient), steps[erf].inputs == [quotient], let erfValue = output(of: erf, "Erf", arity: 1),
-                  let add = soleReader(of: erfValue), let sum = output(of: add, "Add", arity: 2),
+            guard let erf = readers.soleReader(of: quotient), steps[erf].inputs == [quotient], let erfValue = output(of: erf, "Erf", arity: 1),
+                  let add = readers.soleReader(of: erfValue), let sum = output(of: add, "Add", arity: 2),
                   let offset = constantOperand(of: add, besides: erfValue),
-                  let product = soleReader(of: sum), let productValue = output(of: product, "Mul", arity: 2),
+                  let product = readers.soleReader(of: sum), let productValue = output(of: product, "Mul", arity: 2),
                   Set(steps[product].inputs) == [x, sum],
-                  let last = soleReader(of: productValue), let y = output(of: last, "Mul", arity: 2),
+                  let last = readers.soleReader(of: productValue), let y = output(of: last, "Mul", arity: 2),
                   let scale = constantOperand(of: last, besides: productValue) else { return nil }
             return Match(positions: [position, erf, add, product, last], input: x, output: y,
                          divisor: divisor, offset: offset, scale: scale)

@@ -18,10 +18,7 @@ enum SiLUFusion {
     /// is ready there, and every reader of the Mul's output comes after the Mul). The step keeps
     /// the Sigmoid's node, so a failure names it. A value that is a graph output is never skipped.
     static func fusing(_ steps: [ExecutionPlan.Step], graphOutputs: Set<Int>) -> [ExecutionPlan.Step] {
-        var readers: [Int: [Int]] = [:]
-        for (position, step) in steps.enumerated() {
-            for input in Set(step.inputs) where input >= 0 { readers[input, default: []].append(position) }
-        }
+        let readers = StepReaders(steps, graphOutputs: graphOutputs)
         var replaced: [Int: ExecutionPlan.Step] = [:]
         var removed = Set<Int>()
         for (position, sigmoid) in steps.enumerated() where sigmoid.operation.opType == "Sigmoid" {

@@ -15,6 +15,18 @@ enum Broadcast {
         return result
     }
 
+    /// The element offset, in an operand with `strides` (from `strides(of:in:)`), of the
+    /// C-order position `flat` of `shape`: the batch of a batched product that reads a broadcast
+    /// operand.
+    static func offset(_ flat: Int, in shape: [Int], strides: [Int]) -> Int {
+        var remainder = flat, result = 0
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            result += (remainder % shape[axis]) * strides[axis]
+            remainder /= shape[axis]
+        }
+        return result
+    }
+
     /// Element strides of `shape` aligned to `target`, 0 along broadcast axes.
     static func strides(of shape: [Int], in target: [Int]) -> [Int] {
         var strides = [Int](repeating: 0, count: target.count)

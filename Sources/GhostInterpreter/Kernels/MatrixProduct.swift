@@ -95,14 +95,7 @@ enum MatrixProduct {
         _ = try context.elementCount(of: shape)
         let aStrides = Broadcast.strides(of: Array(aShape.dropLast(2)), in: batch)
         let bStrides = Broadcast.strides(of: Array(bShape.dropLast(2)), in: batch)
-        func offset(_ flat: Int, _ strides: [Int]) -> Int {
-            var remainder = flat, result = 0
-            for axis in stride(from: batch.count - 1, through: 0, by: -1) {
-                result += (remainder % batch[axis]) * strides[axis]
-                remainder /= batch[axis]
-            }
-            return result
-        }
+        func offset(_ flat: Int, _ strides: [Int]) -> Int { Broadcast.offset(flat, in: batch, strides: strides) }
         // B one matrix for every batch and A's batches laid out in order: one product of batches·m rows.
         let fold = bStrides.allSatisfy { $0 == 0 } && aStrides == Broadcast.strides(of: batch, in: batch)
         let (work, overflow) = (fold ? batches * m : m).multipliedReportingOverflow(by: n * k)
