@@ -39,6 +39,15 @@ private func geometry(height: Int, width: Int, kernel: [Int], dilations: [Int], 
     #expect(empty.regions.first?.taps == [] && empty.regions.last?.taps == [])
 }
 
+/// A crafted geometry (a column stride of 2³³ over a one-column output, found by the attribute
+/// fuzzer) stays on the general path: the gather's 32-bit strides would trap. The same border
+/// with a stride of 2 is cut.
+@Test func regionsRefuseFiguresTheGatherCannotHold() {
+    #expect(TapRegions(geometry(height: 5, width: 5, kernel: [3, 3], dilations: [1, 1], pads: [1, 1, 1, 1], strides: [1, 1 << 33])) == nil)
+    #expect(TapRegions(geometry(height: 5, width: 5, kernel: [3, 3], dilations: [1, 1], pads: [1, 1, 1, 1], strides: [1 << 31, 1])) == nil)
+    #expect(TapRegions(geometry(height: 5, width: 5, kernel: [3, 3], dilations: [1, 1], pads: [1, 1, 1, 1], strides: [1, 8])) != nil)
+}
+
 /// A Conv with constant weights and bias in T's precision, checked bit for bit against the
 /// k-ordered FMA chain over (input channel, ky, kx) of every tap, padding zeros included, plus
 /// the bias; `special` puts NaN and ±∞ into the input.

@@ -72,6 +72,11 @@ CASES = {
     # MaxPool's padded-plane fast path with a 2**31 kernel and SAME_UPPER padding: the plane's
     # size overflowed (libFuzzer);
     "maxpool_same_upper_kernel_2pow31": (pool("MaxPool", kernel_shape=[2**31 + 1, 2**32], auto_pad="SAME_UPPER", strides=[2, 2]), "run", None),
+    # the padded-border region path of a Conv (taps over padding left out) passed a column
+    # stride of 2**33 over a one-column output to C as a 32-bit integer (SIGILL; attribute fuzzer);
+    "conv_regions_stride_2pow33": (model(helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1], strides=[1, 2**33]),
+                                         x_shape=(1, 2, 5, 5), initializers=[numpy_helper.from_array(
+                                             np.ones((2, 2, 3, 3), np.float32), "w")]), "run", None),
     # num_outputs 2**61 made a list of 2**61 split sizes (allocation failure);
     "split_num_outputs_2pow61": (model(helper.make_node("Split", ["x"], ["y", "y2"], axis=3, num_outputs=2**61), opset=18), "run", "invalid-node"),
     # a step of Int64.max - 1 overflowed stride × step although it takes one element (SIGILL);

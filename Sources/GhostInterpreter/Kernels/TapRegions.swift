@@ -38,7 +38,7 @@ struct TapRegions {
     /// nil when the cut would keep more than `maximumWork` of the work (the plain im2col is then
     /// faster) or the output is empty.
     init?(_ g: Convolution.Geometry) {
-        guard g.outputHeight >= 1, g.outputWidth >= 1 else { return nil }
+        guard g.outputHeight >= 1, g.outputWidth >= 1, Self.fitsTheGather(g) else { return nil }
         let rows = Self.bands(g, axis: 0, kernel: g.kernelHeight, output: g.outputHeight)
         let columns = Self.bands(g, axis: 1, kernel: g.kernelWidth, output: g.outputWidth)
         var regions: [Region] = []
@@ -55,6 +55,17 @@ struct TapRegions {
         work = Double(kept) / total
         guard work <= Self.maximumWork else { return nil }
         self.regions = regions
+    }
+
+    /// Whether the gather's arithmetic (32-bit strides and counts, `strides[0]·width` row steps,
+    /// start offsets `start·stride − pad + k·dilation`) cannot overflow: every figure of the
+    /// geometry below 2³⁰. Real convolutions are far inside; a crafted one (a column stride of
+    /// 2³³ over a one-column output) takes the general path, which checks its products.
+    private static func fitsTheGather(_ g: Convolution.Geometry) -> Bool {
+        let limit = 1 << 30
+        let figures = [g.height, g.width, g.kernelHeight, g.kernelWidth, g.outputHeight, g.outputWidth, g.inputPerGroup]
+            + g.strides + g.dilations + g.pads
+        return figures.allSatisfy { $0 >= 0 && $0 < limit }
     }
 
     /// The bands of one axis: cut at 0, at `output`, and where each offset's valid range starts
