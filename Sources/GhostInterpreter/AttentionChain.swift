@@ -196,16 +196,6 @@ enum AttentionChain {
                                  constants: [Int: Buffer], opset: Int64, precision: Precision) throws(InterpreterError) -> Buffer {
         var known = constants
         for (slot, value) in zip(inputs, [q, k, v]) { known[slot] = value }
-        var last: Buffer?
-        for step in parts {
-            let context = NodeContext(source: step.source, inputs: step.inputs.map { $0 < 0 ? nil : known[$0] },
-                                      opset: opset, precision: precision, prepared: step.prepared)
-            let results = try step.operation.evaluate(context)
-            guard let first = results.first else { throw context.fail("produced no output") }
-            known[step.outputs[0]] = first
-            last = first
-        }
-        guard let last else { throw .graph(problem: "the attention chain did not produce its output") }
-        return last
+        return try ExecutionPlan.Step.evaluateInTurn(parts, known: known, opset: opset, precision: precision, chain: "attention chain")
     }
 }

@@ -87,7 +87,7 @@ enum GeluChain {
             case let (.double(v), .double(a), .double(b), .double(c)):
                 return Buffer(shape: x.shape, storage: .double(float64(v, a[0], b[0], c[0])))
             default:
-                return try oneByOne(chain, x: x, input: input, output: output, constants: constants, opset: opset, precision: precision)
+                return try oneByOne(chain, x: x, input: input, constants: constants, opset: opset, precision: precision)
             }
         }
         return ExecutionPlan.Step(source: chain[0].source, operation: operation, inputs: [input], outputs: [output])
@@ -109,18 +109,10 @@ enum GeluChain {
     }
 
     /// The five nodes evaluated in turn, as the unfused plan does.
-    private static func oneByOne(_ chain: [ExecutionPlan.Step], x: Buffer, input: Int, output: Int, constants: [Int: Buffer],
+    private static func oneByOne(_ chain: [ExecutionPlan.Step], x: Buffer, input: Int, constants: [Int: Buffer],
                                  opset: Int64, precision: Precision) throws(InterpreterError) -> Buffer {
         var known = constants
         known[input] = x
-        for step in chain {
-            let context = NodeContext(source: step.source, inputs: step.inputs.map { $0 < 0 ? nil : known[$0] },
-                                      opset: opset, precision: precision, prepared: step.prepared)
-            let results = try step.operation.evaluate(context)
-            guard let first = results.first else { throw context.fail("produced no output") }
-            known[step.outputs[0]] = first
-        }
-        guard let result = known[output] else { throw .graph(problem: "the GELU chain did not produce its output") }
-        return result
+        return try ExecutionPlan.Step.evaluateInTurn(chain, known: known, opset: opset, precision: precision, chain: "GELU chain")
     }
 }

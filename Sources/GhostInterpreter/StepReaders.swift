@@ -21,3 +21,24 @@ struct StepReaders {
         return list[0]
     }
 }
+
+extension ExecutionPlan.Step {
+    /// `steps` evaluated in turn, as the unfused plan runs them, from `known` values (constants
+    /// and the chain's inputs): a fused step's fallback when its fast path does not apply, so the
+    /// nodes give their own results and errors. Returns the last step's first output.
+    static func evaluateInTurn(_ steps: [ExecutionPlan.Step], known values: [Int: Buffer], opset: Int64,
+                               precision: Precision, chain: String) throws(InterpreterError) -> Buffer {
+        var known = values
+        var last: Buffer?
+        for step in steps {
+            let context = NodeContext(source: step.source, inputs: step.inputs.map { $0 < 0 ? nil : known[$0] },
+                                      opset: opset, precision: precision, prepared: step.prepared)
+            let results = try step.operation.evaluate(context)
+            guard let first = results.first else { throw context.fail("produced no output") }
+            known[step.outputs[0]] = first
+            last = first
+        }
+        guard let last else { throw .graph(problem: "the \(chain) did not produce its output") }
+        return last
+    }
+}
