@@ -106,7 +106,7 @@ private func checkDilatedConvolution<T: InterpreterScalar>(
     _ type: T.Type, channels: Int, height: Int, width: Int, outputs: Int, groups: Int,
     dilations: [Int], pads: [Int], strides: [Int] = [1, 1], weightOverride: ((inout [Double]) -> Void)? = nil
 ) throws -> [Double] {
-    let perGroup = channels / groups, outPerGroup = outputs / groups
+    let perGroup = channels / groups
     var random = SeededRandom(seed: UInt64(channels * 1000 + dilations[0] * 10 + dilations[1]))
     let x = random.values(channels * height * width)
     var w = random.values(outputs * perGroup * 9)
@@ -125,27 +125,13 @@ private func checkDilatedConvolution<T: InterpreterScalar>(
     let ow = (width + pads[1] + pads[3] - 2 * dilations[1] - 1) / strides[1] + 1
     #expect(y.shape == [1, outputs, oh, ow])
     let got = y.doubleValues()
-    let (xs, ws, bs) = (x.map { T($0) }, w.map { T($0) }, bias.map { T($0) })
+    let reference = convolutionChain(x: x.map { T($0) }, w: w.map { T($0) }, bias: bias.map { T($0) }, channels: channels,
+                                     height: height, width: width, outputs: outputs, groups: groups, kernel: [3, 3],
+                                     dilations: dilations, pads: pads, strides: strides, outputHeight: oh, outputWidth: ow)
     var mismatches = 0
-    for o in 0..<outputs {
-        let group = o / outPerGroup
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var chain: T = 0
-                for c in 0..<perGroup {
-                    for ky in 0..<3 {
-                        for kx in 0..<3 {
-                            let iy = oy * strides[0] - pads[0] + ky * dilations[0], ix = ox * strides[1] - pads[1] + kx * dilations[1]
-                            // Outside the image the input is a zero: w·0, which is NaN for w = ±∞ or NaN.
-                            let xv = iy >= 0 && iy < height && ix >= 0 && ix < width ? xs[((group * perGroup + c) * height + iy) * width + ix] : 0
-                            chain = chain.addingProduct(ws[((o * perGroup + c) * 3 + ky) * 3 + kx], xv)
-                        }
-                    }
-                }
-                let expected = chain + bs[o], value = T(got[(o * oh + oy) * ow + ox])
-                if !(value == expected || (value.isNaN && expected.isNaN)) { mismatches += 1 }
-            }
-        }
+    for (expected, got) in zip(reference, got) {
+        let value = T(got)
+        if !(value == expected || (value.isNaN && expected.isNaN)) { mismatches += 1 }
     }
     #expect(mismatches == 0, "\(T.self) dilations \(dilations) groups \(groups): \(mismatches) outputs differ")
     return got

@@ -57,7 +57,7 @@ private func checkRegions<T: InterpreterScalar>(
 ) throws {
     let g = geometry(height: height, width: width, kernel: kernel, dilations: dilations, pads: pads, strides: strides)
     try #require(TapRegions(g) != nil, "the case must take the region path")
-    let perGroup = channels / groups, outPerGroup = outputs / groups, taps = kernel[0] * kernel[1]
+    let perGroup = channels / groups, taps = kernel[0] * kernel[1]
     var random = SeededRandom(seed: seed)
     var x = random.values(channels * height * width)
     if special {
@@ -78,28 +78,14 @@ private func checkRegions<T: InterpreterScalar>(
     let (oh, ow) = (g.outputHeight, g.outputWidth)
     #expect(y.shape == [1, outputs, oh, ow])
     let got = y.doubleValues()
-    let (xs, ws, bs) = (x.map { T($0) }, w.map { T($0) }, bias.map { T($0) })
+    let reference = convolutionChain(x: x.map { T($0) }, w: w.map { T($0) }, bias: bias.map { T($0) }, channels: channels,
+                                     height: height, width: width, outputs: outputs, groups: groups, kernel: kernel,
+                                     dilations: dilations, pads: pads, strides: strides, outputHeight: oh, outputWidth: ow)
     var mismatches = 0, nans = 0
-    for o in 0..<outputs {
-        let group = o / outPerGroup
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var chain: T = 0
-                for c in 0..<perGroup {
-                    for ky in 0..<kernel[0] {
-                        for kx in 0..<kernel[1] {
-                            let iy = oy * strides[0] - pads[0] + ky * dilations[0], ix = ox * strides[1] - pads[1] + kx * dilations[1]
-                            let inside = iy >= 0 && iy < height && ix >= 0 && ix < width
-                            let xv = inside ? xs[((group * perGroup + c) * height + iy) * width + ix] : 0
-                            chain = chain.addingProduct(ws[((o * perGroup + c) * kernel[0] + ky) * kernel[1] + kx], xv)
-                        }
-                    }
-                }
-                let expected = chain + bs[o], value = T(got[(o * oh + oy) * ow + ox])
-                if expected.isNaN { nans += 1 }
-                if !((value == expected && value.sign == expected.sign) || (value.isNaN && expected.isNaN)) { mismatches += 1 }
-            }
-        }
+    for (expected, got) in zip(reference, got) {
+        let value = T(got)
+        if expected.isNaN { nans += 1 }
+        if !((value == expected && value.sign == expected.sign) || (value.isNaN && expected.isNaN)) { mismatches += 1 }
     }
     #expect(mismatches == 0, "\(T.self) kernel \(kernel) dilations \(dilations) strides \(strides) groups \(groups): \(mismatches) outputs differ")
     if special { #expect(nans > 0, "the NaN and ±∞ inputs must reach some outputs") }
