@@ -59,9 +59,11 @@ public enum GraphVerifier {
         // inputs, so the initializers are asked first, but a node whose inputs are activations
         // that are not recent (a Concat of 100k branches) would miss there on every one.
         var activationsFirst = false
-        for node in graph.nodes {
-            steps += node.inputs.count + node.outputs.count
-            for input in node.inputs where !input.isEmpty {
+        // By position: a loop over the nodes themselves would copy (retain and release) each.
+        let nodes = graph.nodes
+        for position in nodes.indices {
+            steps += nodes[position].inputs.count + nodes[position].outputs.count
+            for input in nodes[position].inputs where !input.isEmpty {
                 if recent.contains(input) || isNextWeight(input) { continue }
                 lookups += 1
                 let hash = NameSlots.hash(input)
@@ -75,7 +77,7 @@ public enum GraphVerifier {
                     activationsFirst = true
                 }
             }
-            for output in node.outputs where !output.isEmpty {
+            for output in nodes[position].outputs where !output.isEmpty {
                 let hash = NameSlots.hash(output)
                 guard !initializers.contains(output, hash: hash), defined.insert(output, hash: hash) else { return false }
                 recent.add(output)
@@ -132,6 +134,11 @@ public enum GraphVerifier {
             next = (next + 1) & 3
         }
     }
+
+    /// Rule 5 alone, for a caller that established rules 1–4 another way (the passes check a
+    /// rewritten graph through the value table of the index the next pass reads, and come here
+    /// for every rule only when that fails).
+    public static func typeDefects(in graph: Graph) -> [GraphValidationError] { typeMismatches(in: graph) }
 
     /// Rule 5 alone.
     private static func typeMismatches(in graph: Graph) -> [GraphValidationError] {

@@ -141,12 +141,32 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
 
     /// Positions run from 0 to `slotCount` in insertion order; a removed entry leaves an empty
     /// slot. For sweeps that follow the insertion order (see `GraphVerifier`).
-    var slotCount: Int { entries.count }
+    public var slotCount: Int { entries.count }
 
     /// The name in slot `position` (nil for an empty slot or a position out of range).
-    func name(inSlot position: Int) -> String? {
+    public func name(inSlot position: Int) -> String? {
         guard position >= 0, position < entries.count else { return nil }
         return entries[position]?.name
+    }
+
+    /// The tensor in slot `position` (nil for an empty slot or a position out of range): for an
+    /// index that recorded where each name lies (a pass's value table), so that reading a weight
+    /// it already found costs no hash.
+    public func tensor(inSlot position: Int) -> Tensor? {
+        guard position >= 0, position < entries.count else { return nil }
+        return entries[position]?.tensor
+    }
+
+    /// Removes the entries in slots `positions` (empty slots and positions out of range are
+    /// ignored), found by position, so no name is hashed: the index keeps their slots, which no
+    /// longer match a live entry (a lookup passes over them; the next rebuild drops them). The
+    /// gaps are compacted once, after all of them, so the positions stay valid while removing.
+    public mutating func removeSlots(_ positions: some Sequence<Int>) {
+        for position in positions where position >= 0 && position < entries.count && entries[position] != nil {
+            entries[position] = nil
+            live -= 1
+        }
+        if entries.count > 64, live < entries.count / 2 { compact() }
     }
 
     public static func == (lhs: InitializerTable, rhs: InitializerTable) -> Bool {

@@ -9,8 +9,9 @@ struct BatchNormParameters {
     var channels: Int { scale.count }
 
     /// Reads the node's constants; a reason when they are not constants, disagree in length, or
-    /// the node is in training mode.
-    static func read(_ node: Node, index: GraphIndex) -> Result<BatchNormParameters, Skip> {
+    /// the node is in training mode. `position` (the node's index in the indexed graph, when the
+    /// caller has it) lets the constants be found by slot rather than by name.
+    static func read(_ node: Node, index: GraphIndex, position: Int? = nil) -> Result<BatchNormParameters, Skip> {
         if node.attribute("training_mode")?.intValue == 1 {
             return .failure(Skip(.batchNormTrainingMode, "BatchNormalization has training_mode=1; only inference BN can be folded"))
         }
@@ -26,8 +27,9 @@ struct BatchNormParameters {
         // γ, β, μ, σ² read in place (no Double copy of each): this runs once per BN site.
         var vectors: [Tensor] = []
         vectors.reserveCapacity(4)
-        for (role, value) in zip(Self.roles, node.inputs[1...]) {
-            guard let tensor = index.constant(value), tensor.elementType.isFloatingPoint else {
+        for (k, (role, value)) in zip(Self.roles, node.inputs[1...]).enumerated() {
+            let found = position.map { index.constantInput(k + 1, ofNode: $0) } ?? index.constant(value)
+            guard let tensor = found, tensor.elementType.isFloatingPoint else {
                 return .failure(Skip(.batchNormParameterNotConstant, "BatchNormalization \(role) '\(value)' is not a constant"))
             }
             vectors.append(tensor)

@@ -25,7 +25,7 @@ struct BranchAlignment {
                     throw skip
                 case .conv(let convIndex):
                     let node = index.graph.nodes[convIndex]
-                    guard let weight = index.constant(node.inputs.count > 1 ? node.inputs[1] : "") else {
+                    guard let weight = index.constantInput(1, ofNode: convIndex) else {
                         throw Skip(.convWeightNotConstant, "\(index.name(convIndex)) weight is not a constant")
                     }
                     convs[convIndex] = try ConvGeometry.read(node, weight: weight, inputShape: index.shape(of: sum.input)).get()
@@ -53,7 +53,7 @@ struct BranchAlignment {
             var batchNorms: [Int: BatchNormParameters] = [:]
             for leaf in sum.leaves {
                 if case .batchNorm(let bnIndex) = leaf.branch {
-                    let parameters = try BatchNormParameters.read(index.graph.nodes[bnIndex], index: index).get()
+                    let parameters = try BatchNormParameters.read(index.graph.nodes[bnIndex], index: index, position: bnIndex).get()
                     guard parameters.channels == channels else {
                         throw Skip(.channelMismatch, "\(index.name(bnIndex)) has \(parameters.channels) channels, the Conv branches \(channels)")
                     }

@@ -38,9 +38,14 @@ struct ConvWeights: Sendable {
     /// Elements per output channel (I/g · k…).
     var perChannel: Int { shape.dropFirst().reduce(1, *) }
 
-    /// The weight and bias of `node` (a Conv); a missing bias is zeros.
-    static func read(_ node: Node, index: GraphIndex) -> Result<ConvWeights, Skip> {
-        guard node.inputs.count >= 2, let weight = index.constant(node.inputs[1]) else {
+    /// The weight and bias of `node` (a Conv); a missing bias is zeros. `position` (the node's
+    /// index in the indexed graph, when the caller has it) lets them be found by slot.
+    static func read(_ node: Node, index: GraphIndex, position: Int? = nil) -> Result<ConvWeights, Skip> {
+        func constant(_ k: Int) -> Tensor? {
+            if let position { return index.constantInput(k, ofNode: position) }
+            return index.constant(node.inputs[k])
+        }
+        guard node.inputs.count >= 2, let weight = constant(1) else {
             return .failure(Skip(.convWeightNotConstant, "Conv weight '\(node.inputs.count >= 2 ? node.inputs[1] : "")' is not a constant"))
         }
         guard weight.elementType == .float32 || weight.elementType == .float64 else {
@@ -51,7 +56,7 @@ struct ConvWeights: Sendable {
         }
         var bias = [Double](repeating: 0, count: weight.shape[0])
         if node.inputs.count >= 3, !node.inputs[2].isEmpty {
-            guard let tensor = index.constant(node.inputs[2]) else {
+            guard let tensor = constant(2) else {
                 return .failure(Skip(.convBiasNotConstant, "Conv bias '\(node.inputs[2])' is not a constant"))
             }
             guard tensor.elementCount == weight.shape[0] else {

@@ -61,7 +61,7 @@ struct GraphEditor {
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
         let name = unusedName(preferredName)
-        editNames.insert(name)
+        claim(name)
         initializers.append((name, tensor, true))
         return name
     }
@@ -70,14 +70,22 @@ struct GraphEditor {
     /// `tensor`, so its readers keep their input names.
     mutating func setInitializer(_ name: String, _ tensor: Tensor) {
         initializers.append((name, tensor, false))
-        editNames.insert(name)
+        claim(name)
         setNames.insert(name)
+    }
+
+    /// Records a name this edit handed out. The set is sized for a rewrite of every other node
+    /// on its first use: a pass that names hundreds of thousands of weights would otherwise
+    /// rehash it at every doubling.
+    private mutating func claim(_ name: String) {
+        if editNames.isEmpty { editNames.reserveCapacity(max(16, index.graph.nodes.count / 2)) }
+        editNames.insert(name)
     }
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
         let name = unusedName(base)
-        editNames.insert(name)
+        claim(name)
         return name
     }
 
@@ -99,6 +107,7 @@ struct GraphEditor {
     func finish() -> GraphEdits? {
         guard removedCount > 0 || !initializers.isEmpty else { return nil }
         var orphans: [String] = []
+        var orphanSlots: [Int] = []
         if removedCount > 0 {
             // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
             // node): few, as replacements mostly read the new weights they come with.
@@ -118,21 +127,31 @@ struct GraphEditor {
             var decided = Set<String>()
             let nodes = index.graph.nodes
             for position in nodes.indices where removed[position] {
+                // The inputs' ids come from the index in input order, so no name is hashed.
+                var ids = index.inputIDs(ofNode: position).makeIterator()
                 for input in nodes[position].inputs where !input.isEmpty {
-                    // One lookup answers both questions: a node output is no weight of a graph
+                    // One lookup answers every question: a node output is no weight of a graph
                     // the verifier accepted (a name defined twice is a defect), unless this edit
-                    // made it one; and its readers are the ones asked about below.
-                    let (produced, found) = index.producerAndReaders(of: input)
-                    if produced ? !setNames.contains(input) : !index.graph.initializers.contains(input) { continue }
+                    // made it one; a weight's slot in the table; and its readers.
+                    guard let id = ids.next() else { break }
+                    let (produced, found, slot) = index.lookup(id: Int(id))
+                    if produced {
+                        if setNames.isEmpty || !setNames.contains(input) { continue }
+                    } else if slot < 0 {
+                        continue
+                    }
                     let readers = found ?? []
                     if readers.count > 8, !decided.insert(input).inserted { continue }
                     guard !readers.contains(where: { !removed[$0] }), !index.graphOutputs.contains(input),
                           !placedReads.contains(input) else { continue }
                     orphans.append(input)
+                    // A weight this edit set on a node output has no slot in the indexed table.
+                    orphanSlots.append(produced ? -1 : slot)
                 }
             }
         }
-        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans)
+        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans,
+                          orphanSlots: orphanSlots, indexedSlotCount: index.graph.initializers.slotCount)
     }
 
     /// An initializer of the graph, or one this edit set on a removed node's output.
@@ -149,10 +168,16 @@ struct GraphEdits {
     let initializers: [(name: String, tensor: Tensor, isNew: Bool)]
     /// Initializers no remaining node reads.
     let orphans: [String]
+    /// Per orphan, its slot in the indexed graph's initializer table (-1 for a weight this edit set).
+    var orphanSlots: [Int] = []
+    /// The slot count of the indexed graph's table: the slots hold only for a table of that count.
+    var indexedSlotCount = -1
 
     /// Applies the edits to `graph`, which must be the graph they were collected on. Mutates in
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
     func apply(to graph: inout Graph) {
+        // Slots name positions of the indexed table; a table of another shape goes by name.
+        let slotsHold = graph.initializers.slotCount == indexedSlotCount && orphanSlots.count == orphans.count
         if !removed.isEmpty {
             let placements = placed.keys.sorted()
             if fitsInPlace(placements) {
@@ -177,7 +202,7 @@ struct GraphEdits {
             }
         }
         guard !orphans.isEmpty else { return }
-        dropOrphans(from: &graph)
+        dropOrphans(from: &graph, bySlot: slotsHold)
     }
 
     /// Whether the replacements never outrun the removals: up to every position where nodes are
@@ -219,11 +244,20 @@ struct GraphEdits {
         nodes.removeLast(nodes.count - write)
     }
 
-    private func dropOrphans(from graph: inout Graph) {
+    private func dropOrphans(from graph: inout Graph, bySlot: Bool) {
         // Files of IR version < 4 list every initializer as a graph input: an input that names
         // an initializer before the removal and none after was an orphan (one sweep, no set).
         let listedWeights = graph.inputs.map { graph.initializers.contains($0.name) }
-        for name in orphans { graph.initializers[name] = nil }
+        if bySlot {
+            // By slot, no name hashed: only appends happened since the index was made (`apply`
+            // adds before it drops), which leave the slots where they were. The weights this edit
+            // set have none and go by name, after: a removal by name may compact the table, which
+            // moves the slots.
+            graph.initializers.removeSlots(orphanSlots.lazy.filter { $0 >= 0 })
+            for (name, slot) in zip(orphans, orphanSlots) where slot < 0 { graph.initializers[name] = nil }
+        } else {
+            for name in orphans { graph.initializers[name] = nil }
+        }
         if listedWeights.contains(true) {
             var kept: [Value] = []
             kept.reserveCapacity(graph.inputs.count)

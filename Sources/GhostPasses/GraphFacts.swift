@@ -65,19 +65,52 @@ final class GraphFacts {
 
 /// How many nodes of each ONNX-domain operator a graph has: one sweep, so that every pass can
 /// tell in one lookup whether its operators occur at all.
+///
+/// A graph has a few dozen operator types, and runs of one type: a node's type is compared with
+/// the last one counted, then with the others in a short list (small strings compare by their
+/// bits), so the sweep hashes nothing — at 200k nodes, taken once per graph state, hashing every
+/// type was most of it.
 struct OperatorCensus {
-    private var counts: [String: Int] = [:]
+    private var types: [String] = []
+    private var counts: [Int] = []
+    /// Positions in `types` by name, once there are more than a list should be searched for.
+    private var positions: [String: Int]?
 
     init(_ nodes: [Node]) {
-        for node in nodes where node.domain.isEmpty { counts[node.opType, default: 0] += 1 }
+        var last = -1
+        for position in nodes.indices where nodes[position].domain.isEmpty {
+            let opType = nodes[position].opType
+            if last >= 0, types[last] == opType {
+                counts[last] += 1
+                continue
+            }
+            if let found = self.position(of: opType) {
+                counts[found] += 1
+                last = found
+            } else {
+                types.append(opType)
+                counts.append(1)
+                last = types.count - 1
+                if positions != nil {
+                    positions?[opType] = last
+                } else if types.count > 32 {
+                    positions = Dictionary(uniqueKeysWithValues: zip(types, types.indices))
+                }
+            }
+        }
     }
 
-    func count(_ opType: String) -> Int { counts[opType] ?? 0 }
+    private func position(of opType: String) -> Int? {
+        if let positions { return positions[opType] }
+        return types.firstIndex(of: opType)
+    }
 
-    func contains(_ opType: String) -> Bool { counts[opType] != nil }
+    func count(_ opType: String) -> Int { position(of: opType).map { counts[$0] } ?? 0 }
+
+    func contains(_ opType: String) -> Bool { position(of: opType) != nil }
 
     func containsAny(_ opTypes: Set<String>) -> Bool {
-        opTypes.contains { counts[$0] != nil }
+        opTypes.contains { position(of: $0) != nil }
     }
 }
 

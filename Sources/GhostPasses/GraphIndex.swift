@@ -2,13 +2,20 @@ import GhostIR
 
 /// Read-only lookups a pass needs while matching: who produces and who reads each value, which
 /// values are graph outputs, and which values are constants.
-struct GraphIndex {
+///
+/// A class: rules hand the index to every helper (and capture it in closures) once per site, and
+/// a struct of this many references is retained and released field by field at each copy.
+final class GraphIndex {
     let graph: Graph
     /// `producer[name]`: the first node writing a value.
     let producer: ProducerLookup
     /// `consumers[name]`: the nodes reading a value, each once, ascending (nil when none does).
     let consumers: ConsumerLookup
     let graphOutputs: Set<String>
+    /// Rules 1–4 of `GraphVerifier` hold with every node reading only values defined before it
+    /// (see `ValueTable`): how the pipeline checks a pass's output without a sweep of its own.
+    let isWellFormedInOrder: Bool
+    private let values: ValueTable
     /// Declared values by name, made on the first `shape(of:)` (most passes never ask).
     private let declared = DeclaredValues()
     /// Node names and graph input and output names, made on the first `isNameTaken` (only a
@@ -17,18 +24,21 @@ struct GraphIndex {
 
     init(_ graph: Graph) {
         self.graph = graph
-        let values = ValueTable(graph.nodes)
+        let values = ValueTable(graph)
+        self.values = values
         producer = values.producerLookup
         consumers = values.consumerLookup
+        isWellFormedInOrder = values.isWellFormedInOrder
         graphOutputs = Set(graph.outputs.map(\.name))
         GraphScanCounter.current?.recordIndexBuild()
     }
 
     func node(_ index: Int) -> Node { graph.nodes[index] }
 
-    /// Whether a node writes `value`, and the nodes reading it, for one hash.
-    func producerAndReaders(of value: String) -> (produced: Bool, readers: ValueReaders?) {
-        consumers.producerAndReaders(of: value)
+    /// Whether a node writes `value`, the nodes reading it, and the slot of the initializer table
+    /// holding it (-1: none), for one hash.
+    func lookup(_ value: String) -> (produced: Bool, readers: ValueReaders?, slot: Int) {
+        values.lookup(value)
     }
 
     func name(_ index: Int) -> String { graph.nodes[index].displayName(index: index) }
@@ -66,10 +76,45 @@ struct GraphIndex {
         return nil
     }
 
+    /// The id the value table gave input `k` of the node at `position` (nil when that input is
+    /// omitted or absent): found by position, no name hashed.
+    func inputID(_ k: Int, ofNode position: Int) -> Int? {
+        let inputs = graph.nodes[position].inputs
+        guard k >= 0, k < inputs.count, !inputs[k].isEmpty else { return nil }
+        var present = 0
+        for earlier in 0..<k where !inputs[earlier].isEmpty { present += 1 }
+        let ids = values.inputIDs(ofNode: position)
+        return Int(ids[ids.startIndex + present])
+    }
+
+    /// The ids of the present inputs of the node at `position`, in input order.
+    func inputIDs(ofNode position: Int) -> ArraySlice<Int32> { values.inputIDs(ofNode: position) }
+
+    /// The initializers' ids are 0..<initializerIDCount, in the table's order.
+    var initializerIDCount: Int { values.initializerCount }
+
+    /// The first node writing the value with id `id`, if a node does.
+    func producer(id: Int) -> Int? { values.producer(id: id) }
+
+    /// `lookup` by id.
+    func lookup(id: Int) -> (produced: Bool, readers: ValueReaders?, slot: Int) { values.lookup(id: id) }
+
+    /// `constant(graph.nodes[position].inputs[k])`, reaching an initializer through the slot the
+    /// value table recorded for it: the rules' per-site reads of weights hash no name.
+    func constantInput(_ k: Int, ofNode position: Int) -> Tensor? {
+        guard let id = inputID(k, ofNode: position) else { return nil }
+        let slot = values.slot(id: id)
+        if slot >= 0 { return graph.initializers.tensor(inSlot: slot) }
+        // Not an initializer: a Constant node's output, or no constant.
+        guard let producer = values.producer(id: id), graph.nodes[producer].isONNX("Constant") else { return nil }
+        return constant(graph.nodes[position].inputs[k])
+    }
+
     /// Whether a node, a value (node output, graph input or output) or an initializer of the
     /// indexed graph is named `name`.
     func isNameTaken(_ name: String) -> Bool {
-        producer[name] != nil || graph.initializers.contains(name) || otherNames.contains(name, in: graph)
+        // The value table holds every value, initializer and graph input by name.
+        values.contains(name) || otherNames.contains(name, in: graph)
     }
 
     /// Whether a graph input, value_info entry or graph output declares `name`.
@@ -103,8 +148,8 @@ private final class DeclaredValues {
     }
 }
 
-/// The names `producer` and the initializer table do not hold: node names, graph inputs and
-/// outputs.
+/// The names the value table does not hold: node names and graph outputs (an undefined one, in a
+/// graph the verifier would refuse, is no value); and the graph inputs by name.
 private final class OtherNames {
     private var names: Set<String>?
     private var inputs: Set<String>?
@@ -117,9 +162,10 @@ private final class OtherNames {
     func contains(_ name: String, in graph: Graph) -> Bool {
         if names == nil {
             var table = Set<String>()
-            table.reserveCapacity(graph.nodes.count + graph.inputs.count + graph.outputs.count)
-            for node in graph.nodes { table.insert(node.name) }
-            for value in graph.inputs { table.insert(value.name) }
+            table.reserveCapacity(graph.nodes.count + graph.outputs.count)
+            // By position: a loop over the nodes themselves would copy (retain and release) each.
+            let nodes = graph.nodes
+            for position in nodes.indices { table.insert(nodes[position].name) }
             for value in graph.outputs { table.insert(value.name) }
             names = table
         }

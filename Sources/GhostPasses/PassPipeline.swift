@@ -5,8 +5,9 @@ import GhostIR
 /// round rewrites nothing.
 public struct PassPipeline: Sendable {
     public let passes: [any GraphPass]
-    /// Run `GraphVerifier` after every pass that rewrote something (a pass that rewrote nothing
-    /// returns the graph it was given), so a defect is blamed on the pass that made it.
+    /// Check the graph after every pass that rewrote something (a pass that rewrote nothing
+    /// returns the graph it was given), so a defect is blamed on the pass that made it, and run
+    /// `GraphVerifier` on the result (see `firstDefect`).
     public var verifyAfterEachPass: Bool
     public var maximumRounds = 8
 
@@ -65,12 +66,20 @@ public struct PassPipeline: Sendable {
 
     public func run(_ graph: Graph) throws(PassError) -> PipelineResult {
         var graph = graph
+        // The census and index of the graph as it stands, shared by the passes until one changes it.
+        let facts = GraphFacts()
         // Passes place replacements at the position of the nodes they replace, which keeps a
-        // topologically ordered list ordered; so start from one.
-        do {
-            graph.nodes = try graph.topologicallySortedNodes()
-        } catch {
-            throw .brokeGraph(pass: "(input)", defect: error)
+        // topologically ordered list ordered; so start from one. A list in which every node reads
+        // only values defined before it — what exporters write — is one already (Kahn's order,
+        // which takes the first ready node, would be the list itself), and the index that tells
+        // is the one the first pass reads.
+        if !facts.index(of: graph).isWellFormedInOrder {
+            facts.invalidate()
+            do {
+                graph.nodes = try graph.topologicallySortedNodes()
+            } catch {
+                throw .brokeGraph(pass: "(input)", defect: error)
+            }
         }
         var reports = passes.map { PassReport(pass: $0.name) }
         var spent = [Duration](repeating: .zero, count: passes.count)
@@ -81,8 +90,6 @@ public struct PassPipeline: Sendable {
         // already ran on this very graph would find nothing again (and skip the same sites): on a
         // large graph the last round is mostly such re-runs, each a full index build.
         var unchangedSince = Set<Int>()
-        // The census and index of the graph as it stands, shared by the passes until one changes it.
-        let facts = GraphFacts()
         while rounds < maximumRounds {
             rounds += 1
             var rewrotePass = false
@@ -98,9 +105,10 @@ public struct PassPipeline: Sendable {
                     try pass.run(on: &graph, log: &log)
                 }
                 let changed = !log.rewrites.isEmpty || Shape(graph) != before
+                if changed { facts.invalidate() }
                 let ran = clock.now
                 spent[index] += ran - started
-                if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = GraphVerifier.defects(in: graph).first {
+                if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = Self.firstDefect(in: graph, facts: facts) {
                     throw .brokeGraph(pass: pass.name, defect: defect)
                 }
                 verifying += clock.now - ran
@@ -112,7 +120,6 @@ public struct PassPipeline: Sendable {
                     unchangedSince.insert(index)
                 } else {
                     unchangedSince = []
-                    facts.invalidate()
                 }
             }
             if !rewrotePass { break }
@@ -127,6 +134,18 @@ public struct PassPipeline: Sendable {
         timings.append(PassTiming(step: "(verify)", duration: verifying))
         return PipelineResult(graph: graph, reports: reports, rounds: rounds, missingPrerequisites: missingPrerequisites,
                               timings: timings)
+    }
+}
+
+extension PassPipeline {
+    /// The first defect of a graph a pass rewrote. Rules 1–4 are answered by the index of the
+    /// rewritten graph, built now into `facts` for the next pass to read (`ValueTable` decides
+    /// them while it interns the names, so the check costs no sweep of its own), rule 5 by
+    /// `GraphVerifier`; a graph that fails the index's test goes to `GraphVerifier` whole, which
+    /// finds and describes every defect. The pipeline's final check is `GraphVerifier` alone.
+    static func firstDefect(in graph: Graph, facts: GraphFacts) -> GraphValidationError? {
+        if facts.index(of: graph).isWellFormedInOrder { return GraphVerifier.typeDefects(in: graph).first }
+        return GraphVerifier.defects(in: graph).first
     }
 }
 

@@ -81,3 +81,32 @@ private func value(_ tensor: Tensor?) -> Float? {
     rebuilt["b"] = try scalar(2)
     #expect(rebuilt == original)
 }
+
+@Test func removingBySlotLeavesLookupsOrderAndReinsertionRight() throws {
+    var table = InitializerTable()
+    for position in 0..<200 { table["w\(position)"] = try scalar(Float(position)) }
+    // Every third slot goes, without hashing a name; slots out of range and empty ones are ignored.
+    let gone = Array(stride(from: 0, to: 200, by: 3))
+    table.removeSlots(gone + [0, -1, 500])
+    #expect(table.count == 200 - gone.count)
+    for position in 0..<200 {
+        #expect(value(table["w\(position)"]) == (position % 3 == 0 ? nil : Float(position)))
+        #expect(table.contains("w\(position)") == (position % 3 != 0))
+    }
+    #expect(table.names == (0..<200).filter { $0 % 3 != 0 }.map { "w\($0)" })
+    // A removed name comes back at the end; its old slot no longer answers for it.
+    table["w3"] = try scalar(-3)
+    #expect(value(table["w3"]) == -3)
+    #expect(table.names.last == "w3")
+    #expect(table.slotCount == 201)
+    // Removing more than half compacts once, after all of them: every slot given goes, and the
+    // ones after keep their order and lookups.
+    table.removeSlots(0..<191)
+    let kept = (191..<200).filter { $0 % 3 != 0 }.map { "w\($0)" } + ["w3"]
+    #expect(table.names == kept)
+    #expect(table.count == kept.count)
+    #expect(table.slotCount == kept.count)
+    for name in kept { #expect(table.contains(name)) }
+    #expect(value(table["w199"]) == 199)
+    #expect(table["w1"] == nil)
+}

@@ -62,8 +62,9 @@ public struct EliminateDeadNodes: SharingPass {
             }
         }
         while let node = pending.popLast() {
-            for input in graph.nodes[node].inputs where !input.isEmpty {
-                if let producer = index.producer[input], !live[producer] {
+            // Inputs by id, as the index recorded them: no name hashed.
+            for id in index.inputIDs(ofNode: node) {
+                if let producer = index.producer(id: Int(id)), !live[producer] {
                     live[producer] = true
                     count += 1
                     pending.append(producer)
@@ -72,9 +73,12 @@ public struct EliminateDeadNodes: SharingPass {
         }
         var dead: [String] = []
         // Most weights have a live reader: that is asked first, the graph outputs only then.
-        for entry in graph.initializers {
-            if !(index.consumers[entry.name] ?? []).contains(where: { live[$0] }), !index.isGraphOutput(entry.name) {
-                dead.append(entry.name)
+        // The initializers are the index's first ids, in table order, so none is hashed.
+        for id in 0..<index.initializerIDCount {
+            let (_, readers, slot) = index.lookup(id: id)
+            if !(readers ?? []).contains(where: { live[$0] }), let name = graph.initializers.name(inSlot: slot),
+               !index.isGraphOutput(name) {
+                dead.append(name)
             }
         }
         return (live, count, dead)

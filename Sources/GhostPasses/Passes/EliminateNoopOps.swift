@@ -24,7 +24,10 @@ public struct EliminateNoopOps: SweepPass {
         let shapes = LazyStaticShapes(index)
         var editor = GraphEditor(index)
         var rewrote = false
-        for (position, node) in index.graph.nodes.enumerated() where node.domain.isEmpty && Self.candidates.contains(node.opType) {
+        let nodes = index.graph.nodes
+        // Candidates are chosen by position, so only they are copied.
+        for position in nodes.indices where nodes[position].domain.isEmpty && Self.candidates.contains(nodes[position].opType) {
+            let node = nodes[position]
             guard let input = node.inputs.first, !input.isEmpty, let output = node.outputs.first, !output.isEmpty else { continue }
             do {
                 guard try isNoop(node, index: index, shapes: shapes) else { continue }

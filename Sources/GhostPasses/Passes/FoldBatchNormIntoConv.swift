@@ -35,8 +35,8 @@ public struct FoldBatchNormIntoConv: RewriteRule {
     func check(_ site: NodeSite, _ index: GraphIndex) throws(Skip) -> ConvWeights {
         let convIndex = site.others[0], nodes = index.graph.nodes
         _ = try index.soleConsumer(of: nodes[site.anchor].inputs[0], producedBy: index.name(convIndex)).get()
-        let parameters = try BatchNormParameters.read(nodes[site.anchor], index: index).get()
-        var weights = try ConvWeights.read(nodes[convIndex], index: index).get()
+        let parameters = try BatchNormParameters.read(nodes[site.anchor], index: index, position: site.anchor).get()
+        var weights = try ConvWeights.read(nodes[convIndex], index: index, position: convIndex).get()
         guard parameters.channels == weights.outputChannels else {
             throw Skip(.channelMismatch, "BatchNormalization has \(parameters.channels) channels, the Conv \(weights.outputChannels) outputs")
         }

@@ -34,7 +34,7 @@ public struct FoldBatchNormIntoLinear: RewriteRule {
     }
 
     func check(_ site: LinearFoldSite, _ index: GraphIndex) throws(Skip) -> LinearLayer {
-        let parameters = try BatchNormParameters.read(index.node(site.anchor), index: index).get()
+        let parameters = try BatchNormParameters.read(index.node(site.anchor), index: index, position: site.anchor).get()
         return try site.fold(index: index, operand: index.node(site.anchor).inputs[0], featureAxisIsLast: false) { features, _ throws(Skip) in
             guard parameters.channels == features else {
                 throw Skip(.linearFeatureMismatch, "BatchNormalization has \(parameters.channels) channels, the linear layer \(features) features there")

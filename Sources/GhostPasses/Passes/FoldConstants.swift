@@ -34,9 +34,12 @@ public struct FoldConstants: SharingPass {
         var folded: [String: Tensor] = [:]
         func constant(_ value: String) -> Tensor? { folded[value] ?? index.constant(value) }
         var rewrote = false
-        for (position, node) in index.graph.nodes.enumerated() where node.domain.isEmpty {
-            guard node.opType == "Constant" || ConstantEvaluator.operators.contains(node.opType),
-                  node.outputs.count == 1, let output = node.outputs.first, !output.isEmpty else { continue }
+        let nodes = index.graph.nodes
+        // Candidates are chosen by position, so only they are copied.
+        for position in nodes.indices where nodes[position].domain.isEmpty
+            && (nodes[position].opType == "Constant" || ConstantEvaluator.operators.contains(nodes[position].opType)) {
+            let node = nodes[position]
+            guard node.outputs.count == 1, let output = node.outputs.first, !output.isEmpty else { continue }
             let tensor: Tensor
             if node.opType == "Constant" {
                 guard let value = index.constant(output) else {

@@ -68,7 +68,7 @@ public struct MergeParallelConvs: RewriteRule {
                 }
                 continue
             }
-            var weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+            var weights = try ConvWeights.read(index.node(convIndex), index: index, position: convIndex).get()
             guard total == nil || total?.shape == weights.shape else {
                 throw Skip(.weightShapeDiffers, "\(index.name(convIndex)) has weight shape \(weights.shape), its sibling \(total?.shape ?? [])",
                            nodes: [index.name(convIndex)])

@@ -55,7 +55,7 @@ public struct PadKernelTo3x3: RewriteRule {
         }
         var paddings: [Padding] = []
         for (convIndex, geometry) in alignment.convs.sorted(by: { $0.key < $1.key }) where geometry.kernel != alignment.reference.kernel {
-            let weights = try ConvWeights.read(index.node(convIndex), index: index).get()
+            let weights = try ConvWeights.read(index.node(convIndex), index: index, position: convIndex).get()
             var target = alignment.reference
             target.outputChannels = geometry.outputChannels
             paddings.append(Padding(convIndex: convIndex, weights: weights.centred(in: alignment.reference.kernel), geometry: target))
