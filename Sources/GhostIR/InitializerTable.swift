@@ -161,12 +161,17 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
     /// ignored), found by position, so no name is hashed: the index keeps their slots, which no
     /// longer match a live entry (a lookup passes over them; the next rebuild drops them). The
     /// gaps are compacted once, after all of them, so the positions stay valid while removing.
-    public mutating func removeSlots(_ positions: some Sequence<Int>) {
-        for position in positions where position >= 0 && position < entries.count && entries[position] != nil {
-            entries[position] = nil
+    /// Returns the removed entries, moved out (the caller decides where they are released).
+    @discardableResult
+    public mutating func removeSlots(_ positions: some Sequence<Int>) -> [Entry] {
+        var removed: [Entry] = []
+        for position in positions where position >= 0 && position < entries.count {
+            guard let entry = entries[position].take() else { continue }
+            removed.append(entry)
             live -= 1
         }
         if entries.count > 64, live < entries.count / 2 { compact() }
+        return removed
     }
 
     public static func == (lhs: InitializerTable, rhs: InitializerTable) -> Bool {

@@ -37,7 +37,12 @@ struct GraphEditor {
     }
 
     private mutating func markRemoved(_ position: Int) {
-        if removed.isEmpty { removed = [Bool](repeating: false, count: index.graph.nodes.count) }
+        if removed.isEmpty {
+            removed = [Bool](repeating: false, count: index.graph.nodes.count)
+            // Sized once for a pass that rewrites every other node: regrowing a dictionary of
+            // 100k placements rehashes it at every doubling.
+            placed.reserveCapacity(max(16, index.graph.nodes.count / 4))
+        }
         if !removed[position] {
             removed[position] = true
             removedCount += 1
@@ -109,6 +114,10 @@ struct GraphEditor {
         var orphans: [String] = []
         var orphanSlots: [Int] = []
         if removedCount > 0 {
+            // A removed node has a few weights: room for three each, so the lists are not
+            // copied at every doubling (600k names when 200k nodes go).
+            orphans.reserveCapacity(removedCount * 3)
+            orphanSlots.reserveCapacity(removedCount * 3)
             // Placed nodes reading a weight of the graph (an Identity of a constant, a moved
             // node): few, as replacements mostly read the new weights they come with.
             // A name this edit handed out is no weight of the graph (it was proved unused), so
@@ -175,13 +184,15 @@ struct GraphEdits {
 
     /// Applies the edits to `graph`, which must be the graph they were collected on. Mutates in
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
-    func apply(to graph: inout Graph) {
+    /// What the edit removes is released on `retirement`'s queue when one is given (a pipeline's),
+    /// here otherwise.
+    func apply(to graph: inout Graph, retiring retirement: Retirement? = nil) {
         // Slots name positions of the indexed table; a table of another shape goes by name.
         let slotsHold = graph.initializers.slotCount == indexedSlotCount && orphanSlots.count == orphans.count
         if !removed.isEmpty {
             let placements = placed.keys.sorted()
             if fitsInPlace(placements) {
-                compactInPlace(&graph.nodes, placements)
+                compactInPlace(&graph.nodes, placements, retiring: retirement)
             } else {
                 let old = graph.nodes
                 graph.nodes = []
@@ -192,6 +203,7 @@ struct GraphEdits {
                     if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
                 }
                 graph.nodes = nodes
+                if let retirement { retirement.retire(old as AnyObject) }
             }
         }
         for entry in initializers {
@@ -202,7 +214,7 @@ struct GraphEdits {
             }
         }
         guard !orphans.isEmpty else { return }
-        dropOrphans(from: &graph, bySlot: slotsHold)
+        dropOrphans(from: &graph, bySlot: slotsHold, retiring: retirement)
     }
 
     /// Whether the replacements never outrun the removals: up to every position where nodes are
@@ -226,25 +238,41 @@ struct GraphEdits {
     /// moving the kept nodes forward within the list: a kept node is swapped (moved, not copied)
     /// and a replacement overwrites a removed node, so no kept node is retained or released —
     /// on a 200k-node graph, the copy and release of every node per rewriting pass.
-    private func compactInPlace(_ nodes: inout [Node], _ placements: [Int]) {
+    private func compactInPlace(_ nodes: inout [Node], _ placements: [Int], retiring retirement: Retirement?) {
         var write = 0, nextPlacement = 0
-        for read in nodes.indices {
-            if !removed[read] {
-                if write != read { nodes.swapAt(write, read) }
-                write += 1
+        nodes.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for read in 0..<buffer.count {
+                if !removed[read] {
+                    if write != read { buffer.swapAt(write, read) }
+                    write += 1
+                }
+                guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
+                nextPlacement += 1
+                // Slots write...read hold removed nodes (fitsInPlace): a replacement takes the
+                // place of one, which is moved out to be retired (or released here).
+                for replacement in placed[read] ?? [] {
+                    let old = (base + write).move()
+                    (base + write).initialize(to: replacement)
+                    if let retirement { retirement.retire(old) }
+                    write += 1
+                }
             }
-            guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
-            nextPlacement += 1
-            // Slots write...read hold removed nodes (fitsInPlace): overwriting releases them.
-            for replacement in placed[read] ?? [] {
-                nodes[write] = replacement
-                write += 1
+            // The removed nodes left are at the end: moved out, an empty node in their place
+            // (released at once, holding nothing).
+            guard let retirement else { return }
+            for position in write..<buffer.count {
+                retirement.retire((base + position).move())
+                (base + position).initialize(to: Self.vacated)
             }
         }
         nodes.removeLast(nodes.count - write)
     }
 
-    private func dropOrphans(from graph: inout Graph, bySlot: Bool) {
+    /// What a slot holds between moving its node out and removing it.
+    private static let vacated = Node(name: "", opType: "", inputs: [], outputs: [])
+
+    private func dropOrphans(from graph: inout Graph, bySlot: Bool, retiring retirement: Retirement?) {
         // Files of IR version < 4 list every initializer as a graph input: an input that names
         // an initializer before the removal and none after was an orphan (one sweep, no set).
         let listedWeights = graph.inputs.map { graph.initializers.contains($0.name) }
@@ -253,7 +281,8 @@ struct GraphEdits {
             // adds before it drops), which leave the slots where they were. The weights this edit
             // set have none and go by name, after: a removal by name may compact the table, which
             // moves the slots.
-            graph.initializers.removeSlots(orphanSlots.lazy.filter { $0 >= 0 })
+            let removed = graph.initializers.removeSlots(orphanSlots.lazy.filter { $0 >= 0 })
+            if let retirement { retirement.retire(removed) }
             for (name, slot) in zip(orphans, orphanSlots) where slot < 0 { graph.initializers[name] = nil }
         } else {
             for name in orphans { graph.initializers[name] = nil }

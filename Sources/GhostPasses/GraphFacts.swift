@@ -18,6 +18,8 @@ final class GraphFacts {
     /// keeps that list alive, which makes an identity check a sound staleness test (a mutation
     /// of a shared array buffer copies it first).
     private var censusNodes: [Node] = []
+    /// Where the passes' edits release what they remove (see `Retirement`).
+    let retirement = Retirement()
 
     init() {}
 
@@ -49,6 +51,9 @@ final class GraphFacts {
 
     /// Forgets everything: the graph is about to change.
     func invalidate() {
+        // Released here, not retired: the edits about to be applied mutate the graph in place only
+        // once the index's copy of it is gone.
+        retirement.flush()
         cachedIndex = nil
         cachedCensus = nil
         censusNodes = []

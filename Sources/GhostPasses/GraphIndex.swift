@@ -96,6 +96,12 @@ final class GraphIndex {
     /// The first node writing the value with id `id`, if a node does.
     func producer(id: Int) -> Int? { values.producer(id: id) }
 
+    /// The id of the first output of the node at `position` (nil when it has none).
+    func firstOutputID(ofNode position: Int) -> Int? { values.firstOutputID(ofNode: position) }
+
+    /// `consumers[name]` by id.
+    func readers(id: Int) -> ValueReaders? { values.readers(id: id) }
+
     /// `lookup` by id.
     func lookup(id: Int) -> (produced: Bool, readers: ValueReaders?, slot: Int) { values.lookup(id: id) }
 
@@ -152,6 +158,9 @@ private final class DeclaredValues {
 /// graph the verifier would refuse, is no value); and the graph inputs by name.
 private final class OtherNames {
     private var names: Set<String>?
+    private var filter: NameFilter?
+    /// Names the filter let through that a sweep of the node names then looked for.
+    private var sweeps = 0
     private var inputs: Set<String>?
 
     func isInput(_ name: String, in graph: Graph) -> Bool {
@@ -159,16 +168,72 @@ private final class OtherNames {
         return inputs?.contains(name) ?? false
     }
 
+    /// Whether a node or a graph output is named `name`. Asked for every name an edit hands out
+    /// (a fresh one, nearly always): a filter of the names answers most of those from a few
+    /// bits, a name it lets through is looked for in the list, and only a graph whose edit asks
+    /// about many such names gets the set of them (a sweep per name would be quadratic).
     func contains(_ name: String, in graph: Graph) -> Bool {
-        if names == nil {
-            var table = Set<String>()
-            table.reserveCapacity(graph.nodes.count + graph.outputs.count)
-            // By position: a loop over the nodes themselves would copy (retain and release) each.
+        if let names { return names.contains(name) }
+        if filter == nil { filter = NameFilter(graph) }
+        guard filter?.mayContain(name) ?? true else { return false }
+        sweeps += 1
+        if sweeps <= 16 {
             let nodes = graph.nodes
-            for position in nodes.indices { table.insert(nodes[position].name) }
-            for value in graph.outputs { table.insert(value.name) }
-            names = table
+            for position in nodes.indices where nodes[position].name == name { return true }
+            return graph.outputs.contains { $0.name == name }
         }
-        return names?.contains(name) ?? false
+        var table = Set<String>()
+        table.reserveCapacity(graph.nodes.count + graph.outputs.count)
+        // By position: a loop over the nodes themselves would copy (retain and release) each.
+        let nodes = graph.nodes
+        for position in nodes.indices { table.insert(nodes[position].name) }
+        for value in graph.outputs { table.insert(value.name) }
+        names = table
+        filter = nil
+        return table.contains(name)
+    }
+}
+
+/// A Bloom filter of the node names and graph output names of one graph: 64 bits a name and
+/// five bits each (from one hash, by double hashing), so a name that is none of them is told in
+/// five bit tests with a false positive about once in 400,000. The bits (2 MB at 200k nodes)
+/// are built from one sweep; a `Set` of the names would be 16 bytes a bucket, missed in the
+/// caches at every probe.
+private struct NameFilter {
+    private var bits: [UInt64]
+    private let mask: Int
+
+    init(_ graph: Graph) {
+        let count = graph.nodes.count + graph.outputs.count
+        var size = 1024
+        while size < count * 64, size < Int.max / 4 { size *= 2 }
+        bits = [UInt64](repeating: 0, count: size / 64)
+        mask = size - 1
+        let nodes = graph.nodes
+        for position in nodes.indices { insert(nodes[position].name) }
+        for value in graph.outputs { insert(value.name) }
+    }
+
+    private static func probes(_ name: String) -> (first: Int, step: Int) {
+        let hash = UInt64(bitPattern: Int64(name.hashValue))
+        // An odd step visits distinct bits of a power-of-two table.
+        return (Int(truncatingIfNeeded: hash), Int(truncatingIfNeeded: (hash >> 32) | 1))
+    }
+
+    private mutating func insert(_ name: String) {
+        let (first, step) = Self.probes(name)
+        for k in 0..<5 {
+            let bit = (first &+ k &* step) & mask
+            bits[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+    }
+
+    func mayContain(_ name: String) -> Bool {
+        let (first, step) = Self.probes(name)
+        for k in 0..<5 {
+            let bit = (first &+ k &* step) & mask
+            if bits[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
+        }
+        return true
     }
 }

@@ -71,8 +71,9 @@ struct BranchSum {
     /// re-parameterizable block's output) is split: its sub-trees are tried in its place, and the
     /// whole tree is reported only when no sub-tree is a clean site.
     ///
-    /// Three rules call this per sweep on every Add of the graph, so a tree costs a few lookups:
-    /// each operand's producer is looked up once (while collecting) and carried to the
+    /// Three rules call this per sweep on every Add of the graph, so a tree costs no hash of a
+    /// name: values are reached through the ids the index gave each node's inputs and first
+    /// output, each operand's producer is found once (while collecting) and carried to the
     /// classification, nodes are read in place (no copy of each), and a small tree's votes and
     /// membership are arrays searched linearly (a RepVGG block has three operands, two Adds).
     static func find(in index: GraphIndex) -> [BranchSum] {
@@ -81,7 +82,8 @@ struct BranchSum {
         for rootIndex in nodes.indices where isTreeNode(rootIndex, index: index) {
             // Roots only: a node whose sole reader is another tree node belongs to that tree.
             if let output = nodes[rootIndex].outputs.first, !index.isGraphOutput(output),
-               let readers = index.consumers[output], readers.count == 1, isTreeNode(readers[0], index: index) {
+               let id = index.firstOutputID(ofNode: rootIndex),
+               let readers = index.readers(id: id), readers.count == 1, isTreeNode(readers[0], index: index) {
                 continue
             }
             sums.append(contentsOf: sites(rootedAt: rootIndex, index: index))
@@ -89,10 +91,12 @@ struct BranchSum {
         return sums
     }
 
-    /// A leaf as collected, with its producer (nil for a graph input or an initializer).
+    /// A leaf as collected, with its producer (nil for a graph input or an initializer) and its
+    /// id in the index.
     private struct Operand {
         let leaf: Leaf
         let producer: Int?
+        let id: Int
     }
 
     /// The clean sites in the tree rooted at `root`, or the tree itself (to report why it is
@@ -104,8 +108,8 @@ struct BranchSum {
         let sum = classify(tree: tree, operands: operands, index: index)
         if let sum, !sum.leaves.contains(where: \.isForeign) { return [sum] }
         let inTree = Membership(tree)
-        let children = index.graph.nodes[root].inputs.compactMap { operand -> Int? in
-            guard let producerIndex = index.producer[operand], inTree.contains(producerIndex) else { return nil }
+        let children = index.inputIDs(ofNode: root).compactMap { id -> Int? in
+            guard let producerIndex = index.producer(id: Int(id)), inTree.contains(producerIndex) else { return nil }
             return producerIndex
         }
         let clean = children.flatMap { sites(rootedAt: $0, index: index) }.filter { !$0.leaves.contains(where: \.isForeign) }
@@ -125,8 +129,8 @@ struct BranchSum {
         guard nodes[position].domain.isEmpty, nodes[position].opType == "Mul" else { return nil }
         let inputs = nodes[position].inputs
         guard isBinary(inputs) else { return nil }
-        let first = index.constant(inputs[0]).map(\.elementType.isFloatingPoint) == true
-        let second = index.constant(inputs[1]).map(\.elementType.isFloatingPoint) == true
+        let first = index.constantInput(0, ofNode: position).map(\.elementType.isFloatingPoint) == true
+        let second = index.constantInput(1, ofNode: position).map(\.elementType.isFloatingPoint) == true
         switch (first, second) {
         case (false, true): return 0
         case (true, false): return 1
@@ -148,8 +152,8 @@ struct BranchSum {
 
     /// `index.constant(value) != nil` for a value whose producer is known: an initializer, or
     /// the output of a Constant node holding a value (decided by `constant`, which is rare).
-    private static func isConstant(_ value: String, producer: Int?, index: GraphIndex) -> Bool {
-        if index.graph.initializers.contains(value) { return true }
+    private static func isConstant(_ value: String, id: Int, producer: Int?, index: GraphIndex) -> Bool {
+        if index.lookup(id: id).slot >= 0 { return true }
         guard let producer, index.graph.nodes[producer].isONNX("Constant") else { return false }
         return index.constant(value) != nil
     }
@@ -158,14 +162,17 @@ struct BranchSum {
     private static func collect(_ nodeIndex: Int, sign: Double, scales: [String], index: GraphIndex,
                                 tree: inout [Int], operands: inout [Operand]) {
         let inputs = index.graph.nodes[nodeIndex].inputs
+        // A tree node has two present operands (`isBinary`), so its two ids are its inputs'.
+        let ids = index.inputIDs(ofNode: nodeIndex)
+        let id = { (k: Int) in Int(ids[ids.startIndex + k]) }
         if let position = scaleOperand(of: nodeIndex, index: index) {
-            visit(inputs[position], sign: sign, scales: scales + [inputs[1 - position]], reader: nodeIndex,
+            visit(inputs[position], id: id(position), sign: sign, scales: scales + [inputs[1 - position]], reader: nodeIndex,
                   index: index, tree: &tree, operands: &operands)
         } else {
             // A tree node that is no Mul is an Add or a Sub (of the default domain).
             let isSub = index.graph.nodes[nodeIndex].opType == "Sub"
-            visit(inputs[0], sign: sign, scales: scales, reader: nodeIndex, index: index, tree: &tree, operands: &operands)
-            visit(inputs[1], sign: isSub ? -sign : sign, scales: scales, reader: nodeIndex,
+            visit(inputs[0], id: id(0), sign: sign, scales: scales, reader: nodeIndex, index: index, tree: &tree, operands: &operands)
+            visit(inputs[1], id: id(1), sign: isSub ? -sign : sign, scales: scales, reader: nodeIndex,
                   index: index, tree: &tree, operands: &operands)
         }
         tree.append(nodeIndex)
@@ -173,14 +180,14 @@ struct BranchSum {
 
     /// One operand of the tree node `reader`: a sub-tree when it is a tree node only `reader`
     /// reads, else a leaf.
-    private static func visit(_ value: String, sign: Double, scales: [String], reader: Int, index: GraphIndex,
+    private static func visit(_ value: String, id: Int, sign: Double, scales: [String], reader: Int, index: GraphIndex,
                               tree: inout [Int], operands: inout [Operand]) {
-        let producer = index.producer[value]
+        let producer = index.producer(id: id)
         if let producer, isTreeNode(producer, index: index), !index.isGraphOutput(value),
-           let readers = index.consumers[value], readers.count == 1, readers[0] == reader {
+           let readers = index.readers(id: id), readers.count == 1, readers[0] == reader {
             collect(producer, sign: sign, scales: scales, index: index, tree: &tree, operands: &operands)
         } else {
-            operands.append(Operand(leaf: Leaf(value: value, branch: .identity, sign: sign, scales: scales), producer: producer))
+            operands.append(Operand(leaf: Leaf(value: value, branch: .identity, sign: sign, scales: scales), producer: producer, id: id))
         }
     }
 
@@ -188,7 +195,7 @@ struct BranchSum {
     /// input is known.
     private static func classify(tree: [Int], operands: [Operand], index: GraphIndex) -> BranchSum? {
         // The branches' start: each operand votes for its producer's first input and for itself.
-        let constant = operands.map { isConstant($0.leaf.value, producer: $0.producer, index: index) }
+        let constant = operands.map { isConstant($0.leaf.value, id: $0.id, producer: $0.producer, index: index) }
         var occurrences = Tally()
         for (position, operand) in operands.enumerated() where !constant[position] {
             occurrences.add(operand.leaf.value, 1, first: position)
@@ -208,14 +215,14 @@ struct BranchSum {
         let leaves = operands.indices.map { position in
             let operand = operands[position]
             return Leaf(value: operand.leaf.value,
-                        branch: branch(of: operand.leaf.value, producer: operand.producer, isConstant: constant[position],
-                                       input: input, tree: inTree, index: index),
+                        branch: branch(of: operand.leaf.value, id: operand.id, producer: operand.producer,
+                                       isConstant: constant[position], input: input, tree: inTree, index: index),
                         sign: operand.leaf.sign, scales: operand.leaf.scales)
         }
         return BranchSum(tree: tree, input: input, leaves: leaves)
     }
 
-    private static func branch(of operand: String, producer: Int?, isConstant: Bool, input: String, tree: Membership,
+    private static func branch(of operand: String, id: Int, producer: Int?, isConstant: Bool, input: String, tree: Membership,
                                index: GraphIndex) -> Branch {
         if operand == input { return .identity }
         if isConstant { return .constant }
@@ -229,7 +236,7 @@ struct BranchSum {
                 "operand '\(operand)' comes from \(index.graph.nodes[producerIndex].opType) '\(name)', not a Conv or BatchNormalization on '\(input)'",
                 status: .notMatched, nodes: [name]))
         }
-        let readers = index.consumers[operand] ?? []
+        let readers = index.readers(id: id) ?? []
         guard !index.isGraphOutput(operand), readers.allSatisfy(tree.contains) else {
             let name = index.name(producerIndex)
             let others = readers.filter { !tree.contains($0) }.map(index.name).joined(separator: ", ")

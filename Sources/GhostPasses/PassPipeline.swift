@@ -124,6 +124,10 @@ public struct PassPipeline: Sendable {
             }
             if !rewrotePass { break }
         }
+        // What the last rewrites removed goes with the result: nothing is left to overlap its
+        // release with, and a caller that exits without releasing the result (`fuse`) never
+        // pays for it.
+        let replaced = facts.retirement.takePending()
         // Housekeeping a pass does without a rewrite (dropping unread weights) is checked here.
         let finalCheck = clock.now
         if verifyAfterEachPass, let defect = GraphVerifier.defects(in: graph).first {
@@ -133,7 +137,7 @@ public struct PassPipeline: Sendable {
         var timings = zip(passes, spent).map { PassTiming(step: $0.name, duration: $1) }
         timings.append(PassTiming(step: "(verify)", duration: verifying))
         return PipelineResult(graph: graph, reports: reports, rounds: rounds, missingPrerequisites: missingPrerequisites,
-                              timings: timings)
+                              timings: timings, replaced: replaced)
     }
 }
 
@@ -192,6 +196,9 @@ public struct PipelineResult: Sendable {
     /// Wall time of each pass over all rounds (in pipeline order), then of the `GraphVerifier`
     /// runs after the rewriting passes and at the end, as `(verify)`: what `fuse --timings` details.
     public var timings: [PassTiming] = []
+    /// The nodes and weights the last rewrites replaced, released with the result (see
+    /// `Retirement`); nothing reads them.
+    var replaced: (any AnyObject & Sendable)?
 }
 
 /// Wall time spent in one step of a pipeline run.

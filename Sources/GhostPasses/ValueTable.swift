@@ -33,6 +33,8 @@ final class ValueTable {
     /// gets their ids without hashing the names again.
     private let inputIDs: [Int32]
     private let inputStart: [Int32]
+    /// Per node, the id of its first output (-1 when it has none or that one is omitted).
+    private let firstOutputIDs: [Int32]
     /// Rules 1–4 hold with every node reading only values defined before it (false says nothing
     /// about which failed: a well-formed graph listed out of order fails it too).
     let isWellFormedInOrder: Bool
@@ -63,6 +65,7 @@ final class ValueTable {
         inputIDs.reserveCapacity(nodes.count * 3)
         var inputStart: [Int32] = []
         inputStart.reserveCapacity(nodes.count + 1)
+        var firstOutputIDs = [Int32](repeating: -1, count: nodes.count)
         var steps = 0
         var wellFormed = true
 
@@ -106,9 +109,11 @@ final class ValueTable {
                     readNodes.append(node)
                 }
             }
-            for output in nodes[position].outputs where !output.isEmpty {
+            for (k, output) in nodes[position].outputs.enumerated() where !output.isEmpty {
                 steps += 1
-                let index = Int(intern(output))
+                let id = intern(output)
+                if k == 0 { firstOutputIDs[position] = id }
+                let index = Int(id)
                 if slotOf[index] >= 0 || isInput[index] || producerOf[index] >= 0 {
                     wellFormed = false
                 } else {
@@ -144,6 +149,7 @@ final class ValueTable {
         self.readers = flat
         self.inputIDs = inputIDs
         self.inputStart = inputStart
+        self.firstOutputIDs = firstOutputIDs
         isWellFormedInOrder = wellFormed
         self.initializerCount = initializerCount
     }
@@ -189,6 +195,15 @@ final class ValueTable {
     func inputIDs(ofNode position: Int) -> ArraySlice<Int32> {
         inputIDs[Int(inputStart[position])..<Int(inputStart[position + 1])]
     }
+
+    /// The id of the first output of the node at `position` (nil when it has none).
+    func firstOutputID(ofNode position: Int) -> Int? {
+        let id = firstOutputIDs[position]
+        return id < 0 ? nil : Int(id)
+    }
+
+    /// The nodes reading the value with id `id` (ascending), or nil when none does.
+    func readers(id: Int) -> ValueReaders? { readers(ofID: id) }
 
     /// The initializer slot of the value with id `id` (-1: none).
     func slot(id: Int) -> Int { Int(slotOf[id]) }

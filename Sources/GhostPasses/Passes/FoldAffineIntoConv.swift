@@ -36,14 +36,16 @@ public struct FoldAffineIntoConv: RewriteRule {
             guard nodes[opIndex].inputs.count == 2, nodes[opIndex].domain.isEmpty, anchorOperators.contains(nodes[opIndex].opType) else { return nil }
             let inputs = nodes[opIndex].inputs
             let convSide: Int, convIndex: Int
-            if let first = index.producer[inputs[0]], nodes[first].isONNX("Conv") {
+            // The operands by the ids the index gave them: no name hashed.
+            if !inputs[0].isEmpty, let first = index.inputID(0, ofNode: opIndex).flatMap(index.producer(id:)), nodes[first].isONNX("Conv") {
                 (convSide, convIndex) = (0, first)
-            } else if let second = index.producer[inputs[1]], nodes[second].isONNX("Conv") {
+            } else if !inputs[1].isEmpty, let second = index.inputID(1, ofNode: opIndex).flatMap(index.producer(id:)),
+                      nodes[second].isONNX("Conv") {
                 (convSide, convIndex) = (1, second)
             } else {
                 return nil
             }
-            guard index.constant(inputs[1 - convSide]) != nil else { return nil }
+            guard index.constantInput(1 - convSide, ofNode: opIndex) != nil else { return nil }
             return Site(anchor: opIndex, conv: convIndex, convOnLeft: convSide == 0)
         }
     }

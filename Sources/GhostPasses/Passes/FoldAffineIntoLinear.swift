@@ -27,10 +27,11 @@ public struct FoldAffineIntoLinear: RewriteRule {
         return nodes.indices.compactMap { position in
             // The operand count first: it rules out most nodes without hashing their op type.
             guard nodes[position].inputs.count == 2, nodes[position].domain.isEmpty, anchorOperators.contains(nodes[position].opType) else { return nil }
+            // The constant operand by the ids the index gave the inputs: no name hashed.
+            guard let constantSide = (0..<2).first(where: { index.constantInput($0, ofNode: position) != nil }),
+                  index.constantInput(1 - constantSide, ofNode: position) == nil else { return nil }
             let op = nodes[position]
-            guard let output = op.outputs.first,
-                  let constantSide = (0..<2).first(where: { index.constant(op.inputs[$0]) != nil }),
-                  index.constant(op.inputs[1 - constantSide]) == nil else { return nil }
+            guard let output = op.outputs.first else { return nil }
             // Add(MatMul(x), c) is the layer's own bias.
             let isBias = op.isONNX("Add") && LinearLayer.biasOperand(of: op, index: index) != nil
             guard let site = LinearFoldSite.find(anchor: position, operand: op.inputs[1 - constantSide], output: output, index: index, allowAfter: !isBias),

@@ -26,7 +26,7 @@ public struct FoldConstants: SharingPass {
         guard census.contains("Constant") || census.containsAny(ConstantEvaluator.operators) else { return }
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
-        edits.apply(to: &graph)
+        edits.apply(to: &graph, retiring: facts.retirement)
     }
 
     private func sweep(_ index: GraphIndex, log: inout PassLog) -> GraphEdits? {

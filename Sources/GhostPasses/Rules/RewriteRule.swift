@@ -83,7 +83,7 @@ enum RuleDriver {
         }
         guard let edits = try sweep(rule, facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
-        edits.apply(to: &graph)
+        edits.apply(to: &graph, retiring: facts.retirement)
     }
 
     private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog) throws(PassError) -> GraphEdits? {

@@ -19,6 +19,6 @@ extension SweepPass {
         guard facts.census(of: graph).containsAny(sweptOperators) else { return }
         guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
-        edits.apply(to: &graph)
+        edits.apply(to: &graph, retiring: facts.retirement)
     }
 }
