@@ -155,3 +155,50 @@ private func chain(units: Int) -> Graph {
     #expect(graph.initializers.count == 80)
     #expect(GraphVerifier.defects(in: graph).isEmpty)
 }
+
+@Test func newNamesAvoidNodeNamesThroughTheFilterTheListAndTheSet() throws {
+    // 40 nodes whose names are no value's: the editor's names must still avoid them. The first
+    // 16 names the filter lets through are looked for in the node list, the rest in a set.
+    var graph = Graph(inputs: [Value(name: "x")], outputs: [Value(name: "v39")])
+    graph.nodes = (0..<40).map { Node(name: "k\($0)", opType: "Relu", inputs: [$0 == 0 ? "x" : "v\($0 - 1)"], outputs: ["v\($0)"]) }
+    var editor = GraphEditor(GraphIndex(graph))
+    for position in 0..<40 { #expect(editor.uniqueName("k\(position)") == "k\(position)_1") }
+    #expect(editor.uniqueName("k3") == "k3_2")
+    #expect(editor.uniqueName("v7") == "v7_1")          // a value's name
+    #expect(editor.uniqueName("fresh") == "fresh")      // no one's
+    #expect(editor.uniqueName("x") == "x_1")            // a graph input's
+}
+
+@Test func retiredNodesAndWeightsLeaveTheGraphAsReleasedOnesDo() throws {
+    // The same edits applied with a retirement (what a pipeline does) and without: the same graph,
+    // and the retirement holds exactly what went.
+    var graph = Graph(inputs: [Value(name: "x", elementType: .float32, shape: [.fixed(1)])],
+                      outputs: [Value(name: "e", elementType: .float32)])
+    for name in ["W", "V", "P"] { graph.initializers[name] = try Tensor(float32: [1], shape: [1]) }
+    graph.nodes = [
+        Node(name: "a", opType: "Mul", inputs: ["x", "W"], outputs: ["a"]),
+        Node(name: "b", opType: "Mul", inputs: ["a", "V"], outputs: ["b"]),
+        Node(name: "c", opType: "Relu", inputs: ["b"], outputs: ["c"]),
+        Node(name: "d", opType: "Mul", inputs: ["c", "P"], outputs: ["d"]),
+        Node(name: "e", opType: "Relu", inputs: ["d"], outputs: ["e"]),
+    ]
+    var editor = GraphEditor(GraphIndex(graph))
+    // a and b become one Relu in b's place; d goes, its reader now reads c.
+    editor.replace([0, 1], with: Node(name: "ab", opType: "Relu", inputs: ["x"], outputs: ["b"]))
+    editor.replace([3], with: Node(name: "d", opType: "Identity", inputs: ["c"], outputs: ["d"]))
+    let edits = try #require(editor.finish())
+    var released = graph, retired = graph
+    edits.apply(to: &released)
+    let retirement = Retirement()
+    edits.apply(to: &retired, retiring: retirement)
+    #expect(retired == released)
+    #expect(retired.nodes.map(\.name) == ["ab", "c", "d", "e"])
+    #expect(retired.initializers.names.isEmpty)
+    #expect(GraphVerifier.defects(in: retired).isEmpty)
+    let batch = try #require(retirement.takePending())
+    #expect(batch.nodes.map(\.name).sorted() == ["a", "b", "d"])
+    #expect(batch.entries.map(\.name).sorted() == ["P", "V", "W"])
+    #expect(retirement.takePending() == nil)
+    // The original, shared before the edit, is untouched by either.
+    #expect(graph.nodes.count == 5 && graph.initializers.count == 3)
+}
