@@ -1,3 +1,4 @@
+import GhostIR
 @testable import GhostInterpreter
 
 /// The k-ordered FMA chain a 2-D convolution's output must equal bit for bit: per output, from
@@ -30,4 +31,21 @@ func convolutionChain<T: InterpreterScalar>(
         }
     }
     return result
+}
+
+/// Runs one Conv of x [1, channels, height, width] with the constant weight w [outputs,
+/// channels / groups, kernel…] and bias in T's precision (values given as Double, rounded to T).
+func runConvolution<T: InterpreterScalar>(
+    _ type: T.Type, x: [Double], w: [Double], bias: [Double], channels: Int, height: Int, width: Int, outputs: Int,
+    groups: Int, kernel: [Int], dilations: [Int], pads: [Int], strides: [Int]
+) throws -> Tensor {
+    let precision: Precision = T.self == Float.self ? .float32 : .float64
+    func tensor(_ values: [Double], _ shape: [Int]) throws -> Tensor {
+        T.self == Float.self ? try f32(values.map { Float($0) }, shape) : try f64(values, shape)
+    }
+    let attributes = [attribute("group", Int64(groups)), attribute("dilations", dilations.map(Int64.init)),
+                      attribute("pads", pads.map(Int64.init)), attribute("strides", strides.map(Int64.init))]
+    return try runSingle("Conv", inputs: [("X", try tensor(x, [1, channels, height, width]))],
+                         constants: [("W", try tensor(w, [outputs, channels / groups] + kernel)), ("B", try tensor(bias, [outputs]))],
+                         attributes: attributes, precision: precision)
 }

@@ -112,15 +112,8 @@ private func checkDilatedConvolution<T: InterpreterScalar>(
     var w = random.values(outputs * perGroup * 9)
     weightOverride?(&w)
     let bias = random.values(outputs)
-    let precision: Precision = T.self == Float.self ? .float32 : .float64
-    func tensor(_ values: [Double], _ shape: [Int]) throws -> Tensor {
-        T.self == Float.self ? try f32(values.map { Float($0) }, shape) : try f64(values, shape)
-    }
-    let attributes = [attribute("group", Int64(groups)), attribute("dilations", dilations.map(Int64.init)),
-                      attribute("pads", pads.map(Int64.init)), attribute("strides", strides.map(Int64.init))]
-    let y = try runSingle("Conv", inputs: [("X", try tensor(x, [1, channels, height, width]))],
-                          constants: [("W", try tensor(w, [outputs, perGroup, 3, 3])), ("B", try tensor(bias, [outputs]))],
-                          attributes: attributes, precision: precision)
+    let y = try runConvolution(T.self, x: x, w: w, bias: bias, channels: channels, height: height, width: width, outputs: outputs,
+                               groups: groups, kernel: [3, 3], dilations: dilations, pads: pads, strides: strides)
     let oh = (height + pads[0] + pads[2] - 2 * dilations[0] - 1) / strides[0] + 1
     let ow = (width + pads[1] + pads[3] - 2 * dilations[1] - 1) / strides[1] + 1
     #expect(y.shape == [1, outputs, oh, ow])

@@ -66,15 +66,8 @@ private func checkRegions<T: InterpreterScalar>(
         x[x.count - 2] = -.infinity
     }
     let w = random.values(outputs * perGroup * taps), bias = random.values(outputs)
-    let precision: Precision = T.self == Float.self ? .float32 : .float64
-    func tensor(_ values: [Double], _ shape: [Int]) throws -> Tensor {
-        T.self == Float.self ? try f32(values.map { Float($0) }, shape) : try f64(values, shape)
-    }
-    let attributes = [attribute("group", Int64(groups)), attribute("dilations", dilations.map(Int64.init)),
-                      attribute("pads", pads.map(Int64.init)), attribute("strides", strides.map(Int64.init))]
-    let y = try runSingle("Conv", inputs: [("X", try tensor(x, [1, channels, height, width]))],
-                          constants: [("W", try tensor(w, [outputs, perGroup] + kernel)), ("B", try tensor(bias, [outputs]))],
-                          attributes: attributes, precision: precision)
+    let y = try runConvolution(T.self, x: x, w: w, bias: bias, channels: channels, height: height, width: width, outputs: outputs,
+                               groups: groups, kernel: kernel, dilations: dilations, pads: pads, strides: strides)
     let (oh, ow) = (g.outputHeight, g.outputWidth)
     #expect(y.shape == [1, outputs, oh, ow])
     let got = y.doubleValues()
