@@ -51,9 +51,9 @@ final class GraphFacts {
 
     /// Forgets everything: the graph is about to change.
     func invalidate() {
-        // Released here, not retired: the edits about to be applied mutate the graph in place only
-        // once the index's copy of it is gone.
         retirement.flush()
+        // The index is released here, not retired: the edits about to be applied mutate the
+        // graph in place only once the index's copy of it is gone.
         cachedIndex = nil
         cachedCensus = nil
         censusNodes = []

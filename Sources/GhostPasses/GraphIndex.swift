@@ -18,8 +18,8 @@ final class GraphIndex {
     private let values: ValueTable
     /// Declared values by name, made on the first `shape(of:)` (most passes never ask).
     private let declared = DeclaredValues()
-    /// Node names and graph input and output names, made on the first `isNameTaken` (only a
-    /// pass that adds names asks).
+    /// Node and graph output names, asked about on the first `isNameTaken` (only a pass that adds
+    /// names asks), and graph inputs for `isGraphInput`.
     private let otherNames = OtherNames()
 
     init(_ graph: Graph) {
@@ -178,20 +178,25 @@ private final class OtherNames {
         guard filter?.mayContain(name) ?? true else { return false }
         sweeps += 1
         if sweeps <= 16 {
-            let nodes = graph.nodes
-            for position in nodes.indices where nodes[position].name == name { return true }
-            return graph.outputs.contains { $0.name == name }
+            var found = false
+            forEachName(in: graph) { found = found || $0 == name }
+            return found
         }
         var table = Set<String>()
         table.reserveCapacity(graph.nodes.count + graph.outputs.count)
-        // By position: a loop over the nodes themselves would copy (retain and release) each.
-        let nodes = graph.nodes
-        for position in nodes.indices { table.insert(nodes[position].name) }
-        for value in graph.outputs { table.insert(value.name) }
+        forEachName(in: graph) { table.insert($0) }
         names = table
         filter = nil
         return table.contains(name)
     }
+}
+
+/// Every node name, then every graph output name. By position: a loop over the nodes themselves
+/// would copy (retain and release) each.
+private func forEachName(in graph: Graph, _ body: (String) -> Void) {
+    let nodes = graph.nodes
+    for position in nodes.indices { body(nodes[position].name) }
+    for value in graph.outputs { body(value.name) }
 }
 
 /// A Bloom filter of the node names and graph output names of one graph: 64 bits a name and
@@ -209,9 +214,7 @@ private struct NameFilter {
         while size < count * 64, size < Int.max / 4 { size *= 2 }
         bits = [UInt64](repeating: 0, count: size / 64)
         mask = size - 1
-        let nodes = graph.nodes
-        for position in nodes.indices { insert(nodes[position].name) }
-        for value in graph.outputs { insert(value.name) }
+        forEachName(in: graph) { insert($0) }
     }
 
     private static func probes(_ name: String) -> (first: Int, step: Int) {

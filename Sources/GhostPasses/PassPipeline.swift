@@ -193,8 +193,9 @@ public struct PipelineResult: Sendable {
     public let rounds: Int
     /// Prerequisites of running passes that were disabled.
     public var missingPrerequisites: [MissingPrerequisite] = []
-    /// Wall time of each pass over all rounds (in pipeline order), then of the `GraphVerifier`
-    /// runs after the rewriting passes and at the end, as `(verify)`: what `fuse --timings` details.
+    /// Wall time of each pass over all rounds (in pipeline order), then of the checks after the
+    /// rewriting passes (the index of each rewritten graph) and the `GraphVerifier` run at the
+    /// end, as `(verify)`: what `fuse --timings` details.
     public var timings: [PassTiming] = []
     /// The nodes and weights the last rewrites replaced, released with the result (see
     /// `Retirement`); nothing reads them.
