@@ -17,7 +17,7 @@ struct GraphEditor {
     private var removedCount = 0
     private var placed: [Int: [Node]] = [:]
     /// Initializers added or set, in call order (applied in that order, as the table keeps
-    /// insertion order), whether the name is one `unusedName` proved free, and their names.
+    /// insertion order), whether the name is one `claimUnusedName` proved free, and their names.
     private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
     /// Every name this edit handed out or set: new initializers, new values and nodes
     /// (`uniqueName`), and node outputs made initializers. One set, so a candidate name costs one
@@ -65,8 +65,7 @@ struct GraphEditor {
 
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
     mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
-        let name = unusedName(preferredName)
-        claim(name)
+        let name = claimUnusedName(preferredName)
         initializers.append((name, tensor, true))
         return name
     }
@@ -89,15 +88,17 @@ struct GraphEditor {
 
     /// `base`, or `base_1`, `base_2`, … — the first that no value, initializer or node uses.
     mutating func uniqueName(_ base: String) -> String {
-        let name = unusedName(base)
-        claim(name)
-        return name
+        claimUnusedName(base)
     }
 
-    private func unusedName(_ base: String) -> String {
+    /// `uniqueName`: a candidate the graph does not use is claimed by inserting it into the edit's
+    /// names, which also tells whether this edit handed it out already — one set operation a
+    /// candidate where a lookup and then an insertion were two.
+    private mutating func claimUnusedName(_ base: String) -> String {
+        if editNames.isEmpty { editNames.reserveCapacity(max(16, index.graph.nodes.count / 2)) }
         var candidate = base
         var suffix = 0
-        while editNames.contains(candidate) || index.isNameTaken(candidate) {
+        while index.isNameTaken(candidate) || !editNames.insert(candidate).inserted {
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
@@ -215,6 +216,45 @@ struct GraphEdits {
         }
         guard !orphans.isEmpty else { return }
         dropOrphans(from: &graph, bySlot: slotsHold, retiring: retirement)
+    }
+
+    /// Per position of the node list `apply` makes, the position that node had in the indexed
+    /// list (-1: placed by this edit), in the order `apply` writes them: the kept nodes in their
+    /// order, each group of replacements after the position it replaces.
+    func nodeOrigins(indexedCount: Int) -> [Int32] {
+        guard !removed.isEmpty else { return (0..<indexedCount).map { Int32(truncatingIfNeeded: $0) } }
+        var origins: [Int32] = []
+        origins.reserveCapacity(indexedCount)
+        var nextPlacement = 0
+        let placements = placed.keys.sorted()
+        for read in removed.indices {
+            if !removed[read] { origins.append(Int32(truncatingIfNeeded: read)) }
+            guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
+            origins.append(contentsOf: repeatElement(-1, count: placed[read]?.count ?? 0))
+            nextPlacement += 1
+        }
+        return origins
+    }
+
+    /// Per slot of the initializer table `apply` leaves (of `slotCount` slots), the id the
+    /// indexed table gave the weight now there (-1: a weight this edit added), from the indexed
+    /// table's `idOfSlot`: the slots `apply` leaves are the indexed ones and then the added ones,
+    /// in order, with the orphans' slots empty — or, when the removal compacted the table, the
+    /// surviving ones in that order. Empty when the edit set weights by name (rare; the build
+    /// then hashes those names).
+    func slotIDs(indexed idOfSlot: [Int32], slotCount: Int) -> [Int32] {
+        guard initializers.allSatisfy(\.isNew), indexedSlotCount == idOfSlot.count else { return [] }
+        let added = initializers.count
+        if slotCount == idOfSlot.count + added {
+            return idOfSlot + repeatElement(-1, count: added)
+        }
+        var orphaned = [Bool](repeating: false, count: idOfSlot.count)
+        for slot in orphanSlots where slot >= 0 && slot < orphaned.count { orphaned[slot] = true }
+        var ids: [Int32] = []
+        ids.reserveCapacity(slotCount)
+        for slot in idOfSlot.indices where idOfSlot[slot] >= 0 && !orphaned[slot] { ids.append(idOfSlot[slot]) }
+        ids.append(contentsOf: repeatElement(-1, count: added))
+        return ids.count == slotCount ? ids : []
     }
 
     /// Whether the replacements never outrun the removals: up to every position where nodes are

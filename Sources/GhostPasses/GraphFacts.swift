@@ -20,6 +20,10 @@ final class GraphFacts {
     private var censusNodes: [Node] = []
     /// Where the passes' edits release what they remove (see `Retirement`).
     let retirement = Retirement()
+    /// What the last edit's index hands the next build (see `ValueTable.Carry`): taken by the
+    /// next index built, whichever graph that is (a carry that does not fit it is dropped, and a
+    /// hint that is wrong costs a hash, never a wrong answer).
+    var carry: ValueTable.Carry?
 
     init() {}
 
@@ -29,7 +33,13 @@ final class GraphFacts {
            cachedIndex.graph.initializers.count == graph.initializers.count {
             return cachedIndex
         }
-        let index = GraphIndex(graph)
+        // A carry the build would decline goes to the retirement: releasing its names (most of
+        // a graph's) would be most of the build.
+        if let declined = carry, !declined.fits(graph) {
+            carry = nil
+            retirement.retire(declined as AnyObject)
+        }
+        let index = GraphIndex(graph, carrying: &carry)
         cachedIndex = index
         return index
     }

@@ -1,4 +1,5 @@
 import GhostIR
+import Synchronization
 
 /// Read-only lookups a pass needs while matching: who produces and who reads each value, which
 /// values are graph outputs, and which values are constants.
@@ -22,9 +23,15 @@ final class GraphIndex {
     /// names asks), and graph inputs for `isGraphInput`.
     private let otherNames = OtherNames()
 
-    init(_ graph: Graph) {
+    convenience init(_ graph: Graph) {
+        var none: ValueTable.Carry? = nil
+        self.init(graph, carrying: &none)
+    }
+
+    /// The index of `graph`, its value table built from `carry` (taken) when that fits.
+    init(_ graph: Graph, carrying carry: inout ValueTable.Carry?) {
         self.graph = graph
-        let values = ValueTable(graph)
+        let values = ValueTable(graph, carrying: &carry)
         self.values = values
         producer = values.producerLookup
         consumers = values.consumerLookup
@@ -90,8 +97,11 @@ final class GraphIndex {
     /// The ids of the present inputs of the node at `position`, in input order.
     func inputIDs(ofNode position: Int) -> ArraySlice<Int32> { values.inputIDs(ofNode: position) }
 
-    /// The initializers' ids are 0..<initializerIDCount, in the table's order.
-    var initializerIDCount: Int { values.initializerCount }
+    /// The id of the initializer in slot `slot` of the indexed table (nil: an empty slot).
+    func initializerID(slot: Int) -> Int? { values.initializerID(slot: slot) }
+
+    /// The index's value table (which the rule driver hands to the next build once this index is gone).
+    var valueTable: ValueTable { values }
 
     /// The first node writing the value with id `id`, if a node does.
     func producer(id: Int) -> Int? { values.producer(id: id) }
@@ -138,34 +148,46 @@ final class GraphIndex {
 
 /// The first declaration of each name among the graph inputs, then value_info, then outputs: one
 /// dictionary instead of a scan of value_info (which exporters fill for every value) per query.
-private final class DeclaredValues {
-    private var byName: [String: Value]?
+///
+/// Locked: a sweep checks its sites on several threads (see `RuleDriver`), and the first of them
+/// to ask builds the dictionary.
+private final class DeclaredValues: Sendable {
+    private let byName = Mutex<[String: Value]?>(nil)
 
     func lookup(_ name: String, in graph: Graph) -> Value? {
-        if byName == nil {
-            var table: [String: Value] = [:]
-            table.reserveCapacity(graph.inputs.count + graph.valueInfo.count + graph.outputs.count)
-            for value in graph.inputs + graph.valueInfo + graph.outputs where table[value.name] == nil {
-                table[value.name] = value
+        byName.withLock { byName in
+            if byName == nil {
+                var table: [String: Value] = [:]
+                table.reserveCapacity(graph.inputs.count + graph.valueInfo.count + graph.outputs.count)
+                for value in graph.inputs + graph.valueInfo + graph.outputs where table[value.name] == nil {
+                    table[value.name] = value
+                }
+                byName = table
             }
-            byName = table
+            return byName?[name]
         }
-        return byName?[name]
     }
 }
 
 /// The names the value table does not hold: node names and graph outputs (an undefined one, in a
-/// graph the verifier would refuse, is no value); and the graph inputs by name.
-private final class OtherNames {
-    private var names: Set<String>?
-    private var filter: NameFilter?
-    /// Names the filter let through that a sweep of the node names then looked for.
-    private var sweeps = 0
-    private var inputs: Set<String>?
+/// graph the verifier would refuse, is no value); and the graph inputs by name. Locked, as
+/// `DeclaredValues` is.
+private final class OtherNames: Sendable {
+    private struct State {
+        var names: Set<String>?
+        var filter: NameFilter?
+        /// Names the filter let through that a sweep of the node names then looked for.
+        var sweeps = 0
+        var inputs: Set<String>?
+    }
+
+    private let state = Mutex(State())
 
     func isInput(_ name: String, in graph: Graph) -> Bool {
-        if inputs == nil { inputs = Set(graph.inputs.map(\.name)) }
-        return inputs?.contains(name) ?? false
+        state.withLock { state in
+            if state.inputs == nil { state.inputs = Set(graph.inputs.map(\.name)) }
+            return state.inputs?.contains(name) ?? false
+        }
     }
 
     /// Whether a node or a graph output is named `name`. Asked for every name an edit hands out
@@ -173,21 +195,23 @@ private final class OtherNames {
     /// bits, a name it lets through is looked for in the list, and only a graph whose edit asks
     /// about many such names gets the set of them (a sweep per name would be quadratic).
     func contains(_ name: String, in graph: Graph) -> Bool {
-        if let names { return names.contains(name) }
-        if filter == nil { filter = NameFilter(graph) }
-        guard filter?.mayContain(name) ?? true else { return false }
-        sweeps += 1
-        if sweeps <= 16 {
-            var found = false
-            forEachName(in: graph) { found = found || $0 == name }
-            return found
+        state.withLock { state in
+            if let names = state.names { return names.contains(name) }
+            if state.filter == nil { state.filter = NameFilter(graph) }
+            guard state.filter?.mayContain(name) ?? true else { return false }
+            state.sweeps += 1
+            if state.sweeps <= 16 {
+                var found = false
+                forEachName(in: graph) { found = found || $0 == name }
+                return found
+            }
+            var table = Set<String>()
+            table.reserveCapacity(graph.nodes.count + graph.outputs.count)
+            forEachName(in: graph) { table.insert($0) }
+            state.names = table
+            state.filter = nil
+            return table.contains(name)
         }
-        var table = Set<String>()
-        table.reserveCapacity(graph.nodes.count + graph.outputs.count)
-        forEachName(in: graph) { table.insert($0) }
-        names = table
-        filter = nil
-        return table.contains(name)
     }
 }
 

@@ -76,20 +76,27 @@ struct BranchSum {
     /// output, each operand's producer is found once (while collecting) and carried to the
     /// classification, nodes are read in place (no copy of each), and a small tree's votes and
     /// membership are arrays searched linearly (a RepVGG block has three operands, two Adds).
-    static func find(in index: GraphIndex) -> [BranchSum] {
+    /// Each root's trees are a function of the index alone, so a large graph's roots are searched
+    /// in chunks on every core (`Chunked`), joined in node order.
+    static func find(in index: GraphIndex, threads: Int = Chunked.cores) -> [BranchSum] {
         let nodes = index.graph.nodes
-        var sums: [BranchSum] = []
-        for rootIndex in nodes.indices where isTreeNode(rootIndex, index: index) {
-            // Roots only: a node whose sole reader is another tree node belongs to that tree.
-            if let output = nodes[rootIndex].outputs.first, !index.isGraphOutput(output),
-               let id = index.firstOutputID(ofNode: rootIndex),
-               let readers = index.readers(id: id), readers.count == 1, isTreeNode(readers[0], index: index) {
-                continue
+        return Chunked.flatMap(nodes.count, minimum: concurrentSearchThreshold, threads: threads) { range in
+            var sums: [BranchSum] = []
+            for rootIndex in range where isTreeNode(rootIndex, index: index) {
+                // Roots only: a node whose sole reader is another tree node belongs to that tree.
+                if let output = nodes[rootIndex].outputs.first, !index.isGraphOutput(output),
+                   let id = index.firstOutputID(ofNode: rootIndex),
+                   let readers = index.readers(id: id), readers.count == 1, isTreeNode(readers[0], index: index) {
+                    continue
+                }
+                sums.append(contentsOf: sites(rootedAt: rootIndex, index: index))
             }
-            sums.append(contentsOf: sites(rootedAt: rootIndex, index: index))
+            return sums
         }
-        return sums
     }
+
+    /// Nodes from which `find` splits its search between threads.
+    static let concurrentSearchThreshold = 8192
 
     /// A leaf as collected, with its producer (nil for a graph input or an initializer) and its
     /// id in the index.

@@ -19,12 +19,25 @@ import GhostIR
 ///
 /// A node reading a value twice is one reader: repeated inputs are found by remembering, per id,
 /// the last node that read it (no per-node set, however many inputs a Concat has).
+///
+/// After a rule's edit, the next table is built from the last one's `Carry`: its dictionary of
+/// ids and, per kept node and surviving weight, the id the name had, which is confirmed by
+/// comparing names instead of hashing (see `Carry`) — a pass that replaces a quarter of a 200k
+/// graph hashes the names it made and no others.
 final class ValueTable {
-    private let ids: [String: Int32]
+    /// Every name the table has given an id, and per id its name. A table built from a carry
+    /// (see `Carry`) keeps the ids of the names its predecessor knew, including names the graph
+    /// no longer holds: such an id has no producer, slot, reader or input, and answers as absent.
+    private var ids: [String: Int32]
+    private var names: [String]
     /// Per id, the first node writing the value, or -1 (an initializer, a graph input).
     private let producerOf: [Int32]
     /// Per id, the initializer slot holding the value, or -1.
     private let slotOf: [Int32]
+    /// Per initializer slot, the id of its name (-1 for an empty slot).
+    private let idOfSlot: [Int32]
+    /// Per id, whether it is a graph input (an initializer listed as an input excepted).
+    private let isInput: [Bool]
     /// Per id, where its readers start in `readers` (one more entry than there are ids).
     private let readerStart: [Int32]
     private let readers: [Int32]
@@ -33,29 +46,51 @@ final class ValueTable {
     /// gets their ids without hashing the names again.
     private let inputIDs: [Int32]
     private let inputStart: [Int32]
+    /// The id of every present output of every node, likewise (a carry's hints for kept nodes).
+    private let outputIDs: [Int32]
+    private let outputStart: [Int32]
     /// Per node, the id of its first output (-1 when it has none or that one is omitted).
     private let firstOutputIDs: [Int32]
     /// Rules 1–4 hold with every node reading only values defined before it (false says nothing
     /// about which failed: a well-formed graph listed out of order fails it too).
     let isWellFormedInOrder: Bool
-    /// The initializers have the ids 0..<initializerCount, in slot order (interned first, and
-    /// their names are distinct).
-    let initializerCount: Int
+    /// How many names were hashed and how many were taken from a carry's hints (for tests and
+    /// `--timings`-style accounting; the answers do not depend on them).
+    let hashedNames: Int
+    let hintedNames: Int
 
-    init(_ graph: Graph) {
+    convenience init(_ graph: Graph) {
+        var none: Carry? = nil
+        self.init(graph, carrying: &none)
+    }
+
+    /// The table of `graph`, reusing `carry` (taken, left nil) when it is one made for this
+    /// graph: its hints are tried first and each is confirmed by comparing names, so a wrong or
+    /// stale hint costs a hash and never a wrong answer.
+    init(_ graph: Graph, carrying carry: inout Carry?) {
         let nodes = graph.nodes
         let initializers = graph.initializers
         let expected = initializers.count + nodes.count * 2
         var ids: [String: Int32] = [:]
-        ids.reserveCapacity(expected)
-        var producerOf: [Int32] = []
-        producerOf.reserveCapacity(expected)
-        var slotOf: [Int32] = []
-        slotOf.reserveCapacity(expected)
-        var lastReader: [Int32] = []
-        lastReader.reserveCapacity(expected)
-        var isInput: [Bool] = []
-        isInput.reserveCapacity(expected)
+        var names: [String] = []
+        var hints = Carry.Hints()
+        if var taken = carry.take(), taken.fits(graph) {
+            swap(&ids, &taken.ids)
+            swap(&names, &taken.names)
+            hints = taken.hints
+        }
+        let carried = names.count
+        ids.reserveCapacity(max(expected, carried + expected / 2))
+        names.reserveCapacity(max(expected, carried + expected / 2))
+        var producerOf = [Int32](repeating: -1, count: carried)
+        producerOf.reserveCapacity(carried + expected)
+        var slotOf = [Int32](repeating: -1, count: carried)
+        slotOf.reserveCapacity(carried + expected)
+        var lastReader = [Int32](repeating: -1, count: carried)
+        lastReader.reserveCapacity(carried + expected)
+        var isInput = [Bool](repeating: false, count: carried)
+        isInput.reserveCapacity(carried + expected)
+        var idOfSlot = [Int32](repeating: -1, count: initializers.slotCount)
         // (value id, node) per distinct read, in node order.
         var readIds: [Int32] = []
         var readNodes: [Int32] = []
@@ -65,14 +100,26 @@ final class ValueTable {
         inputIDs.reserveCapacity(nodes.count * 3)
         var inputStart: [Int32] = []
         inputStart.reserveCapacity(nodes.count + 1)
+        var outputIDs: [Int32] = []
+        outputIDs.reserveCapacity(nodes.count)
+        var outputStart: [Int32] = []
+        outputStart.reserveCapacity(nodes.count + 1)
         var firstOutputIDs = [Int32](repeating: -1, count: nodes.count)
         var steps = 0
+        var hashed = 0, hinted = 0
         var wellFormed = true
 
-        func intern(_ name: String) -> Int32 {
-            let next = Int32(truncatingIfNeeded: producerOf.count)
+        /// The id of `name`: the hint when it names it (no hash), else found or made by hashing.
+        func intern(_ name: String, hint: Int32) -> Int32 {
+            if hint >= 0, Int(hint) < names.count, names[Int(hint)] == name {
+                hinted += 1
+                return hint
+            }
+            hashed += 1
+            let next = Int32(truncatingIfNeeded: names.count)
             let id = Self.lookUpOrInsert(name, next, in: &ids)
             if id == next {
+                names.append(name)
                 producerOf.append(-1)
                 slotOf.append(-1)
                 lastReader.append(-1)
@@ -83,11 +130,12 @@ final class ValueTable {
 
         for slot in 0..<initializers.slotCount {
             guard let name = initializers.name(inSlot: slot) else { continue }
-            slotOf[Int(intern(name))] = Int32(truncatingIfNeeded: slot)
+            let id = intern(name, hint: hints.slot(slot))
+            slotOf[Int(id)] = Int32(truncatingIfNeeded: slot)
+            idOfSlot[slot] = id
         }
-        let initializerCount = producerOf.count
         for input in graph.inputs {
-            let id = Int(intern(input.name))
+            let id = Int(intern(input.name, hint: -1))
             // An initializer may be listed as an input (IR version < 4); a name listed twice is
             // defined twice.
             if slotOf[id] >= 0 { continue }
@@ -97,9 +145,13 @@ final class ValueTable {
         for position in nodes.indices {
             let node = Int32(truncatingIfNeeded: position)
             inputStart.append(Int32(truncatingIfNeeded: inputIDs.count))
+            outputStart.append(Int32(truncatingIfNeeded: outputIDs.count))
+            // A kept node's ids from the carry, in the order they were recorded (present names
+            // only, as here).
+            var inputHints = hints.inputs(ofNode: position)
             for input in nodes[position].inputs where !input.isEmpty {
                 steps += 1
-                let id = intern(input)
+                let id = intern(input, hint: inputHints.next() ?? -1)
                 inputIDs.append(id)
                 let index = Int(id)
                 if wellFormed, slotOf[index] < 0, !isInput[index], producerOf[index] < 0 { wellFormed = false }
@@ -109,9 +161,11 @@ final class ValueTable {
                     readNodes.append(node)
                 }
             }
+            var outputHints = hints.outputs(ofNode: position)
             for (k, output) in nodes[position].outputs.enumerated() where !output.isEmpty {
                 steps += 1
-                let id = intern(output)
+                let id = intern(output, hint: outputHints.next() ?? -1)
+                outputIDs.append(id)
                 if k == 0 { firstOutputIDs[position] = id }
                 let index = Int(id)
                 if slotOf[index] >= 0 || isInput[index] || producerOf[index] >= 0 {
@@ -131,10 +185,11 @@ final class ValueTable {
         }
 
         inputStart.append(Int32(truncatingIfNeeded: inputIDs.count))
+        outputStart.append(Int32(truncatingIfNeeded: outputIDs.count))
         // Counting sort of the reads by value id; node order within an id is kept.
-        var start = [Int32](repeating: 0, count: producerOf.count + 1)
+        var start = [Int32](repeating: 0, count: names.count + 1)
         for id in readIds { start[Int(id) + 1] += 1 }
-        for id in 0..<producerOf.count { start[id + 1] += start[id] }
+        for id in 0..<names.count { start[id + 1] += start[id] }
         var fill = start
         var flat = [Int32](repeating: 0, count: readIds.count)
         for (id, node) in zip(readIds, readNodes) {
@@ -143,15 +198,21 @@ final class ValueTable {
         }
         GraphScanCounter.current?.record(steps)
         self.ids = ids
+        self.names = names
         self.producerOf = producerOf
         self.slotOf = slotOf
+        self.idOfSlot = idOfSlot
+        self.isInput = isInput
         self.readerStart = start
         self.readers = flat
         self.inputIDs = inputIDs
         self.inputStart = inputStart
+        self.outputIDs = outputIDs
+        self.outputStart = outputStart
         self.firstOutputIDs = firstOutputIDs
         isWellFormedInOrder = wellFormed
-        self.initializerCount = initializerCount
+        hashedNames = hashed
+        hintedNames = hinted
     }
 
     /// The id of `name`, inserting `next` when it has none: one hash and one probe either way
@@ -161,17 +222,29 @@ final class ValueTable {
         return read(&ids[name, default: next])
     }
 
+    /// The id of `name` when the graph holds a value, initializer or graph input of that name.
+    private func liveID(_ name: String) -> Int? {
+        guard let id = ids[name].map(Int.init) else { return nil }
+        return isLive(id) ? id : nil
+    }
+
+    /// Whether the graph defines or reads the name with id `id` (a carried id may be of a name
+    /// the graph no longer holds).
+    private func isLive(_ id: Int) -> Bool {
+        slotOf[id] >= 0 || producerOf[id] >= 0 || isInput[id] || readerStart[id + 1] > readerStart[id]
+    }
+
     /// The first node writing `name`, if a node does.
     func producer(of name: String) -> Int? {
-        guard let id = ids[name] else { return nil }
+        guard let id = liveID(name) else { return nil }
         let node = producerOf[Int(id)]
         return node < 0 ? nil : Int(node)
     }
 
     /// The nodes reading `name` (ascending), or nil when none does.
     func readers(of name: String) -> ValueReaders? {
-        guard let id = ids[name] else { return nil }
-        return readers(ofID: Int(id))
+        guard let id = liveID(name) else { return nil }
+        return readers(ofID: id)
     }
 
     private func readers(ofID id: Int) -> ValueReaders? {
@@ -182,8 +255,8 @@ final class ValueTable {
     /// Whether a node writes `name`, the nodes reading it, and the initializer slot holding it
     /// (-1: none): one hash for all three.
     func lookup(_ name: String) -> (produced: Bool, readers: ValueReaders?, slot: Int) {
-        guard let id = ids[name] else { return (false, nil, -1) }
-        return lookup(id: Int(id))
+        guard let id = liveID(name) else { return (false, nil, -1) }
+        return lookup(id: id)
     }
 
     /// `lookup` of the value with id `id`: no hash.
@@ -215,7 +288,92 @@ final class ValueTable {
     }
 
     /// Whether the graph defines or reads a value, an initializer or a graph input named `name`.
-    func contains(_ name: String) -> Bool { ids[name] != nil }
+    func contains(_ name: String) -> Bool { liveID(name) != nil }
+
+    /// The id of the initializer in slot `slot` (nil for an empty slot or one out of range).
+    func initializerID(slot: Int) -> Int? {
+        guard slot >= 0, slot < idOfSlot.count, idOfSlot[slot] >= 0 else { return nil }
+        return Int(idOfSlot[slot])
+    }
+
+    /// The slot count of the table the ids of `initializerID(slot:)` are for.
+    var initializerSlotCount: Int { idOfSlot.count }
+}
+
+extension ValueTable {
+    /// What one table hands the build of the next graph state, so that the names a pass left
+    /// alone are not hashed again: its dictionary of ids and names (moved, not copied), and hints
+    /// of the id each name of the edited graph had — per kept node, its old input and output
+    /// ids; per initializer slot, the id of the weight that moved there.
+    ///
+    /// A build tries each hint by comparing the name it stands for with the name at hand (most
+    /// are one string, so equal at a glance) and hashes the name only when they differ, so a hint
+    /// that is wrong costs a hash, never a wrong id. Names the graph no longer holds keep their
+    /// ids and answer as absent (`isLive`); once they outnumber the live ones about twice over,
+    /// the carry is declined and the next build starts afresh.
+    struct Carry {
+        fileprivate var ids: [String: Int32]
+        fileprivate var names: [String]
+        fileprivate let hints: Hints
+        /// The node and initializer-slot counts of the graph the hints are for.
+        fileprivate let nodeCount: Int
+        fileprivate let slotCount: Int
+
+        /// Whether the hints were made for a graph of this size and the carried names have not
+        /// outgrown it.
+        func fits(_ graph: Graph) -> Bool {
+            guard graph.nodes.count == nodeCount, graph.initializers.slotCount == slotCount else { return false }
+            let live = graph.initializers.count + graph.nodes.count * 2 + graph.inputs.count
+            return names.count <= 3 * live + 1024
+        }
+
+        struct Hints {
+            /// Per node of the new list, its position in the old one (-1: placed by the edit).
+            fileprivate var origins: [Int32] = []
+            fileprivate var inputIDs: [Int32] = []
+            fileprivate var inputStart: [Int32] = []
+            fileprivate var outputIDs: [Int32] = []
+            fileprivate var outputStart: [Int32] = []
+            /// Per slot of the new initializer table, the id of the name it holds (-1: unknown).
+            fileprivate var slotIDs: [Int32] = []
+
+            fileprivate func slot(_ slot: Int) -> Int32 { slot < slotIDs.count ? slotIDs[slot] : -1 }
+
+            fileprivate func inputs(ofNode position: Int) -> IndexingIterator<ArraySlice<Int32>> {
+                ids(inputIDs, inputStart, ofNode: position)
+            }
+
+            fileprivate func outputs(ofNode position: Int) -> IndexingIterator<ArraySlice<Int32>> {
+                ids(outputIDs, outputStart, ofNode: position)
+            }
+
+            private func ids(_ flat: [Int32], _ start: [Int32], ofNode position: Int) -> IndexingIterator<ArraySlice<Int32>> {
+                guard position < origins.count, origins[position] >= 0 else { return ArraySlice<Int32>().makeIterator() }
+                let old = Int(origins[position])
+                return flat[Int(start[old])..<Int(start[old + 1])].makeIterator()
+            }
+        }
+    }
+
+    /// Hands this table's names to the build of `graph`, the graph it indexed after an edit:
+    /// `origins` gives each node of `graph` its old position (-1: new), `slotIDs` each initializer
+    /// slot of `graph` the id of the name it should hold (-1: unknown). The table answers nothing
+    /// afterwards: call this once the index holding it is gone.
+    func carry(origins: [Int32], slotIDs: [Int32], into graph: Graph) -> Carry? {
+        guard origins.count == graph.nodes.count, origins.allSatisfy({ $0 < Int32(truncatingIfNeeded: firstOutputIDs.count) }) else {
+            return nil
+        }
+        var taken: [String: Int32] = [:], takenNames: [String] = []
+        swap(&taken, &ids)
+        swap(&takenNames, &names)
+        let hints = Carry.Hints(origins: origins, inputIDs: inputIDs, inputStart: inputStart, outputIDs: outputIDs,
+                                outputStart: outputStart, slotIDs: slotIDs)
+        return Carry(ids: taken, names: takenNames, hints: hints, nodeCount: graph.nodes.count,
+                     slotCount: graph.initializers.slotCount)
+    }
+
+    /// Per initializer slot of the indexed table, the id of its name (-1: empty slot).
+    var slotIDs: [Int32] { idOfSlot }
 }
 
 /// The nodes reading one value, ascending: a view into the table's flat reader list, indexed

@@ -9,11 +9,21 @@ struct FuseReport: Codable {
         var conv: Int
         var add: Int
 
+        /// One sweep, each node read in place: a filtered copy of the list per operator retained
+        /// and released every node (a tenth of a second at 200k nodes).
         init(_ graph: Graph) {
-            nodes = graph.nodes.count
-            batchNormalization = graph.nodes.filter { $0.isONNX("BatchNormalization") }.count
-            conv = graph.nodes.filter { $0.isONNX("Conv") }.count
-            add = graph.nodes.filter { $0.isONNX("Add") }.count
+            let list = graph.nodes
+            nodes = list.count
+            (batchNormalization, conv, add) = (0, 0, 0)
+            for position in list.indices {
+                if list[position].isONNX("Conv") {
+                    conv += 1
+                } else if list[position].isONNX("BatchNormalization") {
+                    batchNormalization += 1
+                } else if list[position].isONNX("Add") {
+                    add += 1
+                }
+            }
         }
     }
 

@@ -73,9 +73,10 @@ public struct EliminateDeadNodes: SharingPass {
         }
         var dead: [String] = []
         // Most weights have a live reader: that is asked first, the graph outputs only then.
-        // The initializers are the index's first ids, in table order, so none is hashed.
-        for id in 0..<index.initializerIDCount {
-            let (_, readers, slot) = index.lookup(id: id)
+        // Each slot's id is the index's, so no name is hashed.
+        for slot in 0..<graph.initializers.slotCount {
+            guard let id = index.initializerID(slot: slot) else { continue }
+            let readers = index.readers(id: id)
             if !(readers ?? []).contains(where: { live[$0] }), let name = graph.initializers.name(inSlot: slot),
                !index.isGraphOutput(name) {
                 dead.append(name)

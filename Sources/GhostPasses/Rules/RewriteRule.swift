@@ -81,15 +81,26 @@ enum RuleDriver {
         if !rule.anchorOperators.isEmpty, !facts.census(of: graph).containsAny(rule.anchorOperators) {
             return
         }
-        guard let edits = try sweep(rule, facts.index(of: graph), log: &log) else { return }
+        guard let (edits, table) = try sweep(rule, facts.index(of: graph), log: &log) else { return }
+        let indexedCount = graph.nodes.count
         facts.invalidate()
         edits.apply(to: &graph, retiring: facts.retirement)
+        // The next build (the pipeline's check of this pass) reuses the names this edit kept.
+        facts.carry = table.carry(origins: edits.nodeOrigins(indexedCount: indexedCount),
+                                  slotIDs: edits.slotIDs(indexed: table.slotIDs, slotCount: graph.initializers.slotCount),
+                                  into: graph)
     }
 
-    private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog) throws(PassError) -> GraphEdits? {
+    /// The sweep's edits, and the value table of the index it read (which the caller hands to the
+    /// next build once the index is gone).
+    private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog) throws(PassError) -> (GraphEdits, ValueTable)? {
         var editor = GraphEditor(index)
         var rewrote = false
-        for site in rule.match(index) {
+        let sites = rule.match(index)
+        // Checks read the index and nothing else, so they are made up front, on every core for a
+        // large sweep; the rewrites then take them in site order, as one loop would.
+        let verdicts = checkAll(rule, sites, index)
+        for (site, verdict) in zip(sites, verdicts) {
             let anchor = index.name(site.anchor)
             guard editor.isFree(site.claimed) else {
                 log.skipped(anchor, Skip(.siteClaimed, "another rewrite of this pass took one of its nodes; the next round takes it",
@@ -97,10 +108,11 @@ enum RuleDriver {
                 continue
             }
             let checked: R.Checked
-            do {
-                checked = try rule.check(site, index)
-            } catch {
-                log.skipped(anchor, error)
+            switch verdict {
+            case .success(let value):
+                checked = value
+            case .failure(let skip):
+                log.skipped(anchor, skip)
                 continue
             }
             for done in try rule.rewrite(site, checked, index, &editor) {
@@ -108,6 +120,27 @@ enum RuleDriver {
                 rewrote = true
             }
         }
-        return rewrote ? editor.finish() : nil
+        guard rewrote, let edits = editor.finish() else { return nil }
+        return (edits, index.valueTable)
+    }
+
+    /// Sites from which a sweep's checks are split between threads: below it, starting them
+    /// costs more than they save.
+    static let concurrentCheckThreshold = 2048
+
+    /// `rule.check` of every site, in site order. A check is a function of its site and the index
+    /// (which is read-only, its lazily made tables locked), so a large sweep's checks run in
+    /// contiguous chunks on every core (`Chunked`): the same verdicts, in the same order, as one loop.
+    static func checkAll<R: RewriteRule>(_ rule: R, _ sites: [R.Site], _ index: GraphIndex,
+                                         threads: Int = Chunked.cores) -> [Result<R.Checked, Skip>] {
+        Chunked.flatMap(sites.count, minimum: concurrentCheckThreshold, threads: threads) { range in
+            sites[range].map { site -> Result<R.Checked, Skip> in
+                do throws(Skip) {
+                    return .success(try rule.check(site, index))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
     }
 }
