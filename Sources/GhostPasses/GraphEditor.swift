@@ -152,7 +152,8 @@ struct GraphEditor {
                     }
                     let readers = found ?? []
                     if readers.count > 8, !decided.insert(input).inserted { continue }
-                    guard !readers.contains(where: { !removed[$0] }), !index.graphOutputs.contains(input),
+                    // `isGraphOutput` compares with a graph's few outputs: no hash of the name.
+                    guard !readers.contains(where: { !removed[$0] }), !index.isGraphOutput(input),
                           !placedReads.contains(input) else { continue }
                     orphans.append(input)
                     // A weight this edit set on a node output has no slot in the indexed table.

@@ -32,7 +32,10 @@ public struct PadKernelTo3x3: RewriteRule {
         BranchSum.find(in: index).compactMap { sum in
             let kernels = sum.convIndices.map { convIndex -> [Int] in
                 let inputs = index.graph.nodes[convIndex].inputs
-                return inputs.count > 1 ? Array((index.shape(of: inputs[1]) ?? []).dropFirst(2)) : []
+                guard inputs.count > 1 else { return [] }
+                // A constant weight by its slot (no hash); otherwise its declared shape.
+                let shape = index.constantInput(1, ofNode: convIndex)?.shape ?? index.shape(of: inputs[1])
+                return Array((shape ?? []).dropFirst(2))
             }
             guard let largest = kernels.max(by: { $0.reduce(1, *) < $1.reduce(1, *) }),
                   let smaller = zip(sum.convIndices, kernels).first(where: { $0.1 != largest })?.0 else { return nil }
