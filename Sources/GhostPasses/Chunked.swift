@@ -11,10 +11,15 @@ enum Chunked {
     /// The cores this process may run on.
     static let cores = ProcessInfo.processInfo.activeProcessorCount
 
+    /// How many chunks `flatMap` splits `count` items into (1: one call, on the calling thread).
+    static func chunkCount(_ count: Int, minimum: Int, threads: Int = cores) -> Int {
+        count >= minimum ? min(max(threads, 1), 8, count) : 1
+    }
+
     /// `body(0..<count)`, computed as `body` of consecutive sub-ranges, concatenated. `body` must
     /// not write anything another chunk reads (each call gets its own range).
     static func flatMap<T>(_ count: Int, minimum: Int, threads: Int = cores, _ body: (Range<Int>) -> [T]) -> [T] {
-        let chunks = count >= minimum ? min(max(threads, 1), 8, count) : 1
+        let chunks = chunkCount(count, minimum: minimum, threads: threads)
         guard chunks > 1 else { return body(0..<count) }
         let size = (count + chunks - 1) / chunks
         var parts = [[T]](repeating: [], count: chunks)

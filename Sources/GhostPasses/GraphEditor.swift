@@ -16,6 +16,9 @@ struct GraphEditor {
     private var removed: [Bool] = []
     private var removedCount = 0
     private var placed: [Int: [Node]] = [:]
+    /// Per placement position, the positions the nodes placed there replace (the next index's
+    /// hints for the names they reuse).
+    private var sources: [Int: [Int]] = [:]
     /// Initializers added or set, in call order (applied in that order, as the table keeps
     /// insertion order), whether the name is one `claimUnusedName` proved free, and their names.
     private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
@@ -42,6 +45,7 @@ struct GraphEditor {
             // Sized once for a pass that rewrites every other node: regrowing a dictionary of
             // 100k placements rehashes it at every doubling.
             placed.reserveCapacity(max(16, index.graph.nodes.count / 4))
+            sources.reserveCapacity(max(16, index.graph.nodes.count / 4))
         }
         if !removed[position] {
             removed[position] = true
@@ -54,6 +58,7 @@ struct GraphEditor {
         for position in indices { markRemoved(position) }
         if let node, let last = indices.max() {
             placed[last, default: []].append(node)
+            sources[last, default: []].append(contentsOf: indices)
         }
     }
 
@@ -61,6 +66,7 @@ struct GraphEditor {
     mutating func place(_ nodes: [Node], at position: Int) {
         markRemoved(position)
         placed[position, default: []].append(contentsOf: nodes)
+        sources[position, default: []].append(position)
     }
 
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
@@ -110,7 +116,10 @@ struct GraphEditor {
     /// weights: a constant a removed node read is dropped unless a node that stays, a placed
     /// node or a graph output still reads it — found through the index's readers, with no
     /// sweep over every input and no set of them.
-    func finish() -> GraphEdits? {
+    ///
+    /// From `concurrentFinishThreshold` nodes the removed ones are read in chunks on `threads`
+    /// cores; the orphans come out as one loop lists them.
+    func finish(threads: Int = Chunked.cores) -> GraphEdits? {
         guard removedCount > 0 || !initializers.isEmpty else { return nil }
         var orphans: [String] = []
         var orphanSlots: [Int] = []
@@ -133,37 +142,54 @@ struct GraphEditor {
                 }
             }
             // A value many removed nodes read (one input feeding 100k folded branches) is decided
-            // once: scanning its readers for each of them would be quadratic.
-            var decided = Set<String>()
+            // once a chunk: scanning its readers for each of them would be quadratic. The removed
+            // nodes are read in chunks on every core (`Chunked`); a value with many readers may
+            // be decided in two chunks, so those are marked and the join keeps the first of each.
             let nodes = index.graph.nodes
-            for position in nodes.indices where removed[position] {
-                // The inputs' ids come from the index in input order, so no name is hashed.
-                var ids = index.inputIDs(ofNode: position).makeIterator()
-                for input in nodes[position].inputs where !input.isEmpty {
-                    // One lookup answers every question: a node output is no weight of a graph
-                    // the verifier accepted (a name defined twice is a defect), unless this edit
-                    // made it one; a weight's slot in the table; and its readers.
-                    guard let id = ids.next() else { break }
-                    let (produced, found, slot) = index.lookup(id: Int(id))
-                    if produced {
-                        if setNames.isEmpty || !setNames.contains(input) { continue }
-                    } else if slot < 0 {
-                        continue
+            let removed = removed, setNames = setNames
+            let chunked = Chunked.chunkCount(nodes.count, minimum: Self.concurrentFinishThreshold, threads: threads) > 1
+            let found = Chunked.flatMap(nodes.count, minimum: Self.concurrentFinishThreshold, threads: threads) {
+                range -> [(name: String, slot: Int, shared: Bool)] in
+                var decided = Set<String>()
+                var orphans: [(name: String, slot: Int, shared: Bool)] = []
+                for position in range where removed[position] {
+                    // The inputs' ids come from the index in input order, so no name is hashed.
+                    var ids = index.inputIDs(ofNode: position).makeIterator()
+                    for input in nodes[position].inputs where !input.isEmpty {
+                        // One lookup answers every question: a node output is no weight of a graph
+                        // the verifier accepted (a name defined twice is a defect), unless this edit
+                        // made it one; a weight's slot in the table; and its readers.
+                        guard let id = ids.next() else { break }
+                        let (produced, found, slot) = index.lookup(id: Int(id))
+                        if produced {
+                            if setNames.isEmpty || !setNames.contains(input) { continue }
+                        } else if slot < 0 {
+                            continue
+                        }
+                        let readers = found ?? []
+                        if readers.count > 8, !decided.insert(input).inserted { continue }
+                        // `isGraphOutput` compares with a graph's few outputs: no hash of the name.
+                        guard !readers.contains(where: { !removed[$0] }), !index.isGraphOutput(input),
+                              placedReads.isEmpty || !placedReads.contains(input) else { continue }
+                        // A weight this edit set on a node output has no slot in the indexed table.
+                        orphans.append((input, produced ? -1 : slot, readers.count > 8))
                     }
-                    let readers = found ?? []
-                    if readers.count > 8, !decided.insert(input).inserted { continue }
-                    // `isGraphOutput` compares with a graph's few outputs: no hash of the name.
-                    guard !readers.contains(where: { !removed[$0] }), !index.isGraphOutput(input),
-                          !placedReads.contains(input) else { continue }
-                    orphans.append(input)
-                    // A weight this edit set on a node output has no slot in the indexed table.
-                    orphanSlots.append(produced ? -1 : slot)
                 }
+                return orphans
+            }
+            var joined = Set<String>()
+            for orphan in found {
+                if chunked, orphan.shared, !joined.insert(orphan.name).inserted { continue }
+                orphans.append(orphan.name)
+                orphanSlots.append(orphan.slot)
             }
         }
-        return GraphEdits(removed: removed, placed: placed, initializers: initializers, orphans: orphans,
+        return GraphEdits(removed: removed, placed: placed, sources: sources, initializers: initializers, orphans: orphans,
                           orphanSlots: orphanSlots, indexedSlotCount: index.graph.initializers.slotCount)
     }
+
+    /// Nodes from which `finish` reads the removed ones in chunks on every core.
+    static let concurrentFinishThreshold = 8192
 
     /// An initializer of the graph, or one this edit set on a removed node's output.
     private func isInitializer(_ name: String) -> Bool {
@@ -176,6 +202,8 @@ struct GraphEdits {
     /// Per node position, whether it goes (empty: none goes).
     let removed: [Bool]
     let placed: [Int: [Node]]
+    /// Per placement position, the indexed positions the nodes placed there replace.
+    var sources: [Int: [Int]] = [:]
     let initializers: [(name: String, tensor: Tensor, isNew: Bool)]
     /// Initializers no remaining node reads.
     let orphans: [String]
@@ -220,21 +248,27 @@ struct GraphEdits {
     }
 
     /// Per position of the node list `apply` makes, the position that node had in the indexed
-    /// list (-1: placed by this edit), in the order `apply` writes them: the kept nodes in their
-    /// order, each group of replacements after the position it replaces.
-    func nodeOrigins(indexedCount: Int) -> [Int32] {
-        guard !removed.isEmpty else { return (0..<indexedCount).map { Int32(truncatingIfNeeded: $0) } }
+    /// list, in the order `apply` writes them (the kept nodes in their order, each group of
+    /// replacements after the position it replaces); a placed node gets −2 − k, where group k of
+    /// `groups` lists the indexed positions its group replaced (their names are the ones a
+    /// replacement most likely reuses).
+    func nodeOrigins(indexedCount: Int) -> (origins: [Int32], groups: [[Int32]]) {
+        guard !removed.isEmpty else { return ((0..<indexedCount).map { Int32(truncatingIfNeeded: $0) }, []) }
         var origins: [Int32] = []
         origins.reserveCapacity(indexedCount)
+        var groups: [[Int32]] = []
+        groups.reserveCapacity(placed.count)
         var nextPlacement = 0
         let placements = placed.keys.sorted()
         for read in removed.indices {
             if !removed[read] { origins.append(Int32(truncatingIfNeeded: read)) }
             guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
-            origins.append(contentsOf: repeatElement(-1, count: placed[read]?.count ?? 0))
+            let group = Int32(truncatingIfNeeded: -2 - groups.count)
+            groups.append((sources[read] ?? []).map { Int32(truncatingIfNeeded: $0) })
+            origins.append(contentsOf: repeatElement(group, count: placed[read]?.count ?? 0))
             nextPlacement += 1
         }
-        return origins
+        return (origins, groups)
     }
 
     /// Per slot of the initializer table `apply` leaves (of `slotCount` slots), the id the

@@ -128,11 +128,39 @@ final class ValueTable {
             return id
         }
 
+        // The weights with no hint, in slot order: in a carried build those the edit added, which
+        // its placed nodes read in about that order.
+        var added: [Int32] = []
         for slot in 0..<initializers.slotCount {
             guard let name = initializers.name(inSlot: slot) else { continue }
-            let id = intern(name, hint: hints.slot(slot))
+            let hint = hints.slot(slot)
+            let id = intern(name, hint: hint)
+            if carried > 0, hint < 0 { added.append(id) }
             slotOf[Int(id)] = Int32(truncatingIfNeeded: slot)
             idOfSlot[slot] = id
+        }
+        var nextAdded = 0
+
+        /// The id of a name of a placed node: the next added weight (for an input), or a name of
+        /// a node it replaced, each confirmed by comparison; else found or made by hashing.
+        func intern(_ name: String, placedReplacing replaced: [Int32], isInput: Bool) -> Int32 {
+            if isInput, nextAdded < added.count, names[Int(added[nextAdded])] == name {
+                hinted += 1
+                nextAdded += 1
+                return added[nextAdded - 1]
+            }
+            for old in replaced {
+                let (inputs, outputs) = hints.names(ofOldNode: Int(old))
+                for id in inputs where names[Int(id)] == name {
+                    hinted += 1
+                    return id
+                }
+                for id in outputs where names[Int(id)] == name {
+                    hinted += 1
+                    return id
+                }
+            }
+            return intern(name, hint: -1)
         }
         for input in graph.inputs {
             let id = Int(intern(input.name, hint: -1))
@@ -149,9 +177,11 @@ final class ValueTable {
             // A kept node's ids from the carry, in the order they were recorded (present names
             // only, as here).
             var inputHints = hints.inputs(ofNode: position)
+            let replaced = hints.replaced(byNode: position)
             for input in nodes[position].inputs where !input.isEmpty {
                 steps += 1
-                let id = intern(input, hint: inputHints.next() ?? -1)
+                let id = replaced.isEmpty ? intern(input, hint: inputHints.next() ?? -1)
+                    : intern(input, placedReplacing: replaced, isInput: true)
                 inputIDs.append(id)
                 let index = Int(id)
                 if wellFormed, slotOf[index] < 0, !isInput[index], producerOf[index] < 0 { wellFormed = false }
@@ -164,7 +194,8 @@ final class ValueTable {
             var outputHints = hints.outputs(ofNode: position)
             for (k, output) in nodes[position].outputs.enumerated() where !output.isEmpty {
                 steps += 1
-                let id = intern(output, hint: outputHints.next() ?? -1)
+                let id = replaced.isEmpty ? intern(output, hint: outputHints.next() ?? -1)
+                    : intern(output, placedReplacing: replaced, isInput: false)
                 outputIDs.append(id)
                 if k == 0 { firstOutputIDs[position] = id }
                 let index = Int(id)
@@ -328,8 +359,10 @@ extension ValueTable {
         }
 
         struct Hints {
-            /// Per node of the new list, its position in the old one (-1: placed by the edit).
+            /// Per node of the new list, its position in the old one; −1: unknown; −2 − k: a
+            /// node the edit placed, replacing the old positions of `groups[k]`.
             fileprivate var origins: [Int32] = []
+            fileprivate var groups: [[Int32]] = []
             fileprivate var inputIDs: [Int32] = []
             fileprivate var inputStart: [Int32] = []
             fileprivate var outputIDs: [Int32] = []
@@ -347,6 +380,20 @@ extension ValueTable {
                 ids(outputIDs, outputStart, ofNode: position)
             }
 
+            /// The old positions a placed node's group replaced (empty for a kept node).
+            fileprivate func replaced(byNode position: Int) -> [Int32] {
+                guard position < origins.count, origins[position] <= -2 else { return [] }
+                let group = Int(-2 - origins[position])
+                return group < groups.count ? groups[group] : []
+            }
+
+            /// The ids of the old node at `old`'s inputs, then outputs.
+            fileprivate func names(ofOldNode old: Int) -> (ArraySlice<Int32>, ArraySlice<Int32>) {
+                guard old >= 0, old + 1 < inputStart.count, old + 1 < outputStart.count else { return ([], []) }
+                return (inputIDs[Int(inputStart[old])..<Int(inputStart[old + 1])],
+                        outputIDs[Int(outputStart[old])..<Int(outputStart[old + 1])])
+            }
+
             private func ids(_ flat: [Int32], _ start: [Int32], ofNode position: Int) -> IndexingIterator<ArraySlice<Int32>> {
                 guard position < origins.count, origins[position] >= 0 else { return ArraySlice<Int32>().makeIterator() }
                 let old = Int(origins[position])
@@ -356,17 +403,20 @@ extension ValueTable {
     }
 
     /// Hands this table's names to the build of `graph`, the graph it indexed after an edit:
-    /// `origins` gives each node of `graph` its old position (-1: new), `slotIDs` each initializer
+    /// `origins` gives each node of `graph` its old position (-1: unknown; −2 − k: placed,
+    /// replacing the old positions `groups[k]`), `slotIDs` each initializer
     /// slot of `graph` the id of the name it should hold (-1: unknown). The table answers nothing
     /// afterwards: call this once the index holding it is gone.
-    func carry(origins: [Int32], slotIDs: [Int32], into graph: Graph) -> Carry? {
-        guard origins.count == graph.nodes.count, origins.allSatisfy({ $0 < Int32(truncatingIfNeeded: firstOutputIDs.count) }) else {
+    func carry(origins: [Int32], groups: [[Int32]] = [], slotIDs: [Int32], into graph: Graph) -> Carry? {
+        let count = Int32(truncatingIfNeeded: firstOutputIDs.count)
+        guard origins.count == graph.nodes.count, origins.allSatisfy({ $0 < count && (-2 - $0) < groups.count }),
+              groups.allSatisfy({ $0.allSatisfy { $0 >= 0 && $0 < count } }) else {
             return nil
         }
         var taken: [String: Int32] = [:], takenNames: [String] = []
         swap(&taken, &ids)
         swap(&takenNames, &names)
-        let hints = Carry.Hints(origins: origins, inputIDs: inputIDs, inputStart: inputStart, outputIDs: outputIDs,
+        let hints = Carry.Hints(origins: origins, groups: groups, inputIDs: inputIDs, inputStart: inputStart, outputIDs: outputIDs,
                                 outputStart: outputStart, slotIDs: slotIDs)
         return Carry(ids: taken, names: takenNames, hints: hints, nodeCount: graph.nodes.count,
                      slotCount: graph.initializers.slotCount)

@@ -4,8 +4,9 @@ import Testing
 
 // A value table built from the carry of the one before it (its names' ids, and hints of where
 // each name of the edited graph had its id) must answer every question exactly as a table built
-// afresh; a hint that is wrong may only cost a hash. Checks split between threads, and the search
-// for branch sums split between threads, must give what one loop gives, in its order.
+// afresh; a hint that is wrong may only cost a hash. Checks made on another core while the sweep
+// rewrites, and the search for branch sums split between threads, must give what one loop gives,
+// in its order.
 
 /// `blocks` RepVGG blocks on 2 channels: Relu(BN(Conv3×3(x)) + BN(Conv1×1(x)) + BN(x)), or with
 /// the Conv branches' BatchNormalizations already folded (Conv with bias).
@@ -88,9 +89,15 @@ private func expectSameAnswers(_ carried: ValueTable, _ fresh: ValueTable, _ gra
         let made = graph.inputs.count
             + graph.initializers.names.filter { !previousWeights.contains($0) }.count
             + graph.nodes.filter { !previousNodes.contains($0) }.reduce(0) { $0 + ($1.inputs + $1.outputs).filter { !$0.isEmpty }.count }
-        #expect(carried.hintedNames > 0 && carried.hashedNames + carried.hintedNames == fresh.hashedNames
+        #expect(carried.hintedNames > 0
+                && carried.hashedNames + carried.hintedNames == fresh.hashedNames + fresh.hintedNames
                 && carried.hashedNames <= made,
                 "\(pass.name): \(carried.hashedNames) hashed, \(carried.hintedNames) hinted, fresh \(fresh.hashedNames), made \(made)")
+        // Each replacement here reuses the names of the nodes it replaces and reads the weights
+        // its edit added, in their order: the hints cover it, and only the added weights (and
+        // the graph input) are hashed.
+        let added = graph.initializers.names.filter { !previousWeights.contains($0) }.count
+        #expect(carried.hashedNames == graph.inputs.count + added, "\(pass.name): \(carried.hashedNames) hashed, \(added) weights added")
         before = names(of: graph, plus: [])
         previousNodes = graph.nodes
         previousWeights = Set(graph.initializers.names)
@@ -127,11 +134,13 @@ private func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout Pa
     var carry = ValueTable(graph).carry(origins: (0..<count).map { Int32($0) }, slotIDs: [], into: graph)
     #expect(carry?.fits(smaller) == false)
     let declined = ValueTable(smaller, carrying: &carry)
-    #expect(carry == nil && declined.hintedNames == 0)
+    // Declined, it is built as a fresh table is: the same guesses, the same hashes.
+    let unhinted = ValueTable(smaller)
+    #expect(carry == nil && declined.hintedNames == unhinted.hintedNames && declined.hashedNames == unhinted.hashedNames)
     expectSameAnswers(declined, ValueTable(smaller), smaller, extra: [], "declined")
 }
 
-@Test func checksOnSeveralThreadsGiveTheVerdictsOfOneLoop() throws {
+@Test func checksMadeOnAnotherCoreGiveTheVerdictsOfOneLoop() throws {
     // More sites than the threshold; every seventh BatchNormalization's input is also read by a
     // Relu, so those sites fail their check (the Conv output is shared).
     var builder = TestGraphBuilder(shape: [1, 2, 4, 4], elementType: .float32)
@@ -145,10 +154,19 @@ private func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout Pa
     let rule = FoldBatchNormIntoConv()
     let matched = rule.match(index)
     #expect(matched.count == sites)
-    let serial = RuleDriver.checkAll(rule, matched, index, threads: 1).map { String(describing: $0) }
-    for threads in [2, 3, 8] {
-        #expect(RuleDriver.checkAll(rule, matched, index, threads: threads).map { String(describing: $0) } == serial, "\(threads) threads")
+    func verdicts(concurrent: Bool, taking count: Int) -> [String] {
+        let stream = CheckStream(rule, matched, index, concurrent: concurrent)
+        defer { stream.finish() }
+        return (0..<count).map { _ in String(describing: stream.next()) }
     }
+    let serial = verdicts(concurrent: false, taking: matched.count)
+    for _ in 0..<3 {
+        #expect(verdicts(concurrent: true, taking: matched.count) == serial)
+    }
+    // A sweep that stops early (a rewrite threw) leaves the rest to `finish`.
+    #expect(verdicts(concurrent: true, taking: 10) == Array(serial.prefix(10)))
+    let abandoned = CheckStream(rule, matched, index, concurrent: true)
+    _ = abandoned.next()
     let failures = serial.filter { $0.hasPrefix("failure") }.count
     #expect(failures == (0..<sites).filter { $0 % 7 == 3 }.count)
 }
@@ -172,6 +190,44 @@ private func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout Pa
         for threads in [1, 2, 3, 8, 16] {
             let joined = Chunked.flatMap(count, minimum: 1, threads: threads) { range in range.map { $0 * 3 } }
             #expect(joined == serial, "\(count) items, \(threads) threads")
+        }
+    }
+}
+
+@Test func orphansFoundOnSeveralThreadsAreThoseOfOneLoopInOrder() throws {
+    // 2 × 4,600 nodes (above `concurrentFinishThreshold`): Mul(v, w) then Add(·, c_i), chained;
+    // `w` has 4,600 readers, so every chunk decides it, and each c_i has one.
+    let units = 4600
+    #expect(2 * units >= GraphEditor.concurrentFinishThreshold)
+    var builder = TestGraphBuilder(shape: [1, 2], elementType: .float32)
+    let shared = builder.constant("w", [1.5, -2], shape: [2])
+    var value = "x"
+    for unit in 0..<units {
+        let bias = builder.constant("c\(unit)", [Float(unit), 1], shape: [2])
+        value = builder.op("Add", "a\(unit)", [builder.op("Mul", "m\(unit)", [value, shared]), bias])
+    }
+    builder.output(value)
+    let graph = builder.graph
+    let index = GraphIndex(graph)
+    var slotOf: [String: Int] = [:]
+    for slot in 0..<graph.initializers.slotCount {
+        if let name = graph.initializers.name(inSlot: slot) { slotOf[name] = slot }
+    }
+    // Removing every node but the last Add orphans `w` and every c_i but the last; removing the
+    // first half keeps `w` (the second half reads it).
+    let cases: [(String, [Int], [String])] = [
+        ("all but the last", Array(0..<(2 * units - 1)), ["w"] + (0..<(units - 1)).map { "c\($0)" }),
+        ("first half", Array(0..<units), (0..<(units / 2)).map { "c\($0)" }),
+    ]
+    for (label, positions, expected) in cases {
+        var editor = GraphEditor(index)
+        for position in positions { editor.replace([position], with: nil) }
+        let serial = try #require(editor.finish(threads: 1))
+        #expect(serial.orphans.sorted() == expected.sorted(), "\(label): \(serial.orphans.count) orphans")
+        #expect(serial.orphanSlots == serial.orphans.map { slotOf[$0] ?? -2 }, "\(label): slots")
+        for threads in [2, 3, 8] {
+            let chunked = try #require(editor.finish(threads: threads))
+            #expect(chunked.orphans == serial.orphans && chunked.orphanSlots == serial.orphanSlots, "\(label), \(threads) threads")
         }
     }
 }

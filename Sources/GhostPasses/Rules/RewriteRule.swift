@@ -1,4 +1,7 @@
+import Dispatch
 import GhostIR
+import Glibc
+import Synchronization
 
 /// A rewrite rule: the three parts of every fusion, and nothing else.
 ///
@@ -86,7 +89,8 @@ enum RuleDriver {
         facts.invalidate()
         edits.apply(to: &graph, retiring: facts.retirement)
         // The next build (the pipeline's check of this pass) reuses the names this edit kept.
-        facts.carry = table.carry(origins: edits.nodeOrigins(indexedCount: indexedCount),
+        let (origins, groups) = edits.nodeOrigins(indexedCount: indexedCount)
+        facts.carry = table.carry(origins: origins, groups: groups,
                                   slotIDs: edits.slotIDs(indexed: table.slotIDs, slotCount: graph.initializers.slotCount),
                                   into: graph)
     }
@@ -97,10 +101,12 @@ enum RuleDriver {
         var editor = GraphEditor(index)
         var rewrote = false
         let sites = rule.match(index)
-        // Checks read the index and nothing else, so they are made up front, on every core for a
-        // large sweep; the rewrites then take them in site order, as one loop would.
-        let verdicts = checkAll(rule, sites, index)
-        for (site, verdict) in zip(sites, verdicts) {
+        // Checks read the index and nothing else, so a large sweep's are made on another core
+        // while this one rewrites; the rewrites take them in site order, as one loop would.
+        let verdicts = CheckStream(rule, sites, index, concurrent: sites.count >= concurrentCheckThreshold)
+        defer { verdicts.finish() }
+        for site in sites {
+            let verdict = verdicts.next()
             let anchor = index.name(site.anchor)
             guard editor.isFree(site.claimed) else {
                 log.skipped(anchor, Skip(.siteClaimed, "another rewrite of this pass took one of its nodes; the next round takes it",
@@ -124,23 +130,88 @@ enum RuleDriver {
         return (edits, index.valueTable)
     }
 
-    /// Sites from which a sweep's checks are split between threads: below it, starting them
-    /// costs more than they save.
+    /// Sites from which a sweep's checks are made on another core: below it, starting a thread
+    /// costs more than it saves.
     static let concurrentCheckThreshold = 2048
+}
 
-    /// `rule.check` of every site, in site order. A check is a function of its site and the index
-    /// (which is read-only, its lazily made tables locked), so a large sweep's checks run in
-    /// contiguous chunks on every core (`Chunked`): the same verdicts, in the same order, as one loop.
-    static func checkAll<R: RewriteRule>(_ rule: R, _ sites: [R.Site], _ index: GraphIndex,
-                                         threads: Int = Chunked.cores) -> [Result<R.Checked, Skip>] {
-        Chunked.flatMap(sites.count, minimum: concurrentCheckThreshold, threads: threads) { range in
-            sites[range].map { site -> Result<R.Checked, Skip> in
-                do throws(Skip) {
-                    return .success(try rule.check(site, index))
-                } catch {
-                    return .failure(error)
-                }
-            }
+/// The verdicts of a sweep's checks, taken in site order.
+///
+/// Concurrent, a worker checks the sites front to back and publishes how many verdicts are
+/// ready; the sweep, rewriting site by site on its own thread, takes each verdict once it is
+/// published (it waits only when the checks fall behind the rewrites). A sweep then costs about
+/// the longer of its checks and its rewrites instead of their sum. A check reads its site and the
+/// index, which nothing writes during the sweep (its lazily made tables are locked); the rewrites
+/// write only the editor and the log. Otherwise each verdict is made when it is taken.
+///
+/// Unchecked Sendable: the worker writes verdict `k` before publishing `k + 1` (release), the
+/// sweep reads it only after seeing that (acquire); `taken` is the sweep's alone.
+final class CheckStream<R: RewriteRule>: @unchecked Sendable {
+    private let rule: R
+    private let sites: [R.Site]
+    private let index: GraphIndex
+    private let concurrent: Bool
+    private let verdicts: UnsafeMutablePointer<Result<R.Checked, Skip>>
+    private let ready = Atomic<Int>(0)
+    private let done = DispatchSemaphore(value: 0)
+    private var taken = 0
+    private var finished = false
+
+    init(_ rule: R, _ sites: [R.Site], _ index: GraphIndex, concurrent: Bool) {
+        self.rule = rule
+        self.sites = sites
+        self.index = index
+        self.concurrent = concurrent && sites.count > 1
+        verdicts = .allocate(capacity: self.concurrent ? sites.count : 0)
+        if self.concurrent {
+            DispatchQueue.global(qos: .userInitiated).async { self.produce() }
         }
     }
+
+    private func produce() {
+        for position in sites.indices {
+            (verdicts + position).initialize(to: verdict(position))
+            ready.store(position + 1, ordering: .releasing)
+        }
+        done.signal()
+    }
+
+    private func verdict(_ position: Int) -> Result<R.Checked, Skip> {
+        do throws(Skip) {
+            return .success(try rule.check(sites[position], index))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The verdict of the next site.
+    func next() -> Result<R.Checked, Skip> {
+        let position = taken
+        taken += 1
+        guard concurrent else { return verdict(position) }
+        var spins = 0
+        while ready.load(ordering: .acquiring) <= position {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
+        return (verdicts + position).move()
+    }
+
+    /// Waits for the worker and drops the verdicts not taken (a sweep that threw stops early):
+    /// the sweep calls it when done, so no check outlives its sweep.
+    func finish() {
+        guard !finished else { return }
+        if concurrent { done.wait() }
+        release()
+    }
+
+    private func release() {
+        finished = true
+        if concurrent { (verdicts + taken).deinitialize(count: sites.count - taken) }
+        verdicts.deallocate()
+    }
+
+    // The worker holds the stream until its last check, so a stream released without `finish`
+    // is one the worker is done with.
+    deinit { if !finished { release() } }
 }
