@@ -1,3 +1,4 @@
+import Foundation
 import GhostIR
 @testable import GhostPasses
 import Testing
@@ -167,8 +168,33 @@ private func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout Pa
     #expect(verdicts(concurrent: true, taking: 10) == Array(serial.prefix(10)))
     let abandoned = CheckStream(rule, matched, index, concurrent: true)
     _ = abandoned.next()
+    // A worker that never gets a thread (a pool with none free): the sweep checks every site
+    // itself, and `finish` calls the worker off instead of waiting for it.
+    let held = HeldWork()
+    let starved = CheckStream(rule, matched, index, concurrent: true, start: { held.work = $0 })
+    #expect(matched.indices.map { _ in String(describing: starved.next()) } == serial)
+    starved.finish()
+    #expect(starved.checkedBySweep == matched.count)
+    held.work?()  // started after all: it finds itself called off and checks nothing
+    // A worker that starts late, from another thread, with a third of the sweep done: the two
+    // share the rest, each site checked once, in order.
+    let late = HeldWork()
+    let delayed = CheckStream(rule, matched, index, concurrent: true, start: { late.work = $0 })
+    var taken = (0..<(matched.count / 3)).map { _ in String(describing: delayed.next()) }
+    let work = try #require(late.work)
+    let thread = Thread { work() }
+    thread.start()
+    taken += (matched.count / 3..<matched.count).map { _ in String(describing: delayed.next()) }
+    delayed.finish()
+    thread.cancel()
+    #expect(taken == serial && delayed.checkedBySweep >= matched.count / 3 && delayed.checkedBySweep <= matched.count)
     let failures = serial.filter { $0.hasPrefix("failure") }.count
     #expect(failures == (0..<sites).filter { $0 % 7 == 3 }.count)
+}
+
+/// A worker's start, held for a test to run later or never.
+private final class HeldWork: @unchecked Sendable {
+    var work: (@Sendable () -> Void)?
 }
 
 @Test func branchSumsFoundOnSeveralThreadsAreThoseOfOneLoopInOrder() throws {

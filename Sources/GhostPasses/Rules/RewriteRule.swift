@@ -135,44 +135,71 @@ enum RuleDriver {
     static let concurrentCheckThreshold = 2048
 }
 
+/// The states of a `CheckStream`'s worker.
+private enum Worker {
+    static let pending = 0, running = 1, stopped = 2, calledOff = 3
+}
+
 /// The verdicts of a sweep's checks, taken in site order.
 ///
-/// Concurrent, a worker checks the sites front to back and publishes how many verdicts are
-/// ready; the sweep, rewriting site by site on its own thread, takes each verdict once it is
-/// published (it waits only when the checks fall behind the rewrites). A sweep then costs about
-/// the longer of its checks and its rewrites instead of their sum. A check reads its site and the
-/// index, which nothing writes during the sweep (its lazily made tables are locked); the rewrites
-/// write only the editor and the log. Otherwise each verdict is made when it is taken.
+/// Concurrent, a worker checks sites front to back while the sweep, rewriting site by site on
+/// its own thread, takes each verdict as it is ready; a sweep then costs about the longer of its
+/// checks and its rewrites instead of their sum. Each site is claimed once, by whichever thread
+/// gets to it first (one atomic counter): the worker claims the next site to check, and the sweep,
+/// reaching a site nobody has claimed yet, claims it and checks it itself. So the sweep waits only
+/// for a check the worker is running at that moment, never for a worker that has not started
+/// (a pool with no free thread), and it would run every check itself then, as one loop does.
+/// A check reads its site and the index, which nothing writes during the sweep (its lazily made
+/// tables are locked); the rewrites write only the editor and the log.
 ///
-/// Unchecked Sendable: the worker writes verdict `k` before publishing `k + 1` (release), the
-/// sweep reads it only after seeing that (acquire); `taken` is the sweep's alone.
+/// Unchecked Sendable: the worker writes verdict `k` before setting its flag (release), the sweep
+/// reads it only after seeing the flag (acquire); `taken` is the sweep's alone.
 final class CheckStream<R: RewriteRule>: @unchecked Sendable {
     private let rule: R
     private let sites: [R.Site]
     private let index: GraphIndex
     private let concurrent: Bool
+    /// The worker's verdicts, and per site whether the worker's verdict is there.
     private let verdicts: UnsafeMutablePointer<Result<R.Checked, Skip>>
-    private let ready = Atomic<Int>(0)
+    private let ready: UnsafeMutablePointer<Atomic<Bool>>
+    /// The first site nobody has claimed.
+    private let claimed = Atomic<Int>(0)
+    /// The worker's state: not started, running, done, or called off before it started.
+    private let state = Atomic<Int>(Worker.pending)
     private let done = DispatchSemaphore(value: 0)
     private var taken = 0
     private var finished = false
+    /// The sites the sweep checked itself (all of them when the worker never ran).
+    private(set) var checkedBySweep = 0
 
-    init(_ rule: R, _ sites: [R.Site], _ index: GraphIndex, concurrent: Bool) {
+    /// `start` runs the worker's loop somewhere else (a global queue by default; tests pass one
+    /// that delays it or never runs it).
+    init(_ rule: R, _ sites: [R.Site], _ index: GraphIndex, concurrent: Bool,
+         start: (@escaping @Sendable () -> Void) -> Void = { work in DispatchQueue.global(qos: .userInitiated).async(execute: work) }) {
         self.rule = rule
         self.sites = sites
         self.index = index
         self.concurrent = concurrent && sites.count > 1
-        verdicts = .allocate(capacity: self.concurrent ? sites.count : 0)
+        let capacity = self.concurrent ? sites.count : 0
+        verdicts = .allocate(capacity: capacity)
+        ready = .allocate(capacity: capacity)
+        for position in 0..<capacity { (ready + position).initialize(to: Atomic(false)) }
         if self.concurrent {
-            DispatchQueue.global(qos: .userInitiated).async { self.produce() }
+            start { self.produce() }
         }
     }
 
     private func produce() {
-        for position in sites.indices {
-            (verdicts + position).initialize(to: verdict(position))
-            ready.store(position + 1, ordering: .releasing)
+        guard state.compareExchange(expected: Worker.pending, desired: Worker.running, ordering: .acquiringAndReleasing).exchanged else {
+            return  // called off: the sweep finished without it
         }
+        while true {
+            let position = claimed.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard position < sites.count else { break }
+            (verdicts + position).initialize(to: verdict(position))
+            ready[position].store(true, ordering: .releasing)
+        }
+        state.store(Worker.stopped, ordering: .releasing)
         done.signal()
     }
 
@@ -188,30 +215,47 @@ final class CheckStream<R: RewriteRule>: @unchecked Sendable {
     func next() -> Result<R.Checked, Skip> {
         let position = taken
         taken += 1
-        guard concurrent else { return verdict(position) }
+        guard concurrent, position < sites.count else {
+            checkedBySweep += 1
+            return verdict(position)
+        }
+        // Every earlier site was claimed, so `claimed` is `position` (nobody has this one: check it
+        // here) or past it (the worker has it: wait for its flag).
+        if claimed.compareExchange(expected: position, desired: position + 1, ordering: .relaxed).exchanged {
+            checkedBySweep += 1
+            return verdict(position)
+        }
         var spins = 0
-        while ready.load(ordering: .acquiring) <= position {
+        while !ready[position].load(ordering: .acquiring) {
             spins += 1
             if spins > 64 { sched_yield() }
         }
         return (verdicts + position).move()
     }
 
-    /// Waits for the worker and drops the verdicts not taken (a sweep that threw stops early):
-    /// the sweep calls it when done, so no check outlives its sweep.
+    /// Stops the worker claiming sites and drops the verdicts not taken (a sweep that threw stops
+    /// early): the sweep calls it when done, so no check outlives its sweep. A worker that has not
+    /// started is called off, not waited for.
     func finish() {
         guard !finished else { return }
-        if concurrent { done.wait() }
-        release()
+        finished = true
+        guard concurrent else { return }
+        claimed.store(sites.count, ordering: .relaxed)
+        if !state.compareExchange(expected: Worker.pending, desired: Worker.calledOff, ordering: .acquiringAndReleasing).exchanged {
+            done.wait()
+        }
     }
 
-    private func release() {
-        finished = true
-        if concurrent { (verdicts + taken).deinitialize(count: sites.count - taken) }
+    // The worker's closure holds the stream, so the stream goes once the worker has stopped or
+    // been called off (or, never started, with its queue): no thread writes the buffers then.
+    deinit {
+        if concurrent {
+            for position in taken..<sites.count where ready[position].load(ordering: .acquiring) {
+                (verdicts + position).deinitialize(count: 1)
+            }
+        }
+        ready.deinitialize(count: concurrent ? sites.count : 0)
+        ready.deallocate()
         verdicts.deallocate()
     }
-
-    // The worker holds the stream until its last check, so a stream released without `finish`
-    // is one the worker is done with.
-    deinit { if !finished { release() } }
 }
