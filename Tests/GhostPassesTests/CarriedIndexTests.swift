@@ -127,6 +127,16 @@ private func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout Pa
         let carried = ValueTable(graph, carrying: &carry)
         expectSameAnswers(carried, ValueTable(graph), graph, extra: [], label)
     }
+    // Every node told it was placed, replacing the wrong nodes (or none), every slot an added weight.
+    let groups: [[Int32]] = [[0, 1], [Int32(count - 1)], [], [3, 2, 1, 0]]
+    let placed = (0..<count).map { Int32(-2 - $0 % groups.count) }
+    var wrongGroups = ValueTable(graph).carry(origins: placed, groups: groups, slotIDs: [], into: graph)
+    #expect(wrongGroups != nil)
+    let regrouped = ValueTable(graph, carrying: &wrongGroups)
+    expectSameAnswers(regrouped, ValueTable(graph), graph, extra: [], "wrong groups")
+    // Groups naming positions the old table never had, or origins naming groups not given, are declined.
+    #expect(ValueTable(graph).carry(origins: placed, groups: [[Int32(count)]] + groups.dropFirst(), slotIDs: [], into: graph) == nil)
+    #expect(ValueTable(graph).carry(origins: placed, groups: Array(groups.prefix(2)), slotIDs: [], into: graph) == nil)
     // A carry made for another graph is declined.
     let old = ValueTable(graph)
     #expect(old.carry(origins: [0], slotIDs: [], into: graph) == nil)
