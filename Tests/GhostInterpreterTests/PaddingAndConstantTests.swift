@@ -41,6 +41,21 @@ func padModes(mode: String, pads: [Int64], expected: [[Float]]) throws {
     expectInterpreterError("tensor-too-large") {
         _ = try runSingle("Pad", inputs: [("x", grid)], constants: [("p", try i64([0, 0, 1 << 40, 1 << 40]))], opset: 13)
     }
+    // A begin pad of 1 − 2⁶³ with an end pad of 2⁶³ − 1 keeps the axis's size, but its output
+    // indices would read input index o + 2⁶³ − 1 (the attribute fuzzer's case; it trapped): a
+    // typed error, in every mode. A crop with pads that fit still works beside it.
+    for mode in ["constant", "edge", "reflect", "wrap"] {
+        expectInterpreterError("invalid-node") {
+            _ = try runSingle("Pad", inputs: [("x", grid)], constants: [("p", try i64([0, -Int64.max, 0, Int64.max]))],
+                              attributes: [attribute("mode", mode)], opset: 13)
+        }
+        expectInterpreterError("invalid-node") {
+            _ = try runSingle("Pad", inputs: [("x", grid)], attributes: [attribute("pads", [0, -Int64.max, 0, Int64.max]),
+                                                                         attribute("mode", mode)], opset: 2)
+        }
+    }
+    let cropped = try runSingle("Pad", inputs: [("x", grid)], constants: [("p", try i64([0, -2, 0, 1]))], opset: 13)
+    #expect(cropped.floats == [3, 0, 6, 0])
 }
 
 @Test func constantInEveryValueForm() throws {

@@ -23,6 +23,15 @@ enum Padding {
         let count = try context.elementCount(of: shape)
         // No elements: an axis may still be huge (a zero beside 2⁴⁰), so build no per-axis table.
         if count == 0 { return Buffer(shape: shape, storage: x.storage.picking([]), integerType: x.integerType) }
+        // Output index o reads input index o − begin: a begin pad near −2⁶³ (cropping far more
+        // than the axis holds, with an end pad as large) puts that past a 64-bit index. The ends
+        // of 0..<shape[axis] bound it, so two checks an axis cover every o.
+        for axis in 0..<rank where shape[axis] > 0 {
+            guard !0.subtractingReportingOverflow(pads[axis]).overflow,
+                  !(shape[axis] - 1).subtractingReportingOverflow(pads[axis]).overflow else {
+                throw context.fail("pads \(pads) make axis \(axis) read input indices beyond 64 bits")
+            }
+        }
         // Per axis, the input index each output index reads, or −1 for the fill value.
         let sources: [[Int]] = (0..<rank).map { axis in
             let size = x.shape[axis]
