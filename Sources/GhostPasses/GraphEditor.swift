@@ -15,10 +15,8 @@ struct GraphEditor {
     /// Per node position, whether a rewrite of this pass replaces it (made on the first claim).
     private var removed: [Bool] = []
     private var removedCount = 0
-    private var placed: [Int: [Node]] = [:]
-    /// Per placement position, the positions the nodes placed there replace (the next index's
-    /// hints for the names they reuse).
-    private var sources: [Int: [Int]] = [:]
+    /// Per placement position, the nodes placed there and the positions they replace.
+    private var placed: [Int: Placement] = [:]
     /// Initializers added or set, in call order (applied in that order, as the table keeps
     /// insertion order), whether the name is one `claimUnusedName` proved free, and their names.
     private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
@@ -45,7 +43,6 @@ struct GraphEditor {
             // Sized once for a pass that rewrites every other node: regrowing a dictionary of
             // 100k placements rehashes it at every doubling.
             placed.reserveCapacity(max(16, index.graph.nodes.count / 4))
-            sources.reserveCapacity(max(16, index.graph.nodes.count / 4))
         }
         if !removed[position] {
             removed[position] = true
@@ -57,16 +54,14 @@ struct GraphEditor {
     mutating func replace(_ indices: [Int], with node: Node?) {
         for position in indices { markRemoved(position) }
         if let node, let last = indices.max() {
-            placed[last, default: []].append(node)
-            sources[last, default: []].append(contentsOf: indices)
+            placed[last, default: Placement()].add([node], replacing: indices)
         }
     }
 
     /// Puts `nodes` where the node at `index` stood (that node must be replaced in the same edit).
     mutating func place(_ nodes: [Node], at position: Int) {
         markRemoved(position)
-        placed[position, default: []].append(contentsOf: nodes)
-        sources[position, default: []].append(position)
+        placed[position, default: Placement()].add(nodes, replacing: [position])
     }
 
     /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
@@ -133,8 +128,8 @@ struct GraphEditor {
             // A name this edit handed out is no weight of the graph (it was proved unused), so
             // the new weights and biases placed nodes read cost one lookup in the edit's own set.
             var placedReads = Set<String>()
-            for nodes in placed.values {
-                for node in nodes {
+            for placement in placed.values {
+                for node in placement.nodes {
                     for input in node.inputs where !input.isEmpty {
                         if editNames.contains(input), !setNames.contains(input) { continue }
                         if isInitializer(input) { placedReads.insert(input) }
@@ -184,7 +179,7 @@ struct GraphEditor {
                 orphanSlots.append(orphan.slot)
             }
         }
-        return GraphEdits(removed: removed, placed: placed, sources: sources, initializers: initializers, orphans: orphans,
+        return GraphEdits(removed: removed, placed: placed, placements: placed.keys.sorted(), initializers: initializers, orphans: orphans,
                           orphanSlots: orphanSlots, indexedSlotCount: index.graph.initializers.slotCount)
     }
 
@@ -201,9 +196,9 @@ struct GraphEditor {
 struct GraphEdits {
     /// Per node position, whether it goes (empty: none goes).
     let removed: [Bool]
-    let placed: [Int: [Node]]
-    /// Per placement position, the indexed positions the nodes placed there replace.
-    var sources: [Int: [Int]] = [:]
+    let placed: [Int: Placement]
+    /// The positions of `placed`, ascending.
+    let placements: [Int]
     let initializers: [(name: String, tensor: Tensor, isNew: Bool)]
     /// Initializers no remaining node reads.
     let orphans: [String]
@@ -220,9 +215,8 @@ struct GraphEdits {
         // Slots name positions of the indexed table; a table of another shape goes by name.
         let slotsHold = graph.initializers.slotCount == indexedSlotCount && orphanSlots.count == orphans.count
         if !removed.isEmpty {
-            let placements = placed.keys.sorted()
-            if fitsInPlace(placements) {
-                compactInPlace(&graph.nodes, placements, retiring: retirement)
+            if fitsInPlace() {
+                compactInPlace(&graph.nodes, retiring: retirement)
             } else {
                 let old = graph.nodes
                 graph.nodes = []
@@ -230,7 +224,7 @@ struct GraphEdits {
                 nodes.reserveCapacity(old.count + placed.count)
                 for (position, node) in old.enumerated() {
                     if !removed[position] { nodes.append(node) }
-                    if let replacements = placed[position] { nodes.append(contentsOf: replacements) }
+                    if let placement = placed[position] { nodes.append(contentsOf: placement.nodes) }
                 }
                 graph.nodes = nodes
                 if let retirement { retirement.retire(old as AnyObject) }
@@ -259,13 +253,13 @@ struct GraphEdits {
         var groups: [[Int32]] = []
         groups.reserveCapacity(placed.count)
         var nextPlacement = 0
-        let placements = placed.keys.sorted()
         for read in removed.indices {
             if !removed[read] { origins.append(Int32(truncatingIfNeeded: read)) }
             guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
             let group = Int32(truncatingIfNeeded: -2 - groups.count)
-            groups.append((sources[read] ?? []).map { Int32(truncatingIfNeeded: $0) })
-            origins.append(contentsOf: repeatElement(group, count: placed[read]?.count ?? 0))
+            let placement = placed[read] ?? Placement()
+            groups.append(placement.replaces)
+            origins.append(contentsOf: repeatElement(group, count: placement.nodes.count))
             nextPlacement += 1
         }
         return (origins, groups)
@@ -296,14 +290,14 @@ struct GraphEdits {
     /// placed, at least as many nodes were removed as are placed, so the new list can be written
     /// over the old one front to back (every rewrite replaces at least as many nodes as it
     /// places, so this fails only for a pass that inserts nodes).
-    private func fitsInPlace(_ placements: [Int]) -> Bool {
+    private func fitsInPlace() -> Bool {
         var removedSoFar = 0, placedSoFar = 0, position = 0
         for target in placements {
             while position <= target {
                 if removed[position] { removedSoFar += 1 }
                 position += 1
             }
-            placedSoFar += placed[target]?.count ?? 0
+            placedSoFar += placed[target]?.nodes.count ?? 0
             if placedSoFar > removedSoFar { return false }
         }
         return true
@@ -313,7 +307,7 @@ struct GraphEdits {
     /// moving the kept nodes forward within the list: a kept node is swapped (moved, not copied)
     /// and a replacement overwrites a removed node, so no kept node is retained or released —
     /// on a 200k-node graph, the copy and release of every node per rewriting pass.
-    private func compactInPlace(_ nodes: inout [Node], _ placements: [Int], retiring retirement: Retirement?) {
+    private func compactInPlace(_ nodes: inout [Node], retiring retirement: Retirement?) {
         var write = 0, nextPlacement = 0
         nodes.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
@@ -326,7 +320,7 @@ struct GraphEdits {
                 nextPlacement += 1
                 // Slots write...read hold removed nodes (fitsInPlace): a replacement takes the
                 // place of one, which is moved out to be retired (or released here).
-                for replacement in placed[read] ?? [] {
+                for replacement in placed[read]?.nodes ?? [] {
                     let old = (base + write).move()
                     (base + write).initialize(to: replacement)
                     if let retirement { retirement.retire(old) }
@@ -370,5 +364,17 @@ struct GraphEdits {
             }
             graph.inputs = kept
         }
+    }
+}
+
+/// The nodes an edit puts at one position of the node list, and the indexed positions they
+/// replace (the next index's hints for the names they reuse): one dictionary entry for both.
+struct Placement {
+    private(set) var nodes: [Node] = []
+    private(set) var replaces: [Int32] = []
+
+    mutating func add(_ placed: [Node], replacing positions: [Int]) {
+        nodes.append(contentsOf: placed)
+        replaces.append(contentsOf: positions.lazy.map { Int32(truncatingIfNeeded: $0) })
     }
 }
