@@ -15,6 +15,13 @@ let package = Package(
         .library(name: "GhostMutation", targets: ["GhostMutation"]),
         .executable(name: "ghost-convert", targets: ["ghost-convert"]),
     ],
+    traits: [
+        .trait(
+            name: "Jemalloc",
+            description: "Link jemalloc (Debian: libjemalloc-dev) statically into ghost-convert in place of glibc's malloc: fuse on large graphs allocates and frees millions of small objects, which glibc's allocator serves 10-20% slower (docs/performance.md). Off: `swift build --disable-default-traits`."
+        ),
+        .default(enabledTraits: ["Jemalloc"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
@@ -71,12 +78,23 @@ let package = Package(
         .target(name: "GhostGate",
                 dependencies: ["GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostVerify", "GhostInterpreter", "GhostMutation"]),
 
+        // jemalloc's settings for the tool's process (the Jemalloc trait links jemalloc itself).
+        .target(name: "CAllocator"),
+
         // The command-line tool: argument parsing, progress and exit codes only.
         .executableTarget(
             name: "ghost-convert",
             dependencies: [
                 "GhostIR", "GhostONNX", "GhostPasses", "GhostGWT", "GhostInterpreter", "GhostVerify", "GhostNumPy", "GhostDot", "GhostGate", "GhostMutation",
                 "CProcessGuard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .target(name: "CAllocator", condition: .when(traits: ["Jemalloc"])),
+            ],
+            // The archive's malloc, free and friends are defined in the executable, so they take
+            // the place of glibc's for the whole process (the Swift runtime's allocations too).
+            // `-l:` names the PIC archive, not libjemalloc.so: the installed tool needs no
+            // libjemalloc at run time.
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "-l:libjemalloc_pic.a"], .when(platforms: [.linux], traits: ["Jemalloc"])),
             ]
         ),
 
