@@ -18,7 +18,7 @@ let package = Package(
     traits: [
         .trait(
             name: "Jemalloc",
-            description: "Link jemalloc (Debian: libjemalloc-dev) statically into ghost-convert in place of glibc's malloc: fuse on large graphs allocates and frees millions of small objects, which glibc's allocator serves 10-20% slower (docs/performance.md). Off: `swift build --disable-default-traits`."
+            description: "Link jemalloc (Debian: libjemalloc-dev) statically into ghost-convert in place of glibc's malloc: fuse on large graphs allocates and frees millions of small objects, which glibc's allocator serves more slowly (RepVGG at 200k nodes: 14%, docs/performance.md). Off: `swift build --disable-default-traits`."
         ),
         .default(enabledTraits: ["Jemalloc"]),
     ],
