@@ -164,7 +164,16 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
     /// Returns the removed entries, moved out (the caller decides where they are released).
     @discardableResult
     public mutating func removeSlots(_ positions: some Sequence<Int>) -> [Entry] {
+        removeSlots(Array(positions))
+    }
+
+    /// `removeSlots` of a list: the form the editor calls. A generic sequence from another
+    /// module is walked through its witness table, an element at a time (100 ms for the 150k
+    /// weights one pass over a 200k-node graph removes); an array is read directly.
+    @discardableResult
+    public mutating func removeSlots(_ positions: [Int]) -> [Entry] {
         var removed: [Entry] = []
+        removed.reserveCapacity(positions.count)
         for position in positions where position >= 0 && position < entries.count {
             guard let entry = entries[position].take() else { continue }
             removed.append(entry)

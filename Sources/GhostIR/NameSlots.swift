@@ -10,8 +10,9 @@
 ///
 /// Linear probing, at most half full counting removed slots (tombstones); positions must stay
 /// below 2^32 − 1 (an array of that many names would not fit in memory first). Copy on write:
-/// copies share the slots until one side changes them.
-struct NameSlots: @unchecked Sendable {
+/// copies share the slots until one side changes them. Package-wide: the passes' `ValueTable`
+/// indexes its names the same way.
+package struct NameSlots: @unchecked Sendable {
     // Sendable is sound: the storage is only written through a uniquely referenced value.
     private final class Storage {
         let mask: Int
@@ -34,7 +35,7 @@ struct NameSlots: @unchecked Sendable {
     private static let tombstone: UInt64 = .max
     private var storage: Storage
 
-    init(minimumCount: Int = 0) {
+    package init(minimumCount: Int = 0) {
         storage = Storage(capacity: Self.capacity(for: minimumCount))
     }
 
@@ -47,14 +48,14 @@ struct NameSlots: @unchecked Sendable {
 
     /// A name's hash, as every lookup and insertion here wants it.
     @inline(__always)
-    static func hash(_ name: String) -> Int { name.hashValue }
+    package static func hash(_ name: String) -> Int { name.hashValue }
 
     @inline(__always)
     private static func tag(_ hash: Int) -> UInt64 { UInt64(truncatingIfNeeded: hash) >> 32 }
 
     /// The position of the name hashing to `hash` that `isName` recognizes, if present.
     @inline(__always)
-    func position(hash: Int, where isName: (Int) -> Bool) -> Int? {
+    package func position(hash: Int, where isName: (Int) -> Bool) -> Int? {
         let storage = self.storage
         let tag = Self.tag(hash)
         var index = hash & storage.mask
@@ -70,17 +71,17 @@ struct NameSlots: @unchecked Sendable {
     }
 
     /// Whether one more name needs a `rebuild(headroom: true)` first.
-    var isFull: Bool { (storage.used + 1) * 2 > storage.capacity }
+    package var isFull: Bool { (storage.used + 1) * 2 > storage.capacity }
 
     /// Records `position` for a name hashing to `hash` that is not in the index yet (which must
     /// not be full).
-    mutating func insert(position: Int, hash: Int) {
+    package mutating func insert(position: Int, hash: Int) {
         if !isKnownUniquelyReferenced(&storage) { copyStorage() }
         place(position: position, hash: hash, in: storage, reuseTombstones: true)
     }
 
     /// Marks the slot of the name at `position` (hashing to `hash`) removed.
-    mutating func remove(position: Int, hash: Int) {
+    package mutating func remove(position: Int, hash: Int) {
         if !isKnownUniquelyReferenced(&storage) { copyStorage() }
         let storage = self.storage
         let wanted = Self.tag(hash) << 32 | UInt64(position + 1)
@@ -100,7 +101,7 @@ struct NameSlots: @unchecked Sendable {
     /// `count` names (and, with `headroom`, twice as many as given: regrown, or cleared of
     /// tombstones, to at most a quarter full, a run of removals and insertions around one size
     /// rebuilds once per quarter of it, not on every insertion).
-    mutating func rebuild(count: Int, from positions: some Sequence<(position: Int, hash: Int)>, headroom: Bool = false) {
+    package mutating func rebuild(count: Int, from positions: some Sequence<(position: Int, hash: Int)>, headroom: Bool = false) {
         var live = 0
         for _ in positions { live += 1 }
         let wanted = headroom ? 2 * (live + 1) : live
@@ -112,9 +113,26 @@ struct NameSlots: @unchecked Sendable {
     }
 
     /// Makes room for `count` names without regrowing.
-    mutating func reserve(count: Int, positions: some Sequence<(position: Int, hash: Int)>) {
+    package mutating func reserve(count: Int, positions: some Sequence<(position: Int, hash: Int)>) {
         guard Self.capacity(for: count) > storage.capacity else { return }
         rebuild(count: count, from: positions)
+    }
+
+    /// `rebuild` of a dense list, position k hashing to `hashes[k]`: the form for a caller in
+    /// another module, which would walk a generic sequence through its witness table.
+    package mutating func rebuild(count: Int, hashes: [Int], headroom: Bool = false) {
+        let wanted = headroom ? 2 * (hashes.count + 1) : hashes.count
+        let fresh = Storage(capacity: Self.capacity(for: max(wanted, count)))
+        for (position, hash) in hashes.enumerated() {
+            place(position: position, hash: hash, in: fresh, reuseTombstones: false)
+        }
+        storage = fresh
+    }
+
+    /// `reserve` of a dense list, as `rebuild(count:hashes:)` is.
+    package mutating func reserve(count: Int, hashes: [Int]) {
+        guard Self.capacity(for: count) > storage.capacity else { return }
+        rebuild(count: count, hashes: hashes)
     }
 
     private mutating func copyStorage() {

@@ -241,10 +241,13 @@ struct ConvWeights: Sendable {
 }
 
 extension GraphEditor {
-    /// A Conv node reading `input` with new weight and bias initializers.
+    /// A Conv node reading `input` with new weight and bias initializers. `reading` is what the
+    /// node of this name read before (its inputs): a preferred weight name among them is taken,
+    /// so the search for a free one starts past it (a Conv rewritten by a second pass reads the
+    /// `.weight` and `.bias` the first one named) — the same name, one lookup fewer.
     mutating func makeConv(
         named name: String, input: String, weights: ConvWeights, attributes: [Attribute],
-        output: String, fusedFrom: [String], pass: String
+        output: String, fusedFrom: [String], pass: String, reading: [String] = []
     ) throws(PassError) -> Node {
         let (weight, bias): (Tensor, Tensor)
         do {
@@ -252,8 +255,9 @@ extension GraphEditor {
         } catch {
             throw .invalidTensor(pass: pass, node: name, problem: "\(error)")
         }
-        let weightName = addInitializer(weight, preferredName: "\(name).weight")
-        let biasName = addInitializer(bias, preferredName: "\(name).bias")
+        let preferredWeight = "\(name).weight", preferredBias = "\(name).bias"
+        let weightName = addInitializer(weight, preferredName: preferredWeight, isTaken: reading.contains(preferredWeight))
+        let biasName = addInitializer(bias, preferredName: preferredBias, isTaken: reading.contains(preferredBias))
         return Node(name: name, opType: "Conv", inputs: [input, weightName, biasName], outputs: [output],
                     attributes: attributes, fusedFrom: fusedFrom)
     }
@@ -271,7 +275,7 @@ extension GraphEditor {
         let fused = try makeConv(
             named: nodes[convIndex].name, input: nodes[convIndex].inputs[0], weights: weights, attributes: nodes[convIndex].attributes,
             output: nodes[followerIndex].outputs[0], fusedFrom: provenance(of: convIndex, in: nodes) + provenance(of: followerIndex, in: nodes),
-            pass: pass)
+            pass: pass, reading: nodes[convIndex].inputs)
         replace([convIndex, followerIndex], with: fused)
         return Rewrite(replaced: [convIndex, followerIndex], result: fused.name, in: index)
     }

@@ -22,8 +22,8 @@ struct GraphEditor {
     private var initializers: [(name: String, tensor: Tensor, isNew: Bool)] = []
     /// Every name this edit handed out or set: new initializers, new values and nodes
     /// (`uniqueName`), and node outputs made initializers. One set, so a candidate name costs one
-    /// lookup here before the index's.
-    private var editNames = Set<String>()
+    /// lookup here after the index's, with the hash the index's took.
+    private var editNames = NameSet()
     /// Node outputs made initializers (`setInitializer`): a removed node may read one.
     private var setNames = Set<String>()
 
@@ -64,9 +64,10 @@ struct GraphEditor {
         placed[position, default: Placement()].add(nodes, replacing: [position])
     }
 
-    /// Adds a constant under a name derived from `preferredName` that no value or node uses yet.
-    mutating func addInitializer(_ tensor: Tensor, preferredName: String) -> String {
-        let name = claimUnusedName(preferredName)
+    /// Adds a constant under a name derived from `preferredName` that no value or node uses yet;
+    /// `isTaken` says the caller knows the indexed graph uses `preferredName` itself.
+    mutating func addInitializer(_ tensor: Tensor, preferredName: String, isTaken: Bool = false) -> String {
+        let name = claimUnusedName(preferredName, isTaken: isTaken)
         initializers.append((name, tensor, true))
         return name
     }
@@ -83,7 +84,7 @@ struct GraphEditor {
     /// on its first use: a pass that names hundreds of thousands of weights would otherwise
     /// rehash it at every doubling.
     private mutating func claim(_ name: String) {
-        if editNames.isEmpty { editNames.reserveCapacity(max(16, index.graph.nodes.count / 2)) }
+        if editNames.isEmpty { editNames.reserve(max(16, index.graph.nodes.count / 2)) }
         editNames.insert(name)
     }
 
@@ -95,15 +96,17 @@ struct GraphEditor {
     /// `uniqueName`: a candidate the graph does not use is claimed by inserting it into the edit's
     /// names, which also tells whether this edit handed it out already — one set operation a
     /// candidate where a lookup and then an insertion were two.
-    private mutating func claimUnusedName(_ base: String) -> String {
-        if editNames.isEmpty { editNames.reserveCapacity(max(16, index.graph.nodes.count / 2)) }
-        var candidate = base
-        var suffix = 0
-        while index.isNameTaken(candidate) || !editNames.insert(candidate).inserted {
+    /// With `isTaken` (`base` is a name of the indexed graph) the search starts at `base_1`.
+    private mutating func claimUnusedName(_ base: String, isTaken: Bool = false) -> String {
+        if editNames.isEmpty { editNames.reserve(max(16, index.graph.nodes.count / 2)) }
+        var suffix = isTaken ? 1 : 0
+        var candidate = isTaken ? "\(base)_1" : base
+        while true {
+            let hash = NameSlots.hash(candidate)
+            if !index.isNameTaken(candidate, hash: hash), editNames.insert(candidate, hash: hash) { return candidate }
             suffix += 1
             candidate = "\(base)_\(suffix)"
         }
-        return candidate
     }
 
     /// The collected rewrites, or nil when there are none. Constants that only the replaced
@@ -350,7 +353,7 @@ struct GraphEdits {
             // adds before it drops), which leave the slots where they were. The weights this edit
             // set have none and go by name, after: a removal by name may compact the table, which
             // moves the slots.
-            let removed = graph.initializers.removeSlots(orphanSlots.lazy.filter { $0 >= 0 })
+            let removed = graph.initializers.removeSlots(orphanSlots)
             if let retirement { retirement.retire(removed) }
             for (name, slot) in zip(orphans, orphanSlots) where slot < 0 { graph.initializers[name] = nil }
         } else {

@@ -128,9 +128,13 @@ final class GraphIndex {
 
     /// Whether a node, a value (node output, graph input or output) or an initializer of the
     /// indexed graph is named `name`.
-    func isNameTaken(_ name: String) -> Bool {
-        // The value table holds every value, initializer and graph input by name.
-        values.contains(name) || otherNames.contains(name, in: graph)
+    func isNameTaken(_ name: String) -> Bool { isNameTaken(name, hash: NameSlots.hash(name)) }
+
+    /// `isNameTaken` of a name the caller hashed (`NameSlots.hash`): the one hash serves the value
+    /// table, which holds every value, initializer and graph input by name, and the node names'
+    /// filter.
+    func isNameTaken(_ name: String, hash: Int) -> Bool {
+        values.contains(name, hash: hash) || otherNames.contains(name, hash: hash, in: graph)
     }
 
     /// Whether a graph input, value_info entry or graph output declares `name`.
@@ -194,11 +198,11 @@ private final class OtherNames: Sendable {
     /// (a fresh one, nearly always): a filter of the names answers most of those from a few
     /// bits, a name it lets through is looked for in the list, and only a graph whose edit asks
     /// about many such names gets the set of them (a sweep per name would be quadratic).
-    func contains(_ name: String, in graph: Graph) -> Bool {
+    func contains(_ name: String, hash: Int, in graph: Graph) -> Bool {
         state.withLock { state in
             if let names = state.names { return names.contains(name) }
             if state.filter == nil { state.filter = NameFilter(graph) }
-            guard state.filter?.mayContain(name) ?? true else { return false }
+            guard state.filter?.mayContain(hash: hash) ?? true else { return false }
             state.sweeps += 1
             if state.sweeps <= 16 {
                 var found = false
@@ -241,22 +245,23 @@ private struct NameFilter {
         forEachName(in: graph) { insert($0) }
     }
 
-    private static func probes(_ name: String) -> (first: Int, step: Int) {
-        let hash = UInt64(bitPattern: Int64(name.hashValue))
+    private static func probes(_ hash: Int) -> (first: Int, step: Int) {
+        let hash = UInt64(bitPattern: Int64(hash))
         // An odd step visits distinct bits of a power-of-two table.
         return (Int(truncatingIfNeeded: hash), Int(truncatingIfNeeded: (hash >> 32) | 1))
     }
 
     private mutating func insert(_ name: String) {
-        let (first, step) = Self.probes(name)
+        let (first, step) = Self.probes(NameSlots.hash(name))
         for k in 0..<5 {
             let bit = (first &+ k &* step) & mask
             bits[bit >> 6] |= 1 << UInt64(bit & 63)
         }
     }
 
-    func mayContain(_ name: String) -> Bool {
-        let (first, step) = Self.probes(name)
+    /// Whether a name with this hash (`NameSlots.hash`) may be one of the graph's.
+    func mayContain(hash: Int) -> Bool {
+        let (first, step) = Self.probes(hash)
         for k in 0..<5 {
             let bit = (first &+ k &* step) & mask
             if bits[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }

@@ -20,16 +20,20 @@ import GhostIR
 /// A node reading a value twice is one reader: repeated inputs are found by remembering, per id,
 /// the last node that read it (no per-node set, however many inputs a Concat has).
 ///
-/// After a rule's edit, the next table is built from the last one's `Carry`: its dictionary of
+/// After a rule's edit, the next table is built from the last one's `Carry`: its index of
 /// ids and, per kept node and surviving weight, the id the name had, which is confirmed by
 /// comparing names instead of hashing (see `Carry`) — a pass that replaces a quarter of a 200k
 /// graph hashes the names it made and no others.
 final class ValueTable {
-    /// Every name the table has given an id, and per id its name. A table built from a carry
-    /// (see `Carry`) keeps the ids of the names its predecessor knew, including names the graph
-    /// no longer holds: such an id has no producer, slot, reader or input, and answers as absent.
-    private var ids: [String: Int32]
+    /// Every name the table has given an id: per id its name and hash, and an index of the
+    /// hashes (8 bytes a name, where a `[String: Int32]` took 24 and hashed a name again for each
+    /// table it met: `GraphIndex.isNameTaken` hashes a candidate once for this table and the
+    /// node names' filter). A table built from a carry (see `Carry`) keeps the ids of the names
+    /// its predecessor knew, including names the graph no longer holds: such an id has no
+    /// producer, slot, reader or input, and answers as absent.
+    private var idSlots: NameSlots
     private var names: [String]
+    private var nameHashes: [Int]
     /// Per id, the first node writing the value, or -1 (an initializer, a graph input).
     private let producerOf: [Int32]
     /// Per id, the initializer slot holding the value, or -1.
@@ -71,17 +75,20 @@ final class ValueTable {
         let nodes = graph.nodes
         let initializers = graph.initializers
         let expected = initializers.count + nodes.count * 2
-        var ids: [String: Int32] = [:]
+        var idSlots = NameSlots()
         var names: [String] = []
+        var nameHashes: [Int] = []
         var hints = Carry.Hints()
         if var taken = carry.take(), taken.fits(graph) {
-            swap(&ids, &taken.ids)
+            swap(&idSlots, &taken.idSlots)
             swap(&names, &taken.names)
+            swap(&nameHashes, &taken.hashes)
             hints = taken.hints
         }
         let carried = names.count
-        ids.reserveCapacity(max(expected, carried + expected / 2))
+        idSlots.reserve(count: max(expected, carried + expected / 2), hashes: nameHashes)
         names.reserveCapacity(max(expected, carried + expected / 2))
+        nameHashes.reserveCapacity(max(expected, carried + expected / 2))
         var producerOf = [Int32](repeating: -1, count: carried)
         producerOf.reserveCapacity(carried + expected)
         var slotOf = [Int32](repeating: -1, count: carried)
@@ -116,15 +123,19 @@ final class ValueTable {
                 return hint
             }
             hashed += 1
-            let next = Int32(truncatingIfNeeded: names.count)
-            let id = Self.lookUpOrInsert(name, next, in: &ids)
-            if id == next {
-                names.append(name)
-                producerOf.append(-1)
-                slotOf.append(-1)
-                lastReader.append(-1)
-                isInput.append(false)
+            let hash = NameSlots.hash(name)
+            if let id = names.withUnsafeBufferPointer({ names in idSlots.position(hash: hash) { names[$0] == name } }) {
+                return Int32(truncatingIfNeeded: id)
             }
+            let id = Int32(truncatingIfNeeded: names.count)
+            if idSlots.isFull { idSlots.rebuild(count: 0, hashes: nameHashes, headroom: true) }
+            idSlots.insert(position: names.count, hash: hash)
+            names.append(name)
+            nameHashes.append(hash)
+            producerOf.append(-1)
+            slotOf.append(-1)
+            lastReader.append(-1)
+            isInput.append(false)
             return id
         }
 
@@ -207,7 +218,8 @@ final class ValueTable {
             }
         }
         for output in graph.outputs {
-            guard let id = ids[output.name] else {
+            let hash = NameSlots.hash(output.name)
+            guard let id = names.withUnsafeBufferPointer({ names in idSlots.position(hash: hash) { names[$0] == output.name } }) else {
                 wellFormed = false
                 break
             }
@@ -228,8 +240,9 @@ final class ValueTable {
             fill[Int(id)] += 1
         }
         GraphScanCounter.current?.record(steps)
-        self.ids = ids
+        self.idSlots = idSlots
         self.names = names
+        self.nameHashes = nameHashes
         self.producerOf = producerOf
         self.slotOf = slotOf
         self.idOfSlot = idOfSlot
@@ -246,18 +259,16 @@ final class ValueTable {
         hintedNames = hinted
     }
 
-    /// The id of `name`, inserting `next` when it has none: one hash and one probe either way
-    /// (the dictionary's defaulted subscript, modified in place).
-    private static func lookUpOrInsert(_ name: String, _ next: Int32, in ids: inout [String: Int32]) -> Int32 {
-        func read(_ value: inout Int32) -> Int32 { value }
-        return read(&ids[name, default: next])
-    }
-
-    /// The id of `name` when the graph holds a value, initializer or graph input of that name.
-    private func liveID(_ name: String) -> Int? {
-        guard let id = ids[name].map(Int.init) else { return nil }
+    /// The id of `name` (whose hash is `hash`) when the graph holds a value, initializer or
+    /// graph input of that name.
+    private func liveID(_ name: String, hash: Int) -> Int? {
+        guard let id = names.withUnsafeBufferPointer({ names in idSlots.position(hash: hash) { names[$0] == name } }) else {
+            return nil
+        }
         return isLive(id) ? id : nil
     }
+
+    private func liveID(_ name: String) -> Int? { liveID(name, hash: NameSlots.hash(name)) }
 
     /// Whether the graph defines or reads the name with id `id` (a carried id may be of a name
     /// the graph no longer holds).
@@ -321,6 +332,9 @@ final class ValueTable {
     /// Whether the graph defines or reads a value, an initializer or a graph input named `name`.
     func contains(_ name: String) -> Bool { liveID(name) != nil }
 
+    /// `contains` of a name the caller hashed (`NameSlots.hash`).
+    func contains(_ name: String, hash: Int) -> Bool { liveID(name, hash: hash) != nil }
+
     /// The id of the initializer in slot `slot` (nil for an empty slot or one out of range).
     func initializerID(slot: Int) -> Int? {
         guard slot >= 0, slot < idOfSlot.count, idOfSlot[slot] >= 0 else { return nil }
@@ -343,12 +357,13 @@ extension ValueTable {
               groups.allSatisfy({ $0.allSatisfy { $0 >= 0 && $0 < count } }) else {
             return nil
         }
-        var taken: [String: Int32] = [:], takenNames: [String] = []
-        swap(&taken, &ids)
+        var taken = NameSlots(), takenNames: [String] = [], takenHashes: [Int] = []
+        swap(&taken, &idSlots)
         swap(&takenNames, &names)
+        swap(&takenHashes, &nameHashes)
         let hints = Carry.Hints(origins: origins, groups: groups, inputIDs: inputIDs, inputStart: inputStart, outputIDs: outputIDs,
                                 outputStart: outputStart, slotIDs: slotIDs)
-        return Carry(ids: taken, names: takenNames, hints: hints, nodeCount: graph.nodes.count,
+        return Carry(idSlots: taken, names: takenNames, hashes: takenHashes, hints: hints, nodeCount: graph.nodes.count,
                      slotCount: graph.initializers.slotCount)
     }
 

@@ -2,7 +2,7 @@ import GhostIR
 
 extension ValueTable {
     /// What one table hands the build of the next graph state, so that the names a pass left
-    /// alone are not hashed again: its dictionary of ids and names (moved, not copied), and hints
+    /// alone are not hashed again: its index of ids and names (moved, not copied), and hints
     /// of the id each name of the edited graph had — per kept node, its old input and output
     /// ids; per initializer slot, the id of the weight that moved there.
     ///
@@ -12,8 +12,10 @@ extension ValueTable {
     /// ids and answer as absent (`isLive`); once they outnumber the live ones about twice over,
     /// the carry is declined and the next build starts afresh.
     struct Carry {
-        var ids: [String: Int32]
+        var idSlots: NameSlots
         var names: [String]
+        /// Per id, the hash of its name (`NameSlots.hash`), for regrowing `idSlots`.
+        var hashes: [Int]
         let hints: Hints
         /// The node and initializer-slot counts of the graph the hints are for.
         let nodeCount: Int

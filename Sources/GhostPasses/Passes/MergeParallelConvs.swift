@@ -94,7 +94,8 @@ public struct MergeParallelConvs: RewriteRule {
         let merged = try editor.makeConv(
             named: graphNodes[site.sum.convIndices[0]].name, input: site.sum.input, weights: merge.total,
             attributes: merge.alignment.reference.attributes, output: graphNodes[site.sum.root].outputs[0],
-            fusedFrom: nodes.flatMap { provenance(of: $0, in: graphNodes) }, pass: name)
+            fusedFrom: nodes.flatMap { provenance(of: $0, in: graphNodes) }, pass: name,
+            reading: graphNodes[site.sum.convIndices[0]].inputs)
         editor.replace(nodes, with: merged)
         return [Rewrite(replaced: nodes, result: merged.name, in: index)]
     }

@@ -72,7 +72,7 @@ public struct PadKernelTo3x3: RewriteRule {
             let conv = index.node(padding.convIndex)
             let replacement = try editor.makeConv(
                 named: conv.name, input: conv.inputs[0], weights: padding.weights, attributes: padding.geometry.attributes,
-                output: conv.outputs[0], fusedFrom: provenance(conv), pass: name)
+                output: conv.outputs[0], fusedFrom: provenance(conv), pass: name, reading: conv.inputs)
             editor.replace([padding.convIndex], with: replacement)
             rewrites.append(Rewrite(replaced: [padding.convIndex], result: replacement.name, in: index))
         }
