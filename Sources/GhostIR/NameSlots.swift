@@ -121,12 +121,7 @@ package struct NameSlots: @unchecked Sendable {
     /// `rebuild` of a dense list, position k hashing to `hashes[k]`: the form for a caller in
     /// another module, which would walk a generic sequence through its witness table.
     package mutating func rebuild(count: Int, hashes: [Int], headroom: Bool = false) {
-        let wanted = headroom ? 2 * (hashes.count + 1) : hashes.count
-        let fresh = Storage(capacity: Self.capacity(for: max(wanted, count)))
-        for (position, hash) in hashes.enumerated() {
-            place(position: position, hash: hash, in: fresh, reuseTombstones: false)
-        }
-        storage = fresh
+        rebuild(count: count, from: hashes.enumerated().lazy.map { (position: $0.offset, hash: $0.element) }, headroom: headroom)
     }
 
     /// `reserve` of a dense list, as `rebuild(count:hashes:)` is.

@@ -25,15 +25,12 @@ import GhostIR
 /// comparing names instead of hashing (see `Carry`) — a pass that replaces a quarter of a 200k
 /// graph hashes the names it made and no others.
 final class ValueTable {
-    /// Every name the table has given an id: per id its name and hash, and an index of the
-    /// hashes (8 bytes a name, where a `[String: Int32]` took 24 and hashed a name again for each
-    /// table it met: `GraphIndex.isNameTaken` hashes a candidate once for this table and the
-    /// node names' filter). A table built from a carry (see `Carry`) keeps the ids of the names
-    /// its predecessor knew, including names the graph no longer holds: such an id has no
-    /// producer, slot, reader or input, and answers as absent.
-    private var idSlots: NameSlots
-    private var names: [String]
-    private var nameHashes: [Int]
+    /// Every name the table has given an id, the id being its position in the set (see
+    /// `NameSet`: `GraphIndex.isNameTaken` hashes a candidate once for this table and the node
+    /// names' filter). A table built from a carry (see `Carry`) keeps the ids of the names its
+    /// predecessor knew, including names the graph no longer holds: such an id has no producer,
+    /// slot, reader or input, and answers as absent.
+    private var ids: NameSet
     /// Per id, the first node writing the value, or -1 (an initializer, a graph input).
     private let producerOf: [Int32]
     /// Per id, the initializer slot holding the value, or -1.
@@ -75,20 +72,14 @@ final class ValueTable {
         let nodes = graph.nodes
         let initializers = graph.initializers
         let expected = initializers.count + nodes.count * 2
-        var idSlots = NameSlots()
-        var names: [String] = []
-        var nameHashes: [Int] = []
+        var ids = NameSet()
         var hints = Carry.Hints()
         if var taken = carry.take(), taken.fits(graph) {
-            swap(&idSlots, &taken.idSlots)
-            swap(&names, &taken.names)
-            swap(&nameHashes, &taken.hashes)
+            swap(&ids, &taken.ids)
             hints = taken.hints
         }
-        let carried = names.count
-        idSlots.reserve(count: max(expected, carried + expected / 2), hashes: nameHashes)
-        names.reserveCapacity(max(expected, carried + expected / 2))
-        nameHashes.reserveCapacity(max(expected, carried + expected / 2))
+        let carried = ids.count
+        ids.reserve(max(expected, carried + expected / 2))
         var producerOf = [Int32](repeating: -1, count: carried)
         producerOf.reserveCapacity(carried + expected)
         var slotOf = [Int32](repeating: -1, count: carried)
@@ -118,20 +109,14 @@ final class ValueTable {
 
         /// The id of `name`: the hint when it names it (no hash), else found or made by hashing.
         func intern(_ name: String, hint: Int32) -> Int32 {
-            if hint >= 0, Int(hint) < names.count, names[Int(hint)] == name {
+            if hint >= 0, Int(hint) < ids.count, ids.isName(Int(hint), name) {
                 hinted += 1
                 return hint
             }
             hashed += 1
             let hash = NameSlots.hash(name)
-            if let id = names.withUnsafeBufferPointer({ names in idSlots.position(hash: hash) { names[$0] == name } }) {
-                return Int32(truncatingIfNeeded: id)
-            }
-            let id = Int32(truncatingIfNeeded: names.count)
-            if idSlots.isFull { idSlots.rebuild(count: 0, hashes: nameHashes, headroom: true) }
-            idSlots.insert(position: names.count, hash: hash)
-            names.append(name)
-            nameHashes.append(hash)
+            if let id = ids.id(of: name, hash: hash) { return Int32(truncatingIfNeeded: id) }
+            let id = Int32(truncatingIfNeeded: ids.append(name, hash: hash))
             producerOf.append(-1)
             slotOf.append(-1)
             lastReader.append(-1)
@@ -155,18 +140,18 @@ final class ValueTable {
         /// The id of a name of a placed node: the next added weight (for an input), or a name of
         /// a node it replaced, each confirmed by comparison; else found or made by hashing.
         func intern(_ name: String, placedReplacing replaced: [Int32], isInput: Bool) -> Int32 {
-            if isInput, nextAdded < added.count, names[Int(added[nextAdded])] == name {
+            if isInput, nextAdded < added.count, ids.isName(Int(added[nextAdded]), name) {
                 hinted += 1
                 nextAdded += 1
                 return added[nextAdded - 1]
             }
             for old in replaced {
                 let (inputs, outputs) = hints.names(ofOldNode: Int(old))
-                for id in inputs where names[Int(id)] == name {
+                for id in inputs where ids.isName(Int(id), name) {
                     hinted += 1
                     return id
                 }
-                for id in outputs where names[Int(id)] == name {
+                for id in outputs where ids.isName(Int(id), name) {
                     hinted += 1
                     return id
                 }
@@ -218,8 +203,7 @@ final class ValueTable {
             }
         }
         for output in graph.outputs {
-            let hash = NameSlots.hash(output.name)
-            guard let id = names.withUnsafeBufferPointer({ names in idSlots.position(hash: hash) { names[$0] == output.name } }) else {
+            guard let id = ids.id(of: output.name, hash: NameSlots.hash(output.name)) else {
                 wellFormed = false
                 break
             }
@@ -230,9 +214,9 @@ final class ValueTable {
         inputStart.append(Int32(truncatingIfNeeded: inputIDs.count))
         outputStart.append(Int32(truncatingIfNeeded: outputIDs.count))
         // Counting sort of the reads by value id; node order within an id is kept.
-        var start = [Int32](repeating: 0, count: names.count + 1)
+        var start = [Int32](repeating: 0, count: ids.count + 1)
         for id in readIds { start[Int(id) + 1] += 1 }
-        for id in 0..<names.count { start[id + 1] += start[id] }
+        for id in 0..<ids.count { start[id + 1] += start[id] }
         var fill = start
         var flat = [Int32](repeating: 0, count: readIds.count)
         for (id, node) in zip(readIds, readNodes) {
@@ -240,9 +224,7 @@ final class ValueTable {
             fill[Int(id)] += 1
         }
         GraphScanCounter.current?.record(steps)
-        self.idSlots = idSlots
-        self.names = names
-        self.nameHashes = nameHashes
+        self.ids = ids
         self.producerOf = producerOf
         self.slotOf = slotOf
         self.idOfSlot = idOfSlot
@@ -262,9 +244,7 @@ final class ValueTable {
     /// The id of `name` (whose hash is `hash`) when the graph holds a value, initializer or
     /// graph input of that name.
     private func liveID(_ name: String, hash: Int) -> Int? {
-        guard let id = names.withUnsafeBufferPointer({ names in idSlots.position(hash: hash) { names[$0] == name } }) else {
-            return nil
-        }
+        guard let id = ids.id(of: name, hash: hash) else { return nil }
         return isLive(id) ? id : nil
     }
 
@@ -357,13 +337,11 @@ extension ValueTable {
               groups.allSatisfy({ $0.allSatisfy { $0 >= 0 && $0 < count } }) else {
             return nil
         }
-        var taken = NameSlots(), takenNames: [String] = [], takenHashes: [Int] = []
-        swap(&taken, &idSlots)
-        swap(&takenNames, &names)
-        swap(&takenHashes, &nameHashes)
+        var taken = NameSet()
+        swap(&taken, &ids)
         let hints = Carry.Hints(origins: origins, groups: groups, inputIDs: inputIDs, inputStart: inputStart, outputIDs: outputIDs,
                                 outputStart: outputStart, slotIDs: slotIDs)
-        return Carry(idSlots: taken, names: takenNames, hashes: takenHashes, hints: hints, nodeCount: graph.nodes.count,
+        return Carry(ids: taken, hints: hints, nodeCount: graph.nodes.count,
                      slotCount: graph.initializers.slotCount)
     }
 

@@ -2,9 +2,9 @@ import GhostIR
 
 extension ValueTable {
     /// What one table hands the build of the next graph state, so that the names a pass left
-    /// alone are not hashed again: its index of ids and names (moved, not copied), and hints
-    /// of the id each name of the edited graph had — per kept node, its old input and output
-    /// ids; per initializer slot, the id of the weight that moved there.
+    /// alone are not hashed again: its names and their ids (a `NameSet`, moved, not copied), and
+    /// hints of the id each name of the edited graph had — per kept node, its old input and
+    /// output ids; per initializer slot, the id of the weight that moved there.
     ///
     /// A build tries each hint by comparing the name it stands for with the name at hand (most
     /// are one string, so equal at a glance) and hashes the name only when they differ, so a hint
@@ -12,10 +12,7 @@ extension ValueTable {
     /// ids and answer as absent (`isLive`); once they outnumber the live ones about twice over,
     /// the carry is declined and the next build starts afresh.
     struct Carry {
-        var idSlots: NameSlots
-        var names: [String]
-        /// Per id, the hash of its name (`NameSlots.hash`), for regrowing `idSlots`.
-        var hashes: [Int]
+        var ids: NameSet
         let hints: Hints
         /// The node and initializer-slot counts of the graph the hints are for.
         let nodeCount: Int
@@ -26,7 +23,7 @@ extension ValueTable {
         func fits(_ graph: Graph) -> Bool {
             guard graph.nodes.count == nodeCount, graph.initializers.slotCount == slotCount else { return false }
             let live = graph.initializers.count + graph.nodes.count * 2 + graph.inputs.count
-            return names.count <= 3 * live + 1024
+            return ids.count <= 3 * live + 1024
         }
 
         struct Hints {
