@@ -43,8 +43,17 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
     }
 
     /// Every live (position, hash), for rebuilding the index.
-    private var livePositions: some Sequence<(position: Int, hash: Int)> {
-        zip(entries.indices, hashes).lazy.filter { [entries] in entries[$0.0] != nil }.map { (position: $0.0, hash: $0.1) }
+    private var livePositions: [(position: Int, hash: Int)] {
+        // Read in place: testing `entries[i] != nil` through the lazy filter copied (retained and
+        // released) each entry's name and tensor.
+        entries.withUnsafeBufferPointer { entries in
+            var positions: [(position: Int, hash: Int)] = []
+            positions.reserveCapacity(live)
+            for position in entries.indices where entries[position] != nil {
+                positions.append((position, hashes[position]))
+            }
+            return positions
+        }
     }
 
     /// Makes room for `capacity` initializers without regrowing.
@@ -110,12 +119,15 @@ public struct InitializerTable: Equatable, Sendable, Sequence {
     /// not copied, so none is retained or released), and drops the gaps left at the end.
     private mutating func compact() {
         var write = 0
-        for read in entries.indices where entries[read] != nil {
-            if write != read {
-                entries.swapAt(write, read)
-                hashes.swapAt(write, read)
+        // In place, as `livePositions` reads them: no entry is copied to be tested.
+        entries.withUnsafeMutableBufferPointer { entries in
+            for read in entries.indices where entries[read] != nil {
+                if write != read {
+                    entries.swapAt(write, read)
+                    hashes.swapAt(write, read)
+                }
+                write += 1
             }
-            write += 1
         }
         entries.removeLast(entries.count - write)
         hashes.removeLast(hashes.count - write)

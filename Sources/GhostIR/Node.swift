@@ -47,6 +47,12 @@ public struct Node: Equatable, Sendable {
 extension Node {
     /// A name for messages: the node's own name, or its op type and position when unnamed.
     public func displayName(index: Int) -> String {
-        name.isEmpty ? "\(opType) #\(index)" : name
+        Self.displayName(name: name, opType: opType, index: index)
+    }
+
+    /// `displayName` of a node with this name and op type at `index`, for a caller that reads
+    /// the fields in place (copying a node from an array retains every field).
+    public static func displayName(name: String, opType: @autoclosure () -> String, index: Int) -> String {
+        name.isEmpty ? "\(opType()) #\(index)" : name
     }
 }

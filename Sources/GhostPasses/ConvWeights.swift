@@ -276,8 +276,10 @@ extension GraphEditor {
             named: nodes[convIndex].name, input: nodes[convIndex].inputs[0], weights: weights, attributes: nodes[convIndex].attributes,
             output: nodes[followerIndex].outputs[0], fusedFrom: provenance(of: convIndex, in: nodes) + provenance(of: followerIndex, in: nodes),
             pass: pass, reading: nodes[convIndex].inputs)
+        // Reported before the node is moved into the edit.
+        let rewrite = Rewrite(replaced: [convIndex, followerIndex], result: fused.name, in: index)
         replace([convIndex, followerIndex], with: fused)
-        return Rewrite(replaced: [convIndex, followerIndex], result: fused.name, in: index)
+        return rewrite
     }
 }
 

@@ -51,15 +51,16 @@ struct GraphEditor {
     }
 
     /// Removes the nodes at `indices` and puts `node` (if any) where the last of them stood.
-    mutating func replace(_ indices: [Int], with node: Node?) {
+    /// The node is moved in (consumed): binding and wrapping it in an array copied it twice,
+    /// retaining and releasing every field, at every rewrite.
+    mutating func replace(_ indices: [Int], with node: consuming Node?) {
         for position in indices { markRemoved(position) }
-        if let node, let last = indices.max() {
-            placed[last, default: Placement()].add([node], replacing: indices)
-        }
+        guard let last = indices.max(), let node = node.take() else { return }
+        placed[last, default: Placement()].add(node, replacing: indices)
     }
 
     /// Puts `nodes` where the node at `index` stood (that node must be replaced in the same edit).
-    mutating func place(_ nodes: [Node], at position: Int) {
+    mutating func place(_ nodes: consuming [Node], at position: Int) {
         markRemoved(position)
         placed[position, default: Placement()].add(nodes, replacing: [position])
     }
@@ -199,7 +200,8 @@ struct GraphEditor {
 struct GraphEdits {
     /// Per node position, whether it goes (empty: none goes).
     let removed: [Bool]
-    let placed: [Int: Placement]
+    /// What goes where; `apply` moves the nodes out (see `Placement.takeNode`).
+    private(set) var placed: [Int: Placement]
     /// The positions of `placed`, ascending.
     let placements: [Int]
     let initializers: [(name: String, tensor: Tensor, isNew: Bool)]
@@ -213,8 +215,9 @@ struct GraphEdits {
     /// Applies the edits to `graph`, which must be the graph they were collected on. Mutates in
     /// place: call it once nothing else holds a copy of the graph (see `GraphFacts`).
     /// What the edit removes is released on `retirement`'s queue when one is given (a pipeline's),
-    /// here otherwise.
-    func apply(to graph: inout Graph, retiring retirement: Retirement? = nil) {
+    /// here otherwise. Mutating: the placed nodes are moved into the graph, not copied, so the
+    /// edits place them once (a copy of the edits, copy on write, keeps its own).
+    mutating func apply(to graph: inout Graph, retiring retirement: Retirement? = nil) {
         // Slots name positions of the indexed table; a table of another shape goes by name.
         let slotsHold = graph.initializers.slotCount == indexedSlotCount && orphanSlots.count == orphans.count
         if !removed.isEmpty {
@@ -260,9 +263,9 @@ struct GraphEdits {
             if !removed[read] { origins.append(Int32(truncatingIfNeeded: read)) }
             guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
             let group = Int32(truncatingIfNeeded: -2 - groups.count)
-            let placement = placed[read] ?? Placement()
-            groups.append(placement.replaces)
-            origins.append(contentsOf: repeatElement(group, count: placement.nodes.count))
+            // The two fields read in place: a copy of the placement retained both arrays.
+            groups.append(placed[read]?.replaces ?? [])
+            origins.append(contentsOf: repeatElement(group, count: placed[read]?.nodes.count ?? 0))
             nextPlacement += 1
         }
         return (origins, groups)
@@ -310,7 +313,7 @@ struct GraphEdits {
     /// moving the kept nodes forward within the list: a kept node is swapped (moved, not copied)
     /// and a replacement overwrites a removed node, so no kept node is retained or released —
     /// on a 200k-node graph, the copy and release of every node per rewriting pass.
-    private func compactInPlace(_ nodes: inout [Node], retiring retirement: Retirement?) {
+    private mutating func compactInPlace(_ nodes: inout [Node], retiring retirement: Retirement?) {
         var write = 0, nextPlacement = 0
         nodes.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
@@ -321,9 +324,11 @@ struct GraphEdits {
                 }
                 guard nextPlacement < placements.count, placements[nextPlacement] == read else { continue }
                 nextPlacement += 1
-                // Slots write...read hold removed nodes (fitsInPlace): a replacement takes the
-                // place of one, which is moved out to be retired (or released here).
-                for replacement in placed[read]?.nodes ?? [] {
+                // Slots write...read hold removed nodes (fitsInPlace): a replacement, moved out of
+                // its placement, takes the place of one, which is moved out to be retired (or
+                // released here).
+                for k in 0..<(placed[read]?.nodes.count ?? 0) {
+                    guard let replacement = placed[read]?.takeNode(k) else { break }
                     let old = (base + write).move()
                     (base + write).initialize(to: replacement)
                     if let retirement { retirement.retire(old) }
@@ -342,7 +347,7 @@ struct GraphEdits {
     }
 
     /// What a slot holds between moving its node out and removing it.
-    private static let vacated = Node(name: "", opType: "", inputs: [], outputs: [])
+    static let vacated = Node(name: "", opType: "", inputs: [], outputs: [])
 
     private func dropOrphans(from graph: inout Graph, bySlot: Bool, retiring retirement: Retirement?) {
         // Files of IR version < 4 list every initializer as a graph input: an input that names
@@ -376,8 +381,21 @@ struct Placement {
     private(set) var nodes: [Node] = []
     private(set) var replaces: [Int32] = []
 
-    mutating func add(_ placed: [Node], replacing positions: [Int]) {
-        nodes.append(contentsOf: placed)
+    mutating func add(_ placed: consuming [Node], replacing positions: [Int]) {
+        if nodes.isEmpty { nodes = placed } else { nodes.append(contentsOf: placed) }
         replaces.append(contentsOf: positions.lazy.map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    mutating func add(_ node: consuming Node, replacing positions: [Int]) {
+        nodes.append(node)
+        replaces.append(contentsOf: positions.lazy.map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    /// The node at `k`, moved out: an empty node takes its place, so `nodes.count` still tells
+    /// how many the placement put (`GraphEdits.nodeOrigins` reads it after `apply`).
+    mutating func takeNode(_ k: Int) -> Node {
+        var node = GraphEdits.vacated
+        swap(&node, &nodes[k])
+        return node
     }
 }

@@ -48,7 +48,13 @@ final class GraphIndex {
         values.lookup(value)
     }
 
-    func name(_ index: Int) -> String { graph.nodes[index].displayName(index: index) }
+    /// The display name of the node at `index`, read in place: `nodes[index].displayName` copied
+    /// the whole node (retaining and releasing every field) for one string, at every rewrite.
+    func name(_ index: Int) -> String {
+        graph.nodes.withUnsafeBufferPointer { nodes in
+            Node.displayName(name: nodes[index].name, opType: nodes[index].opType, index: index)
+        }
+    }
 
     /// The node producing `value`, if it is a node output.
     func producerNode(of value: String) -> (index: Int, node: Node)? {

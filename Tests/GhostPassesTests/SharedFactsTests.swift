@@ -97,7 +97,7 @@ private func chain(units: Int) -> Graph {
     #expect(editor.uniqueName("e") == "e_1")
     #expect(editor.uniqueName("x") == "x_1")
     #expect(editor.addInitializer(try Tensor(float32: [4], shape: [1]), preferredName: "d") == "d_1")
-    let edits = try #require(editor.finish())
+    var edits = try #require(editor.finish())
     #expect(edits.orphans == ["V"])
     edits.apply(to: &graph)
     #expect(graph.nodes.map(\.opType) == ["Relu", "Mul", "Relu", "Add", "Relu"])
@@ -186,11 +186,16 @@ private func chain(units: Int) -> Graph {
     // a and b become one Relu in b's place; d goes, its reader now reads c.
     editor.replace([0, 1], with: Node(name: "ab", opType: "Relu", inputs: ["x"], outputs: ["b"]))
     editor.replace([3], with: Node(name: "d", opType: "Identity", inputs: ["c"], outputs: ["d"]))
-    let edits = try #require(editor.finish())
+    var edits = try #require(editor.finish())
+    // `apply` moves the placed nodes out of the edits it is called on; a copy made before keeps
+    // its own (copy on write), so each copy applies to a graph once.
+    var second = edits
     var released = graph, retired = graph
     edits.apply(to: &released)
+    #expect(edits.placed.values.flatMap(\.nodes).allSatisfy { $0 == GraphEdits.vacated })
+    #expect(second.placed.values.flatMap(\.nodes).map(\.name).sorted() == ["ab", "d"])
     let retirement = Retirement()
-    edits.apply(to: &retired, retiring: retirement)
+    second.apply(to: &retired, retiring: retirement)
     #expect(retired == released)
     #expect(retired.nodes.map(\.name) == ["ab", "c", "d", "e"])
     #expect(retired.initializers.names.isEmpty)

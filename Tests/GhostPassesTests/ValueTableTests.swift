@@ -66,7 +66,7 @@ private func node(_ name: String, _ opType: String, _ inputs: [String], _ output
         var editor = GraphEditor(index)
         editor.replace(replaced.filter { $0 != placedAt }, with: nil)
         editor.place(placing, at: placedAt)
-        let edits = try #require(editor.finish())
+        var edits = try #require(editor.finish())
         var edited = graph
         edits.apply(to: &edited)
         var expected: [Node] = []

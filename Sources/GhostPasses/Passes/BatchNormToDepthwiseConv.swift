@@ -65,8 +65,8 @@ public struct BatchNormToDepthwiseConv: RewriteRule {
             let conv = try editor.makeConv(
                 named: bn.name, input: sum.input, weights: weights, attributes: attributes(alignment),
                 output: bn.outputs[0], fusedFrom: provenance(bn), pass: name)
-            editor.replace([bnIndex], with: conv)
             rewrites.append(Rewrite(replaced: [bnIndex], result: conv.name, in: index))
+            editor.replace([bnIndex], with: conv)
         }
         if !site.identityAdds.isEmpty {
             let ones = [Double](repeating: 1, count: alignment.channels)

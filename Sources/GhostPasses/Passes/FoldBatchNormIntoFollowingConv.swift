@@ -67,7 +67,8 @@ public struct FoldBatchNormIntoFollowingConv: RewriteRule {
         let bn = index.node(site.anchor), convIndex = site.others[0], conv = index.node(convIndex)
         let fused = try editor.makeConv(named: conv.name, input: bn.inputs[0], weights: weights, attributes: conv.attributes,
                                         output: conv.outputs[0], fusedFrom: provenance(bn) + provenance(conv), pass: name)
+        let rewrite = Rewrite(replaced: [site.anchor, convIndex], result: fused.name, in: index)
         editor.replace([site.anchor, convIndex], with: fused)
-        return [Rewrite(replaced: [site.anchor, convIndex], result: fused.name, in: index)]
+        return [rewrite]
     }
 }

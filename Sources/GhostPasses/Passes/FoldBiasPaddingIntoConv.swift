@@ -216,7 +216,8 @@ public struct FoldBiasPaddingIntoConv: RewriteRule {
         let steps = [site.stage, site.anchor] + site.chain
         let fused = Node(name: conv.name, opType: "Conv", inputs: conv.inputs, outputs: [site.result],
                          attributes: folded.attributes, fusedFrom: steps.flatMap { provenance(index.node($0)) })
+        let rewrite = Rewrite(replaced: steps, result: fused.name, in: index)
         editor.replace(steps, with: fused)
-        return [Rewrite(replaced: steps, result: fused.name, in: index)]
+        return [rewrite]
     }
 }

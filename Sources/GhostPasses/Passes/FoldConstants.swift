@@ -24,7 +24,7 @@ public struct FoldConstants: SharingPass {
     func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
         let census = facts.census(of: graph)
         guard census.contains("Constant") || census.containsAny(ConstantEvaluator.operators) else { return }
-        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        guard var edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph, retiring: facts.retirement)
     }

@@ -96,7 +96,8 @@ public struct MergeParallelConvs: RewriteRule {
             attributes: merge.alignment.reference.attributes, output: graphNodes[site.sum.root].outputs[0],
             fusedFrom: nodes.flatMap { provenance(of: $0, in: graphNodes) }, pass: name,
             reading: graphNodes[site.sum.convIndices[0]].inputs)
+        let rewrite = Rewrite(replaced: nodes, result: merged.name, in: index)
         editor.replace(nodes, with: merged)
-        return [Rewrite(replaced: nodes, result: merged.name, in: index)]
+        return [rewrite]
     }
 }

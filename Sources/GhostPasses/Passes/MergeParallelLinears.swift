@@ -223,7 +223,8 @@ public struct MergeParallelLinears: RewriteRule {
                         outputs: [index.node(site.anchor).outputs[0]],
                         attributes: [Attribute(name: "transB", value: .int(1))],
                         fusedFrom: nodes.flatMap { provenance(index.node($0)) })
+        let rewrite = Rewrite(replaced: nodes, result: gemm.name, in: index)
         editor.replace(nodes, with: gemm)
-        return [Rewrite(replaced: nodes, result: gemm.name, in: index)]
+        return [rewrite]
     }
 }

@@ -186,8 +186,9 @@ public struct MergeSequentialConvs: RewriteRule {
         let conv = try editor.makeConv(
             named: a.isONNX("Conv") ? a.name : b.name, input: a.inputs[0], weights: merge.weights,
             attributes: merge.geometry.attributes, output: b.outputs[0], fusedFrom: provenance(a) + provenance(b), pass: name)
+        let rewrite = Rewrite(replaced: [site.others[0], site.anchor], result: conv.name, in: index)
         editor.replace([site.others[0], site.anchor], with: conv)
-        return [Rewrite(replaced: [site.others[0], site.anchor], result: conv.name, in: index)]
+        return [rewrite]
     }
 
     private func isStage(_ node: Node) -> Bool {

@@ -73,8 +73,8 @@ public struct PadKernelTo3x3: RewriteRule {
             let replacement = try editor.makeConv(
                 named: conv.name, input: conv.inputs[0], weights: padding.weights, attributes: padding.geometry.attributes,
                 output: conv.outputs[0], fusedFrom: provenance(conv), pass: name, reading: conv.inputs)
-            editor.replace([padding.convIndex], with: replacement)
             rewrites.append(Rewrite(replaced: [padding.convIndex], result: replacement.name, in: index))
+            editor.replace([padding.convIndex], with: replacement)
         }
         return rewrites
     }

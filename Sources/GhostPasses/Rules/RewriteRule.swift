@@ -84,7 +84,7 @@ enum RuleDriver {
         if !rule.anchorOperators.isEmpty, !facts.census(of: graph).containsAny(rule.anchorOperators) {
             return
         }
-        guard let (edits, table) = try sweep(rule, facts.index(of: graph), log: &log) else { return }
+        guard case (var edits, let table)? = try sweep(rule, facts.index(of: graph), log: &log) else { return }
         let indexedCount = graph.nodes.count
         facts.invalidate()
         edits.apply(to: &graph, retiring: facts.retirement)

@@ -17,7 +17,7 @@ extension SweepPass {
 
     func run(on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
         guard facts.census(of: graph).containsAny(sweptOperators) else { return }
-        guard let edits = sweep(facts.index(of: graph), log: &log) else { return }
+        guard var edits = sweep(facts.index(of: graph), log: &log) else { return }
         facts.invalidate()
         edits.apply(to: &graph, retiring: facts.retirement)
     }
