@@ -10,6 +10,10 @@ public struct PassPipeline: Sendable {
     /// `GraphVerifier` on the result (see `firstDefect`).
     public var verifyAfterEachPass: Bool
     public var maximumRounds = 8
+    /// Whether a pass's sweep does the work of the pass before it where it can (`AbsorbingPass`);
+    /// false runs every pass on its own, which gives the same graph and reports more slowly
+    /// (the tests compare the two).
+    var absorbsPasses = true
 
     public init(passes: [any GraphPass], verifyAfterEachPass: Bool = true) {
         self.passes = passes
@@ -61,6 +65,7 @@ public struct PassPipeline: Sendable {
         }
         var copy = PassPipeline(passes: passes.filter { !names.contains($0.name) }, verifyAfterEachPass: verifyAfterEachPass)
         copy.maximumRounds = maximumRounds
+        copy.absorbsPasses = absorbsPasses
         return copy
     }
 
@@ -82,6 +87,16 @@ public struct PassPipeline: Sendable {
             }
         }
         var reports = passes.map { PassReport(pass: $0.name) }
+        // A pass whose work the next one's sweep does (`AbsorbingPass`): by its position, the
+        // absorber's.
+        var absorbedBy: [Int: Int] = [:]
+        if absorbsPasses {
+            for (position, pass) in passes.enumerated().dropFirst() {
+                if let absorbing = pass as? any AbsorbingPass, absorbing.absorbs == passes[position - 1].name {
+                    absorbedBy[position - 1] = position
+                }
+            }
+        }
         var spent = [Duration](repeating: .zero, count: passes.count)
         var verifying = Duration.zero
         let clock = ContinuousClock()
@@ -93,29 +108,39 @@ public struct PassPipeline: Sendable {
         while rounds < maximumRounds {
             rounds += 1
             var rewrotePass = false
-            for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) {
+            for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) && absorbedBy[index] == nil {
                 var log = PassLog()
+                // What this pass's sweep logs for the pass before it, when it absorbs that one.
+                let absorbed = absorbedBy[index - 1] == index ? index - 1 : nil
+                var absorbedLog = PassLog()
                 let started = clock.now
                 let before = Shape(graph)
-                if let sharing = pass as? any SharingPass {
+                if absorbed != nil, let absorbing = pass as? any AbsorbingPass {
+                    try absorbing.run(on: &graph, log: &log, absorbedLog: &absorbedLog, facts: facts)
+                } else if let sharing = pass as? any SharingPass {
                     try sharing.run(on: &graph, log: &log, facts: facts)
                 } else {
                     // A pass from elsewhere may change the graph in ways the shape does not show.
                     facts.invalidate()
                     try pass.run(on: &graph, log: &log)
                 }
-                let changed = !log.rewrites.isEmpty || Shape(graph) != before
+                let rewrote = !log.rewrites.isEmpty || !absorbedLog.rewrites.isEmpty
+                let changed = rewrote || Shape(graph) != before
                 if changed { facts.invalidate() }
                 let ran = clock.now
                 spent[index] += ran - started
-                if verifyAfterEachPass, !log.rewrites.isEmpty, let defect = Self.firstDefect(in: graph, facts: facts) {
+                if verifyAfterEachPass, rewrote, let defect = Self.firstDefect(in: graph, facts: facts) {
                     throw .brokeGraph(pass: pass.name, defect: defect)
                 }
                 verifying += clock.now - ran
                 reports[index].rewrites += log.rewrites
                 // Sites still skipped in the final round are the ones never rewritten.
                 reports[index].skipped = log.skipped
-                rewrotePass = rewrotePass || !log.rewrites.isEmpty
+                if let absorbed {
+                    reports[absorbed].rewrites += absorbedLog.rewrites
+                    reports[absorbed].skipped = absorbedLog.skipped
+                }
+                rewrotePass = rewrotePass || rewrote
                 if !changed {
                     unchangedSince.insert(index)
                 } else {
@@ -134,6 +159,7 @@ public struct PassPipeline: Sendable {
             throw .brokeGraph(pass: passes.last?.name ?? "(pipeline)", defect: defect)
         }
         verifying += clock.now - finalCheck
+        // An absorbed pass's time is in its absorber's (its own is zero).
         var timings = zip(passes, spent).map { PassTiming(step: $0.name, duration: $1) }
         timings.append(PassTiming(step: "(verify)", duration: verifying))
         return PipelineResult(graph: graph, reports: reports, rounds: rounds, missingPrerequisites: missingPrerequisites,
@@ -151,6 +177,16 @@ extension PassPipeline {
         if facts.index(of: graph).isWellFormedInOrder { return GraphVerifier.typeDefects(in: graph).first }
         return GraphVerifier.defects(in: graph).first
     }
+}
+
+/// A pass whose sweep can also do the work of the pass right before it in a pipeline (named by
+/// `absorbs`), logging that work — and the skips of the sites that pass would have matched — under
+/// that pass, so the reports read as if the two ran one after the other, while the graph is
+/// indexed, edited and checked once. The pipeline then does not run the absorbed pass on its own;
+/// with it disabled, or not right before, each runs as itself.
+protocol AbsorbingPass: SharingPass {
+    var absorbs: String { get }
+    func run(on graph: inout Graph, log: inout PassLog, absorbedLog: inout PassLog, facts: GraphFacts) throws(PassError)
 }
 
 /// What a pass can change without logging a rewrite (dead-node elimination drops unread

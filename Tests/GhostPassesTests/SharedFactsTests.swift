@@ -126,13 +126,22 @@ private func chain(units: Int) -> Graph {
     let result = try GraphScanCounter.$current.withValue(counter) { try fuse(builder.graph) }
     #expect(result.graph.count("Conv") == 20)
     #expect(result.graph.nodes.count == 40)
-    // Four passes rewrite (fold, identity to Conv, padding, merge). Each rewritten graph is
-    // checked by the index of it, built at once and read by the passes after; the end runs
-    // `GraphVerifier` once. Index builds: the loaded graph's (it tells the list is in order, and
-    // fold-constants and fold-batchnorm-into-conv read it), then one after each rewrite.
+    // Three sweeps rewrite (fold, identity to Conv, and the merge, which does the padding's work
+    // too). Each rewritten graph is checked by the index of it, built at once and read by the
+    // passes after; the end runs `GraphVerifier` once. Index builds: the loaded graph's (it tells
+    // the list is in order, and fold-constants and fold-batchnorm-into-conv read it), then one
+    // after each rewriting sweep.
     #expect(counter.verifications == 1)
     #expect(counter.detailedVerifications == 0)
-    #expect(counter.indexBuilds == 5)
+    #expect(counter.indexBuilds == 4)
+    #expect(result.report("pad-kernel-to-3x3")?.rewrites.count == 40)
+    // The padding as a sweep of its own: one more rewritten graph, one more index.
+    var alone = PassPipeline.default
+    alone.absorbsPasses = false
+    let separate = GraphScanCounter()
+    let same = try GraphScanCounter.$current.withValue(separate) { try alone.run(builder.graph) }
+    #expect(separate.indexBuilds == 5)
+    #expect(same.reports == result.reports)
 }
 
 @Test func aWeightManyFoldedBranchesShareIsDecidedOnce() throws {

@@ -13,6 +13,11 @@ import GhostIR
 /// 1×1 into 3×3; any odd difference of sizes, in any spatial rank, works the same way.
 ///
 /// **Conditions**: as for the merge — otherwise padding would only make the branch slower.
+///
+/// When `merge-parallel-convs` runs right after it (the default pipeline), that pass's sweep does
+/// this one's work (`AbsorbingPass`): each branch it centres for a merge is logged here, as this
+/// pass would have logged it, and the padded Conv never enters the graph. Alone (the merge
+/// disabled) it rewrites the graph as described.
 public struct PadKernelTo3x3: RewriteRule {
     public let name = "pad-kernel-to-3x3"
     public var requires: [String] { ["batchnorm-to-depthwise-conv"] }
@@ -30,17 +35,24 @@ public struct PadKernelTo3x3: RewriteRule {
 
     func match(_ index: GraphIndex) -> [Site] {
         BranchSum.find(in: index).compactMap { sum in
-            let kernels = sum.convIndices.map { convIndex -> [Int] in
-                let inputs = index.graph.nodes[convIndex].inputs
-                guard inputs.count > 1 else { return [] }
-                // A constant weight by its slot (no hash); otherwise its declared shape.
-                let shape = index.constantInput(1, ofNode: convIndex)?.shape ?? index.shape(of: inputs[1])
-                return Array((shape ?? []).dropFirst(2))
-            }
-            guard let largest = kernels.max(by: { $0.reduce(1, *) < $1.reduce(1, *) }),
-                  let smaller = zip(sum.convIndices, kernels).first(where: { $0.1 != largest })?.0 else { return nil }
-            return Site(sum: sum, anchor: smaller)
+            Self.smallerBranch(of: sum, in: index).map { Site(sum: sum, anchor: $0) }
         }
+    }
+
+    /// The first Conv branch of `sum` whose kernel is not the largest, by the weights' shapes:
+    /// the node a site of this pass is anchored on (and reported under, also when
+    /// `merge-parallel-convs` does this pass's work in its own sweep). nil when every Conv
+    /// branch has one kernel size.
+    static func smallerBranch(of sum: BranchSum, in index: GraphIndex) -> Int? {
+        let kernels = sum.convIndices.map { convIndex -> [Int] in
+            let inputs = index.graph.nodes[convIndex].inputs
+            guard inputs.count > 1 else { return [] }
+            // A constant weight by its slot (no hash); otherwise its declared shape.
+            let shape = index.constantInput(1, ofNode: convIndex)?.shape ?? index.shape(of: inputs[1])
+            return Array((shape ?? []).dropFirst(2))
+        }
+        guard let largest = kernels.max(by: { $0.reduce(1, *) < $1.reduce(1, *) }) else { return nil }
+        return zip(sum.convIndices, kernels).first(where: { $0.1 != largest })?.0
     }
 
     /// The padded weights and target geometry of each smaller branch.

@@ -25,6 +25,15 @@ protocol RewriteRule: SharingPass {
     func match(_ index: GraphIndex) -> [Site]
     func check(_ site: Site, _ index: GraphIndex) throws(Skip) -> Checked
     func rewrite(_ site: Site, _ checked: Checked, _ index: GraphIndex, _ editor: inout GraphEditor) throws(PassError) -> [Rewrite]
+
+    /// The node a site is reported under in the log of the pass this sweep absorbs
+    /// (`AbsorbingPass`), when that pass would have matched it: its skips go to that log too.
+    /// nil for every site of a rule that absorbs nothing.
+    func absorbedAnchor(_ site: Site) -> Int?
+}
+
+extension RewriteRule {
+    func absorbedAnchor(_ site: Site) -> Int? { nil }
 }
 
 /// A matched site: the node it is reported under and every node a rewrite of it would replace.
@@ -35,14 +44,17 @@ protocol RuleSite {
 
 /// One replacement a rewrite made: the nodes it replaced (display names, as `--explain` shows
 /// them) and the new node's name ("" when it only removed nodes). A site's rewrite may make
-/// several (one per padded branch).
+/// several (one per padded branch). `absorbed`: the work of the pass this sweep absorbs
+/// (`AbsorbingPass`), logged under that pass.
 struct Rewrite {
     let replaced: [String]
     let result: String
+    var absorbed = false
 
-    init(replaced: [Int], result: String, in index: GraphIndex) {
+    init(replaced: [Int], result: String, in index: GraphIndex, absorbed: Bool = false) {
         self.replaced = replaced.map(index.name)
         self.result = result
+        self.absorbed = absorbed
     }
 
     init(describing replaced: [String], result: String) {
@@ -81,10 +93,19 @@ enum RuleDriver {
     /// as a conflict and the pipeline's next round takes it). A graph without the rule's anchor
     /// operators costs a census lookup; the index is the one `facts` holds for this graph.
     static func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout PassLog, facts: GraphFacts) throws(PassError) {
+        var unused = PassLog()
+        try run(rule, on: &graph, log: &log, absorbedLog: &unused, facts: facts)
+    }
+
+    /// The same, for a rule whose sweep also does the work of the pass it absorbs
+    /// (`AbsorbingPass`): that work, and the skips of the sites that pass would have matched,
+    /// go to `absorbedLog`.
+    static func run<R: RewriteRule>(_ rule: R, on graph: inout Graph, log: inout PassLog, absorbedLog: inout PassLog,
+                                    facts: GraphFacts) throws(PassError) {
         if !rule.anchorOperators.isEmpty, !facts.census(of: graph).containsAny(rule.anchorOperators) {
             return
         }
-        guard case (var edits, let table)? = try sweep(rule, facts.index(of: graph), log: &log) else { return }
+        guard case (var edits, let table)? = try sweep(rule, facts.index(of: graph), log: &log, absorbedLog: &absorbedLog) else { return }
         let indexedCount = graph.nodes.count
         facts.invalidate()
         edits.apply(to: &graph, retiring: facts.retirement)
@@ -97,7 +118,8 @@ enum RuleDriver {
 
     /// The sweep's edits, and the value table of the index it read (which the caller hands to the
     /// next build once the index is gone).
-    private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog) throws(PassError) -> (GraphEdits, ValueTable)? {
+    private static func sweep<R: RewriteRule>(_ rule: R, _ index: GraphIndex, log: inout PassLog,
+                                              absorbedLog: inout PassLog) throws(PassError) -> (GraphEdits, ValueTable)? {
         var editor = GraphEditor(index)
         var rewrote = false
         let sites = rule.match(index)
@@ -108,9 +130,11 @@ enum RuleDriver {
         for site in sites {
             let verdict = verdicts.next()
             let anchor = index.name(site.anchor)
+            let absorbedAnchor = rule.absorbedAnchor(site).map(index.name)
             guard editor.isFree(site.claimed) else {
-                log.skipped(anchor, Skip(.siteClaimed, "another rewrite of this pass took one of its nodes; the next round takes it",
-                                         status: .conflict))
+                let skip = Skip(.siteClaimed, "another rewrite of this pass took one of its nodes; the next round takes it", status: .conflict)
+                log.skipped(anchor, skip)
+                if let absorbedAnchor { absorbedLog.skipped(absorbedAnchor, skip) }
                 continue
             }
             let checked: R.Checked
@@ -119,10 +143,15 @@ enum RuleDriver {
                 checked = value
             case .failure(let skip):
                 log.skipped(anchor, skip)
+                if let absorbedAnchor { absorbedLog.skipped(absorbedAnchor, skip) }
                 continue
             }
             for done in try rule.rewrite(site, checked, index, &editor) {
-                log.rewrote(done.replaced, into: done.result)
+                if done.absorbed {
+                    absorbedLog.rewrote(done.replaced, into: done.result)
+                } else {
+                    log.rewrote(done.replaced, into: done.result)
+                }
                 rewrote = true
             }
         }
