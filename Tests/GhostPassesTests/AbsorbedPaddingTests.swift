@@ -148,3 +148,20 @@ private func cases() -> [(String, Graph, padded: Int)] {
     #expect(absorbed.report("merge-parallel-convs")?.skipped.map(\.code) == ["conv-bias-not-constant"])
     #expect(alone.report("merge-parallel-convs")?.skipped.map(\.code) == ["conv-bias-not-constant"])
 }
+
+/// Only a padding right before the merge is absorbed: in the other order the merge waits for
+/// the padding in the first round and takes the padded sum in the next, as passes that never
+/// absorb do.
+@Test func aPaddingAfterTheMergeIsNotAbsorbed() throws {
+    let (_, graph, _) = cases()[0]
+    var reversed = PassPipeline(passes: [FoldBatchNormIntoConv(), BatchNormToDepthwiseConv(), MergeParallelConvs(), PadKernelTo3x3()])
+    let result = try reversed.run(graph)
+    reversed.absorbsPasses = false
+    let alone = try reversed.run(graph)
+    #expect(result.graph.nodes.map(\.opType) == ["Conv", "Relu"])
+    #expect(result.rounds == 3)
+    #expect(result.reports == alone.reports)
+    #expect(result.report("pad-kernel-to-3x3")?.rewrites.count == 2)
+    #expect(result.timings.first { $0.step == "pad-kernel-to-3x3" }.map { $0.duration > .zero } == true)
+    expectSameGraph(result.graph, alone.graph, "merge before padding")
+}
