@@ -42,13 +42,8 @@ private func expectSameGraph(_ absorbed: Graph, _ alone: Graph, _ label: String)
 private func cases() -> [(String, Graph, padded: Int)] {
     var cases: [(String, Graph, padded: Int)] = []
     for group in [1, 2] {
-        var builder = TestGraphBuilder(shape: [2, 4, 5, 5], seed: UInt64(group))
-        let a = builder.batchNorm("a.bn", builder.conv("a.conv", "x", out: 4, in: 4 / group, group: group), channels: 4)
-        let b = builder.batchNorm("b.bn", builder.conv("b.conv", "x", out: 4, in: 4 / group, kernel: 1, group: group), channels: 4)
-        let identity = builder.batchNorm("id.bn", "x", channels: 4)
-        builder.output(builder.op("Relu", "Relu", [builder.op("Add", "Add_1", [builder.op("Add", "Add_0", [a, b]), identity])]))
         // The 1×1 branch and the identity (a 1×1 Conv by then).
-        cases.append(("repvgg group \(group)", builder.graph, 2))
+        cases.append(("repvgg group \(group)", repVGGBlockWithIdentity(group: group).graph, 2))
     }
     do {
         var builder = TestGraphBuilder(shape: [1, 1, 7, 7])

@@ -31,13 +31,19 @@ private func repGhostBlock(channels: Int = 4) -> TestGraphBuilder {
     #expect(result.graph.initializers.count == 2)
 }
 
+/// A RepVGG block on [2, 4, 5, 5]: BN(Conv3×3) + BN(Conv1×1) + BN(x), then Relu.
+func repVGGBlockWithIdentity(group: Int) -> TestGraphBuilder {
+    var builder = TestGraphBuilder(shape: [2, 4, 5, 5], seed: UInt64(group))
+    let a = builder.batchNorm("a.bn", builder.conv("a.conv", "x", out: 4, in: 4 / group, group: group), channels: 4)
+    let b = builder.batchNorm("b.bn", builder.conv("b.conv", "x", out: 4, in: 4 / group, kernel: 1, group: group), channels: 4)
+    let identity = builder.batchNorm("id.bn", "x", channels: 4)
+    builder.output(builder.op("Relu", "Relu", [builder.op("Add", "Add_1", [builder.op("Add", "Add_0", [a, b]), identity])]))
+    return builder
+}
+
 @Test func repVGGBlockWithIdentityMergesThreeWays() throws {
     for group in [1, 2] {
-        var builder = TestGraphBuilder(shape: [2, 4, 5, 5], seed: UInt64(group))
-        let a = builder.batchNorm("a.bn", builder.conv("a.conv", "x", out: 4, in: 4 / group, group: group), channels: 4)
-        let b = builder.batchNorm("b.bn", builder.conv("b.conv", "x", out: 4, in: 4 / group, kernel: 1, group: group), channels: 4)
-        let identity = builder.batchNorm("id.bn", "x", channels: 4)
-        builder.output(builder.op("Relu", "Relu", [builder.op("Add", "Add_1", [builder.op("Add", "Add_0", [a, b]), identity])]))
+        let builder = repVGGBlockWithIdentity(group: group)
         let result = try fuse(builder.graph)
         #expect(result.graph.nodes.map(\.opType) == ["Conv", "Relu"], "group \(group)")
         #expect(try NaiveEvaluator.relativeDifference(builder.graph, result.graph, shape: [2, 4, 5, 5]) <= 1e-12)
