@@ -12,6 +12,11 @@ struct BranchAlignment {
     let convs: [Int: ConvGeometry]
     /// Channels of the sum (the Conv output channels).
     let channels: Int
+    /// The Conv leaves whose kernel is smaller than the reference's, in node order: the ones
+    /// centred in it (by `pad-kernel-to-3x3`, or by the merge that absorbs it).
+    var smallerKernels: [Int] {
+        convs.compactMap { $0.value.kernel != reference.kernel ? $0.key : nil }.sorted()
+    }
     /// The parameters of each BatchNormalization leaf, by node index (read once, for the
     /// channel check and for `batchnorm-to-depthwise-conv`'s rewrite).
     var batchNorms: [Int: BatchNormParameters] = [:]

@@ -87,16 +87,17 @@ public struct PassPipeline: Sendable {
             }
         }
         var reports = passes.map { PassReport(pass: $0.name) }
-        // A pass whose work the next one's sweep does (`AbsorbingPass`): by its position, the
-        // absorber's.
-        var absorbedBy: [Int: Int] = [:]
+        // By the position of a pass whose sweep does the work of the one before it
+        // (`AbsorbingPass`), that one's position; the pipeline does not run it on its own.
+        var absorbedPass: [Int: Int] = [:]
         if absorbsPasses {
             for (position, pass) in passes.enumerated().dropFirst() {
                 if let absorbing = pass as? any AbsorbingPass, absorbing.absorbs == passes[position - 1].name {
-                    absorbedBy[position - 1] = position
+                    absorbedPass[position] = position - 1
                 }
             }
         }
+        let absorbed = Set(absorbedPass.values)
         var spent = [Duration](repeating: .zero, count: passes.count)
         var verifying = Duration.zero
         let clock = ContinuousClock()
@@ -108,14 +109,13 @@ public struct PassPipeline: Sendable {
         while rounds < maximumRounds {
             rounds += 1
             var rewrotePass = false
-            for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) && absorbedBy[index] == nil {
+            for (index, pass) in passes.enumerated() where !unchangedSince.contains(index) && !absorbed.contains(index) {
                 var log = PassLog()
-                // What this pass's sweep logs for the pass before it, when it absorbs that one.
-                let absorbed = absorbedBy[index - 1] == index ? index - 1 : nil
+                // What this pass's sweep logs for the pass it absorbs, if it absorbs one.
                 var absorbedLog = PassLog()
                 let started = clock.now
                 let before = Shape(graph)
-                if absorbed != nil, let absorbing = pass as? any AbsorbingPass {
+                if absorbedPass[index] != nil, let absorbing = pass as? any AbsorbingPass {
                     try absorbing.run(on: &graph, log: &log, absorbedLog: &absorbedLog, facts: facts)
                 } else if let sharing = pass as? any SharingPass {
                     try sharing.run(on: &graph, log: &log, facts: facts)
@@ -136,9 +136,9 @@ public struct PassPipeline: Sendable {
                 reports[index].rewrites += log.rewrites
                 // Sites still skipped in the final round are the ones never rewritten.
                 reports[index].skipped = log.skipped
-                if let absorbed {
-                    reports[absorbed].rewrites += absorbedLog.rewrites
-                    reports[absorbed].skipped = absorbedLog.skipped
+                if let other = absorbedPass[index] {
+                    reports[other].rewrites += absorbedLog.rewrites
+                    reports[other].skipped = absorbedLog.skipped
                 }
                 rewrotePass = rewrotePass || rewrote
                 if !changed {

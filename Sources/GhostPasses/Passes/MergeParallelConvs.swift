@@ -83,7 +83,7 @@ public struct MergeParallelConvs: RewriteRule, AbsorbingPass {
             throw Skip.waits(for: "batchnorm-to-depthwise-conv", .waitsForIdentityConv,
                              "the branch '\(leaf.value)' is a BatchNormalization or the input itself, which becomes a 1×1 Conv first")
         }
-        let centred = alignment.convs.keys.filter { alignment.convs[$0]?.kernel != alignment.reference.kernel }.sorted()
+        let centred = alignment.smallerKernels
         if let convIndex = centred.first, !alignsKernels {
             throw Skip.waits(for: "pad-kernel-to-3x3", .waitsForPadding,
                              "\(index.name(convIndex)) has a smaller kernel than \(alignment.reference.kernel), which is padded first",
@@ -100,7 +100,7 @@ public struct MergeParallelConvs: RewriteRule, AbsorbingPass {
                 continue
             }
             var weights = try ConvWeights.read(index.node(convIndex), index: index, position: convIndex).get()
-            if alignsKernels, let kernel = alignment.convs[convIndex]?.kernel, kernel != alignment.reference.kernel {
+            if alignsKernels, centred.contains(convIndex) {
                 weights = weights.centred(in: alignment.reference.kernel)
             }
             guard total == nil || total?.shape == weights.shape else {

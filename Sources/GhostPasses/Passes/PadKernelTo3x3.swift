@@ -69,7 +69,8 @@ public struct PadKernelTo3x3: RewriteRule {
                              "the branch '\(leaf.value)' is a BatchNormalization or the input itself, which becomes a 1×1 Conv first")
         }
         var paddings: [Padding] = []
-        for (convIndex, geometry) in alignment.convs.sorted(by: { $0.key < $1.key }) where geometry.kernel != alignment.reference.kernel {
+        for convIndex in alignment.smallerKernels {
+            guard let geometry = alignment.convs[convIndex] else { continue }
             let weights = try ConvWeights.read(index.node(convIndex), index: index, position: convIndex).get()
             var target = alignment.reference
             target.outputChannels = geometry.outputChannels
